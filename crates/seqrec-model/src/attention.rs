@@ -1,0 +1,63 @@
+//! SASRec's multi-head self-attention.
+//!
+//! It differs from a textbook transformer layer in three ways, all kept for parity with the
+//! gSASRec reference code: queries come from the layer-normalised input while keys and values
+//! come from the raw input; the heads split one shared `dim × dim` projection along the feature
+//! axis; there is no output projection.
+
+use burn::module::Module;
+use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
+use burn::tensor::Tensor;
+use burn::tensor::activation::softmax;
+
+/// Additive bias that removes a key from the softmax. Finite, so that rows where every key is
+/// masked (padding queries) give a uniform distribution instead of NaN; those rows are zeroed
+/// after the block.
+pub(crate) const MASKED: f32 = -1.0e9;
+
+/// SASRec multi-head attention with shared Q/K/V projections and no output projection.
+#[derive(Module, Debug)]
+pub struct SasRecAttention {
+    /// Query projection `dim → dim` (with bias).
+    pub query: Linear,
+    /// Key projection `dim → dim` (with bias).
+    pub key: Linear,
+    /// Value projection `dim → dim` (with bias).
+    pub value: Linear,
+    /// Dropout on the attention weights.
+    pub dropout: Dropout,
+    /// Number of heads; each has `dim / heads` features.
+    pub heads: usize,
+}
+
+impl SasRecAttention {
+    /// Creates the attention layer.
+    pub fn new(dim: usize, heads: usize, dropout: f64, device: &burn::tensor::Device) -> Self {
+        Self {
+            query: LinearConfig::new(dim, dim).init(device),
+            key: LinearConfig::new(dim, dim).init(device),
+            value: LinearConfig::new(dim, dim).init(device),
+            dropout: DropoutConfig::new(dropout).init(),
+            heads,
+        }
+    }
+
+    /// Attends from `queries` `[batch, len, dim]` to `keys` `[batch, len, dim]` (also the values).
+    ///
+    /// `mask_bias` is added to the attention logits: `[batch or 1, 1, len, len]`, holding
+    /// [`MASKED`] where a query must not see a key (padding keys, causal future) and 0 elsewhere.
+    pub fn forward(&self, queries: Tensor<3>, keys: Tensor<3>, mask_bias: Tensor<4>) -> Tensor<3> {
+        let [batch, len, dim] = queries.dims();
+        let head_dim = dim / self.heads;
+        let split = |x: Tensor<3>| x.reshape([batch, len, self.heads, head_dim]).swap_dims(1, 2);
+        let q = split(self.query.forward(queries));
+        let k = split(self.key.forward(keys.clone()));
+        let v = split(self.value.forward(keys));
+        let logits = q.matmul(k.swap_dims(2, 3)).div_scalar((head_dim as f64).sqrt()) + mask_bias;
+        let weights = self.dropout.forward(softmax(logits, 3));
+        weights
+            .matmul(v)
+            .swap_dims(1, 2)
+            .reshape([batch, len, dim])
+    }
+}

@@ -1,0 +1,63 @@
+//! One SASRec transformer block.
+
+use burn::module::Module;
+use burn::nn::{Dropout, DropoutConfig, LayerNorm, LayerNormConfig, Linear, LinearConfig, Relu};
+use burn::tensor::{Device, Tensor};
+
+use crate::attention::SasRecAttention;
+
+/// A SASRec block, as in the gSASRec reference code:
+///
+/// ```text
+/// x   = LayerNorm1(seq)
+/// a   = Attention(queries = x, keys = values = seq) + x      // residual adds the normalised input
+/// y   = LayerNorm2(a)
+/// out = (Dropout(Dense2(Dropout(ReLU(Dense1(y))))) + y) * not_padding
+/// ```
+#[derive(Module, Debug)]
+pub struct SasRecBlock {
+    /// Layer norm applied to the block input to form the queries.
+    pub first_norm: LayerNorm,
+    /// Self-attention.
+    pub attention: SasRecAttention,
+    /// Layer norm after the attention residual.
+    pub second_norm: LayerNorm,
+    /// Feed-forward input layer `dim → dim`.
+    pub dense1: Linear,
+    /// Feed-forward output layer `dim → dim`.
+    pub dense2: Linear,
+    /// ReLU between the feed-forward layers.
+    pub activation: Relu,
+    /// Dropout in the feed-forward path.
+    pub dropout: Dropout,
+}
+
+impl SasRecBlock {
+    /// Creates a block of width `dim`.
+    pub fn new(dim: usize, heads: usize, dropout: f64, eps: f64, device: &Device) -> Self {
+        let norm = || LayerNormConfig::new(dim).with_epsilon(eps).init(device);
+        Self {
+            first_norm: norm(),
+            attention: SasRecAttention::new(dim, heads, dropout, device),
+            second_norm: norm(),
+            dense1: LinearConfig::new(dim, dim).init(device),
+            dense2: LinearConfig::new(dim, dim).init(device),
+            activation: Relu::new(),
+            dropout: DropoutConfig::new(dropout).init(),
+        }
+    }
+
+    /// Applies the block to `seq` `[batch, len, dim]`.
+    ///
+    /// `mask_bias` is the additive attention mask (see [`SasRecAttention::forward`]) and
+    /// `not_padding` `[batch, len, 1]` is 1 for items and 0 for padding rows, which leave the
+    /// block as zeros.
+    pub fn forward(&self, seq: Tensor<3>, mask_bias: Tensor<4>, not_padding: Tensor<3>) -> Tensor<3> {
+        let x = self.first_norm.forward(seq.clone());
+        let attended = self.attention.forward(x.clone(), seq, mask_bias) + x;
+        let y = self.second_norm.forward(attended);
+        let hidden = self.dropout.forward(self.activation.forward(self.dense1.forward(y.clone())));
+        let out = self.dropout.forward(self.dense2.forward(hidden)) + y;
+        out * not_padding
+    }
+}

@@ -1,0 +1,146 @@
+//! Configuration of the gSASRec model and its switchable parts.
+
+use burn::config::Config;
+use burn::tensor::Device;
+
+use crate::model::GsasRec;
+
+/// Which positions a query may attend to.
+#[derive(Config, Debug, Copy, PartialEq, Eq)]
+pub enum AttentionMode {
+    /// SASRec's causal mask: position `i` sees positions `..=i` only.
+    Causal,
+    /// No causal mask: every position sees the whole (non-padding) history, as in the
+    /// paper's best variant.
+    Bidirectional,
+}
+
+/// How the position of an item in the history is encoded.
+///
+/// Positions are counted from the end of the history: the most recent item always has the
+/// same position whatever the history length, as in the gSASRec reference code, whose
+/// left-padded window of `max_len` puts the last item at index `max_len - 1`.
+#[derive(Config, Debug, Copy, PartialEq, Eq)]
+pub enum PositionEncoding {
+    /// No positional information: with [`AttentionMode::Bidirectional`] the model sees the
+    /// history as a set.
+    None,
+    /// A learned embedding per position (gSASRec's default).
+    Learned,
+    /// The fixed sinusoidal encoding of "Attention is all you need".
+    Sinusoidal,
+}
+
+/// Which table scores the candidate items.
+#[derive(Config, Debug, Copy, PartialEq, Eq)]
+pub enum OutputEmbeddings {
+    /// A separate output embedding table (gSASRec's default).
+    Separate,
+    /// The input item embedding table is reused (SASRec's choice).
+    Shared,
+}
+
+/// Configuration of a [`GsasRec`] model.
+///
+/// Item ids are `1..=num_items`; id `0` is padding and id `num_items + 1` is reserved for
+/// a mask token (used by the Cloze objective). Neither is ever scored or recommended.
+///
+/// ```
+/// use seqrec_model::{AttentionMode, GsasRecConfig, PositionEncoding};
+/// let config = GsasRecConfig::new(3416)
+///     .with_attention(AttentionMode::Bidirectional)
+///     .with_positions(PositionEncoding::Learned);
+/// assert_eq!(config.max_len, 200);
+/// assert_eq!(config.dim, 128);
+/// ```
+#[derive(Config, Debug)]
+pub struct GsasRecConfig {
+    /// Number of items in the catalogue; ids run from 1 to `num_items`.
+    pub num_items: usize,
+    /// Longest history the model reads; longer histories keep their last `max_len` items.
+    /// Default: 200.
+    #[config(default = 200)]
+    pub max_len: usize,
+    /// Embedding and hidden size. Default: 128.
+    #[config(default = 128)]
+    pub dim: usize,
+    /// Number of SASRec transformer blocks. Default: 2.
+    #[config(default = 2)]
+    pub blocks: usize,
+    /// Number of attention heads; must divide `dim`. Default: 1.
+    #[config(default = 1)]
+    pub heads: usize,
+    /// Dropout rate of the embeddings, attention weights and feed-forward layers.
+    /// Default: 0.0625, the paper's value.
+    #[config(default = 0.0625)]
+    pub dropout: f64,
+    /// Causal mask or not. Default: [`AttentionMode::Causal`].
+    #[config(default = "AttentionMode::Causal")]
+    pub attention: AttentionMode,
+    /// Positional encoding. Default: [`PositionEncoding::Learned`].
+    #[config(default = "PositionEncoding::Learned")]
+    pub positions: PositionEncoding,
+    /// Output embedding table. Default: [`OutputEmbeddings::Separate`].
+    #[config(default = "OutputEmbeddings::Separate")]
+    pub output_embeddings: OutputEmbeddings,
+    /// Epsilon of every layer norm. Default: 1e-5 (PyTorch's, as in the reference code).
+    #[config(default = 1e-5)]
+    pub layer_norm_eps: f64,
+}
+
+/// A configuration that cannot build a model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigError(pub String);
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "invalid gSASRec configuration: {}", self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl GsasRecConfig {
+    /// Checks every field; [`GsasRecConfig::init`] calls it.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let fail = |msg: String| Err(ConfigError(msg));
+        if self.num_items == 0 {
+            return fail("num_items must be at least 1".into());
+        }
+        if self.max_len == 0 {
+            return fail("max_len must be at least 1".into());
+        }
+        if self.dim == 0 || self.heads == 0 {
+            return fail(format!("dim ({}) and heads ({}) must be positive", self.dim, self.heads));
+        }
+        if self.dim % self.heads != 0 {
+            return fail(format!("heads ({}) must divide dim ({})", self.heads, self.dim));
+        }
+        if self.positions == PositionEncoding::Sinusoidal && self.dim % 2 != 0 {
+            return fail(format!("sinusoidal positions need an even dim, got {}", self.dim));
+        }
+        if !self.dropout.is_finite() || !(0.0..1.0).contains(&self.dropout) {
+            return fail(format!("dropout must be in [0, 1), got {}", self.dropout));
+        }
+        if !(self.layer_norm_eps.is_finite() && self.layer_norm_eps > 0.0) {
+            return fail(format!("layer_norm_eps must be positive, got {}", self.layer_norm_eps));
+        }
+        Ok(())
+    }
+
+    /// Number of rows of the item embedding tables: padding, the items, the mask token.
+    pub fn vocab_rows(&self) -> usize {
+        self.num_items + 2
+    }
+
+    /// The id of the mask token used by the Cloze objective (`num_items + 1`).
+    pub fn mask_token(&self) -> usize {
+        self.num_items + 1
+    }
+
+    /// Builds a freshly initialised model on `device`.
+    pub fn init(&self, device: &Device) -> Result<GsasRec, ConfigError> {
+        self.validate()?;
+        Ok(GsasRec::new(self, device))
+    }
+}

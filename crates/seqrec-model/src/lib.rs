@@ -1,0 +1,47 @@
+#![deny(missing_docs)]
+//! # seqrec-model
+//!
+//! The gSASRec transformer of Petrov & Macdonald (RecSys 2023) as used by Greer et al.,
+//! *Beyond Collaborative Filtering: Using Transformers for Personalized Music Recommendation*:
+//! SASRec blocks whose **causal mask** ([`AttentionMode`]) and **positional encoding**
+//! ([`PositionEncoding`]) are hyperparameters, and dot-product scores against a (by default
+//! separate) output embedding table.
+//!
+//! The block follows the gSASRec reference code exactly, so that its checkpoints give
+//! identical scores: queries are the layer-normalised input while keys and values are the raw
+//! input, the attention residual adds the normalised queries, heads split one shared Q/K/V
+//! projection, there is no output projection, the feed-forward layer is `dim → dim → dim`
+//! with ReLU, and a final layer norm closes the stack.
+//!
+//! The crate reads no files and knows no trainer; tensors carry no backend type: the
+//! [`Device`](burn::tensor::Device) chooses it at run time.
+//!
+//! ```
+//! use burn::tensor::{Device, Int, Tensor};
+//! use seqrec_model::{AttentionMode, GsasRecConfig, PositionEncoding};
+//!
+//! let device = Device::ndarray();
+//! let model = GsasRecConfig::new(100)
+//!     .with_dim(16)
+//!     .with_max_len(10)
+//!     .with_attention(AttentionMode::Bidirectional)
+//!     .with_positions(PositionEncoding::Learned)
+//!     .init(&device)
+//!     .unwrap();
+//! let history = Tensor::<2, Int>::from_ints([[0, 0, 0, 12, 7, 99]], &device);
+//! let hidden = model.forward(history.clone()); // [1, 6, 16]
+//! assert_eq!(hidden.dims(), [1, 6, 16]);
+//! let top = model.score_all(model.user_representation(history)).argmax(1);
+//! ```
+
+mod attention;
+mod block;
+mod config;
+mod model;
+mod position;
+
+pub use attention::SasRecAttention;
+pub use block::SasRecBlock;
+pub use config::{AttentionMode, ConfigError, GsasRecConfig, OutputEmbeddings, PositionEncoding};
+pub use model::GsasRec;
+pub use position::{position_rows, sinusoidal};
