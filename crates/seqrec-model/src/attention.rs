@@ -49,15 +49,18 @@ impl SasRecAttention {
     pub fn forward(&self, queries: Tensor<3>, keys: Tensor<3>, mask_bias: Tensor<4>) -> Tensor<3> {
         let [batch, len, dim] = queries.dims();
         let head_dim = dim / self.heads;
-        let split = |x: Tensor<3>| x.reshape([batch, len, self.heads, head_dim]).swap_dims(1, 2);
+        let split = |x: Tensor<3>| {
+            x.reshape([batch, len, self.heads, head_dim])
+                .swap_dims(1, 2)
+        };
         let q = split(self.query.forward(queries));
         let k = split(self.key.forward(keys.clone()));
         let v = split(self.value.forward(keys));
-        let logits = q.matmul(k.swap_dims(2, 3)).div_scalar((head_dim as f64).sqrt()) + mask_bias;
+        let logits = q
+            .matmul(k.swap_dims(2, 3))
+            .div_scalar((head_dim as f64).sqrt())
+            + mask_bias;
         let weights = self.dropout.forward(softmax(logits, 3));
-        weights
-            .matmul(v)
-            .swap_dims(1, 2)
-            .reshape([batch, len, dim])
+        weights.matmul(v).swap_dims(1, 2).reshape([batch, len, dim])
     }
 }

@@ -52,11 +52,18 @@ impl SasRecBlock {
     /// `mask_bias` is the additive attention mask (see [`SasRecAttention::forward`]) and
     /// `not_padding` `[batch, len, 1]` is 1 for items and 0 for padding rows, which leave the
     /// block as zeros.
-    pub fn forward(&self, seq: Tensor<3>, mask_bias: Tensor<4>, not_padding: Tensor<3>) -> Tensor<3> {
+    pub fn forward(
+        &self,
+        seq: Tensor<3>,
+        mask_bias: Tensor<4>,
+        not_padding: Tensor<3>,
+    ) -> Tensor<3> {
         let x = self.first_norm.forward(seq.clone());
         let attended = self.attention.forward(x.clone(), seq, mask_bias) + x;
         let y = self.second_norm.forward(attended);
-        let hidden = self.dropout.forward(self.activation.forward(self.dense1.forward(y.clone())));
+        let hidden = self
+            .dropout
+            .forward(self.activation.forward(self.dense1.forward(y.clone())));
         let out = self.dropout.forward(self.dense2.forward(hidden)) + y;
         out * not_padding
     }

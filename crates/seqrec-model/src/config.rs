@@ -111,19 +111,31 @@ impl GsasRecConfig {
             return fail("max_len must be at least 1".into());
         }
         if self.dim == 0 || self.heads == 0 {
-            return fail(format!("dim ({}) and heads ({}) must be positive", self.dim, self.heads));
+            return fail(format!(
+                "dim ({}) and heads ({}) must be positive",
+                self.dim, self.heads
+            ));
         }
         if self.dim % self.heads != 0 {
-            return fail(format!("heads ({}) must divide dim ({})", self.heads, self.dim));
+            return fail(format!(
+                "heads ({}) must divide dim ({})",
+                self.heads, self.dim
+            ));
         }
         if self.positions == PositionEncoding::Sinusoidal && self.dim % 2 != 0 {
-            return fail(format!("sinusoidal positions need an even dim, got {}", self.dim));
+            return fail(format!(
+                "sinusoidal positions need an even dim, got {}",
+                self.dim
+            ));
         }
         if !self.dropout.is_finite() || !(0.0..1.0).contains(&self.dropout) {
             return fail(format!("dropout must be in [0, 1), got {}", self.dropout));
         }
         if !(self.layer_norm_eps.is_finite() && self.layer_norm_eps > 0.0) {
-            return fail(format!("layer_norm_eps must be positive, got {}", self.layer_norm_eps));
+            return fail(format!(
+                "layer_norm_eps must be positive, got {}",
+                self.layer_norm_eps
+            ));
         }
         Ok(())
     }

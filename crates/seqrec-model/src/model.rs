@@ -63,7 +63,13 @@ impl GsasRec {
                 .then(|| EmbeddingConfig::new(config.max_len, config.dim).init(device)),
             blocks: (0..config.blocks)
                 .map(|_| {
-                    SasRecBlock::new(config.dim, config.heads, config.dropout, config.layer_norm_eps, device)
+                    SasRecBlock::new(
+                        config.dim,
+                        config.heads,
+                        config.dropout,
+                        config.layer_norm_eps,
+                        device,
+                    )
                 })
                 .collect(),
             final_norm: LayerNormConfig::new(config.dim)
@@ -131,7 +137,10 @@ impl GsasRec {
     fn mask_bias(&self, padding: Tensor<2, burn::tensor::Bool>) -> Tensor<4> {
         let [batch, len] = padding.dims();
         let device = padding.device();
-        let keys = padding.float().mul_scalar(MASKED).reshape([batch, 1, 1, len]);
+        let keys = padding
+            .float()
+            .mul_scalar(MASKED)
+            .reshape([batch, 1, 1, len]);
         match self.attention {
             AttentionMode::Bidirectional => keys.expand([batch, 1, len, len]),
             AttentionMode::Causal => {
@@ -141,7 +150,8 @@ impl GsasRec {
                         future[q * len + k] = MASKED;
                     }
                 }
-                let future = Tensor::<4>::from_data(TensorData::new(future, [1, 1, len, len]), &device);
+                let future =
+                    Tensor::<4>::from_data(TensorData::new(future, [1, 1, len, len]), &device);
                 keys + future
             }
         }
@@ -150,7 +160,9 @@ impl GsasRec {
     /// The hidden state at the last position `[batch, dim]`: the user representation.
     pub fn last_state(hidden: Tensor<3>) -> Tensor<2> {
         let [batch, len, dim] = hidden.dims();
-        hidden.slice([0..batch, len - 1..len, 0..dim]).reshape([batch, dim])
+        hidden
+            .slice([0..batch, len - 1..len, 0..dim])
+            .reshape([batch, dim])
     }
 
     /// User representations `[batch, dim]` for left-padded histories `[batch, len]`.
@@ -186,14 +198,16 @@ impl GsasRec {
     pub fn score_candidates(&self, users: Tensor<2>, items: Tensor<2, Int>) -> Tensor<2> {
         let [batch, n] = items.dims();
         let hidden = users.unsqueeze_dim::<3>(1);
-        self.score_per_position(hidden, items.reshape([batch, 1, n])).reshape([batch, n])
+        self.score_per_position(hidden, items.reshape([batch, 1, n]))
+            .reshape([batch, n])
     }
 
     /// Scores of one target per position: hidden `[batch, len, dim]`, targets `[batch, len]`
     /// → `[batch, len]`.
     pub fn score_targets(&self, hidden: Tensor<3>, targets: Tensor<2, Int>) -> Tensor<2> {
         let [batch, len] = targets.dims();
-        self.score_per_position(hidden, targets.reshape([batch, len, 1])).reshape([batch, len])
+        self.score_per_position(hidden, targets.reshape([batch, len, 1]))
+            .reshape([batch, len])
     }
 
     /// Scores of per-position candidates: hidden `[batch, len, dim]`, items `[batch, len, k]`
@@ -207,7 +221,8 @@ impl GsasRec {
             .output_table()
             .select(0, items.reshape([batch * len * k]))
             .reshape([batch * len, k, dim]);
-        emb.matmul(hidden.reshape([batch * len, dim, 1])).reshape([batch, len, k])
+        emb.matmul(hidden.reshape([batch * len, dim, 1]))
+            .reshape([batch, len, k])
     }
 
     /// Scores of candidates shared by all positions of a sequence: hidden `[batch, len, dim]`,
@@ -215,7 +230,10 @@ impl GsasRec {
     pub fn score_per_sequence(&self, hidden: Tensor<3>, items: Tensor<2, Int>) -> Tensor<3> {
         let [batch, k] = items.dims();
         let dim = self.dim();
-        let emb = self.output_table().select(0, items.reshape([batch * k])).reshape([batch, k, dim]);
+        let emb = self
+            .output_table()
+            .select(0, items.reshape([batch * k]))
+            .reshape([batch, k, dim]);
         hidden.matmul(emb.swap_dims(1, 2))
     }
 
@@ -225,6 +243,9 @@ impl GsasRec {
         let [batch, len, dim] = hidden.dims();
         let [k] = items.dims();
         let emb = self.output_table().select(0, items);
-        hidden.reshape([batch * len, dim]).matmul(emb.transpose()).reshape([batch, len, k])
+        hidden
+            .reshape([batch * len, dim])
+            .matmul(emb.transpose())
+            .reshape([batch, len, k])
     }
 }

@@ -39,7 +39,10 @@ mod tests {
     #[test]
     fn sinusoidal_matches_hand_values() {
         let device = Device::ndarray();
-        let table = sinusoidal(0..3, 4, &device).into_data().to_vec::<f32>().unwrap();
+        let table = sinusoidal(0..3, 4, &device)
+            .into_data()
+            .to_vec::<f32>()
+            .unwrap();
         // p = 2: [sin 2, cos 2, sin(2/100), cos(2/100)]
         let expected = [2f64.sin(), 2f64.cos(), 0.02f64.sin(), 0.02f64.cos()];
         for (got, want) in table[8..12].iter().zip(expected) {

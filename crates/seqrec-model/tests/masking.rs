@@ -22,28 +22,42 @@ fn hidden(model: &GsasRec, items: &[i64]) -> Vec<Vec<f32>> {
     let out = model.forward(input);
     let [_, len, dim] = out.dims();
     let flat = out.into_data().to_vec::<f32>().unwrap();
-    (0..len).map(|i| flat[i * dim..(i + 1) * dim].to_vec()).collect()
+    (0..len)
+        .map(|i| flat[i * dim..(i + 1) * dim].to_vec())
+        .collect()
 }
 
 fn close(a: &[f32], b: &[f32]) -> bool {
-    a.iter().zip(b).all(|(x, y)| (x - y).abs() <= 1e-5 * (1.0 + x.abs()))
+    a.iter()
+        .zip(b)
+        .all(|(x, y)| (x - y).abs() <= 1e-5 * (1.0 + x.abs()))
 }
 
 const HISTORY: [i64; 6] = [3, 17, 5, 22, 9, 31];
 
 #[test]
 fn causal_outputs_before_a_change_are_unchanged() {
-    for positions in [PositionEncoding::None, PositionEncoding::Learned, PositionEncoding::Sinusoidal] {
+    for positions in [
+        PositionEncoding::None,
+        PositionEncoding::Learned,
+        PositionEncoding::Sinusoidal,
+    ] {
         let model = model(AttentionMode::Causal, positions);
         let before = hidden(&model, &HISTORY);
         let mut changed = HISTORY;
         changed[3] = 38;
         let after = hidden(&model, &changed);
         for i in 0..3 {
-            assert!(close(&before[i], &after[i]), "{positions:?}: position {i} saw the future");
+            assert!(
+                close(&before[i], &after[i]),
+                "{positions:?}: position {i} saw the future"
+            );
         }
         for i in 3..6 {
-            assert!(!close(&before[i], &after[i]), "{positions:?}: position {i} ignored item 3");
+            assert!(
+                !close(&before[i], &after[i]),
+                "{positions:?}: position {i} ignored item 3"
+            );
         }
     }
 }
@@ -56,7 +70,10 @@ fn bidirectional_outputs_before_a_change_do_change() {
     changed[3] = 38;
     let after = hidden(&model, &changed);
     for i in 0..3 {
-        assert!(!close(&before[i], &after[i]), "position {i} did not see a later item");
+        assert!(
+            !close(&before[i], &after[i]),
+            "position {i} did not see a later item"
+        );
     }
 }
 
@@ -68,7 +85,10 @@ fn without_positions_a_bidirectional_model_sees_a_set() {
     let before = hidden(&model, &HISTORY);
     let after = hidden(&model, &permuted);
     for (i, &p) in permutation.iter().enumerate() {
-        assert!(close(&after[i], &before[p]), "output {i} is not the permuted output {p}");
+        assert!(
+            close(&after[i], &before[p]),
+            "output {i} is not the permuted output {p}"
+        );
     }
 }
 
@@ -80,7 +100,10 @@ fn with_positions_permuting_the_history_changes_the_outputs() {
         let permuted: Vec<i64> = permutation.iter().map(|&p| HISTORY[p]).collect();
         let before = hidden(&model, &HISTORY);
         let after = hidden(&model, &permuted);
-        let all_match = permutation.iter().enumerate().all(|(i, &p)| close(&after[i], &before[p]));
+        let all_match = permutation
+            .iter()
+            .enumerate()
+            .all(|(i, &p)| close(&after[i], &before[p]));
         assert!(!all_match, "{positions:?}: the model ignored the order");
     }
 }
@@ -88,7 +111,11 @@ fn with_positions_permuting_the_history_changes_the_outputs() {
 #[test]
 fn left_padding_changes_no_item_output() {
     for attention in [AttentionMode::Causal, AttentionMode::Bidirectional] {
-        for positions in [PositionEncoding::None, PositionEncoding::Learned, PositionEncoding::Sinusoidal] {
+        for positions in [
+            PositionEncoding::None,
+            PositionEncoding::Learned,
+            PositionEncoding::Sinusoidal,
+        ] {
             let model = model(attention, positions);
             let plain = hidden(&model, &HISTORY);
             let padded_input: Vec<i64> = [0, 0].into_iter().chain(HISTORY).collect();
@@ -139,15 +166,34 @@ fn the_scoring_paths_agree() {
     let shared = Tensor::<1, Int>::from_ints([7, 8, 9], &device);
     let per_sequence = Tensor::<2, Int>::from_ints([[7, 8, 9], [7, 8, 9]], &device);
     let per_position = per_sequence.clone().reshape([2, 1, 3]).expand([2, 4, 3]);
-    let a = model.score_shared(hidden.clone(), shared).into_data().to_vec::<f32>().unwrap();
-    let b = model.score_per_sequence(hidden.clone(), per_sequence).into_data().to_vec::<f32>().unwrap();
-    let c = model.score_per_position(hidden.clone(), per_position).into_data().to_vec::<f32>().unwrap();
+    let a = model
+        .score_shared(hidden.clone(), shared)
+        .into_data()
+        .to_vec::<f32>()
+        .unwrap();
+    let b = model
+        .score_per_sequence(hidden.clone(), per_sequence)
+        .into_data()
+        .to_vec::<f32>()
+        .unwrap();
+    let c = model
+        .score_per_position(hidden.clone(), per_position)
+        .into_data()
+        .to_vec::<f32>()
+        .unwrap();
     assert!(close(&a, &b) && close(&a, &c));
     // score_all agrees with the candidate scores at the last position.
     let users = GsasRec::last_state(hidden);
-    let all = model.score_all(users.clone()).into_data().to_vec::<f32>().unwrap();
+    let all = model
+        .score_all(users.clone())
+        .into_data()
+        .to_vec::<f32>()
+        .unwrap();
     let cand = model
-        .score_candidates(users, Tensor::<2, Int>::from_ints([[7, 9], [8, 1]], &device))
+        .score_candidates(
+            users,
+            Tensor::<2, Int>::from_ints([[7, 9], [8, 1]], &device),
+        )
         .into_data()
         .to_vec::<f32>()
         .unwrap();
@@ -158,8 +204,25 @@ fn the_scoring_paths_agree() {
 fn invalid_configs_are_rejected() {
     let device = Device::ndarray();
     assert!(GsasRecConfig::new(0).init(&device).is_err());
-    assert!(GsasRecConfig::new(10).with_dim(10).with_heads(3).init(&device).is_err());
-    assert!(GsasRecConfig::new(10).with_dropout(1.0).init(&device).is_err());
-    assert!(GsasRecConfig::new(10).with_dim(7).with_heads(1)
-        .with_positions(PositionEncoding::Sinusoidal).init(&device).is_err());
+    assert!(
+        GsasRecConfig::new(10)
+            .with_dim(10)
+            .with_heads(3)
+            .init(&device)
+            .is_err()
+    );
+    assert!(
+        GsasRecConfig::new(10)
+            .with_dropout(1.0)
+            .init(&device)
+            .is_err()
+    );
+    assert!(
+        GsasRecConfig::new(10)
+            .with_dim(7)
+            .with_heads(1)
+            .with_positions(PositionEncoding::Sinusoidal)
+            .init(&device)
+            .is_err()
+    );
 }

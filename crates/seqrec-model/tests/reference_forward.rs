@@ -11,7 +11,12 @@ use seqrec_model::{AttentionMode, GsasRec, GsasRecConfig, PositionEncoding};
 type Mat = Vec<Vec<f64>>;
 
 fn values<const D: usize>(t: Tensor<D>) -> Vec<f64> {
-    t.into_data().to_vec::<f32>().unwrap().into_iter().map(f64::from).collect()
+    t.into_data()
+        .to_vec::<f32>()
+        .unwrap()
+        .into_iter()
+        .map(f64::from)
+        .collect()
 }
 
 fn linear(layer: &Linear, x: &Mat) -> Mat {
@@ -19,7 +24,11 @@ fn linear(layer: &Linear, x: &Mat) -> Mat {
     let b = values(layer.bias.as_ref().unwrap().val());
     let (d_in, d_out) = (x[0].len(), b.len());
     x.iter()
-        .map(|row| (0..d_out).map(|o| b[o] + (0..d_in).map(|i| row[i] * w[i * d_out + o]).sum::<f64>()).collect())
+        .map(|row| {
+            (0..d_out)
+                .map(|o| b[o] + (0..d_in).map(|i| row[i] * w[i * d_out + o]).sum::<f64>())
+                .collect()
+        })
         .collect()
 }
 
@@ -31,7 +40,10 @@ fn layer_norm(norm: &LayerNorm, x: &Mat) -> Mat {
             let n = row.len() as f64;
             let mean = row.iter().sum::<f64>() / n;
             let var = row.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
-            row.iter().enumerate().map(|(j, v)| (v - mean) / (var + 1e-5).sqrt() * g[j] + b[j]).collect()
+            row.iter()
+                .enumerate()
+                .map(|(j, v)| (v - mean) / (var + 1e-5).sqrt() * g[j] + b[j])
+                .collect()
         })
         .collect()
 }
@@ -41,7 +53,10 @@ fn reference_forward(model: &GsasRec, items: &[usize], causal: bool, heads: usiz
     let dim = model.dim();
     let len = items.len();
     let emb = values(model.item_embedding.weight.val());
-    let pos = model.position_embedding.as_ref().map(|p| values(p.weight.val()));
+    let pos = model
+        .position_embedding
+        .as_ref()
+        .map(|p| values(p.weight.val()));
     let pad: Vec<bool> = items.iter().map(|&i| i == 0).collect();
     let mut seq: Mat = (0..len)
         .map(|t| {
@@ -50,7 +65,9 @@ fn reference_forward(model: &GsasRec, items: &[usize], causal: bool, heads: usiz
                     if pad[t] {
                         return 0.0;
                     }
-                    let p = pos.as_ref().map_or(0.0, |p| p[(model.max_len - len + t) * dim + j]);
+                    let p = pos
+                        .as_ref()
+                        .map_or(0.0, |p| p[(model.max_len - len + t) * dim + j]);
                     emb[items[t] * dim + j] + p
                 })
                 .collect()
@@ -68,10 +85,19 @@ fn reference_forward(model: &GsasRec, items: &[usize], causal: bool, heads: usiz
                 let logits: Vec<Option<f64>> = (0..len)
                     .map(|j| {
                         let visible = !pad[j] && (!causal || j <= i);
-                        visible.then(|| (0..hd).map(|c| q[i][h * hd + c] * k[j][h * hd + c]).sum::<f64>() / (hd as f64).sqrt())
+                        visible.then(|| {
+                            (0..hd)
+                                .map(|c| q[i][h * hd + c] * k[j][h * hd + c])
+                                .sum::<f64>()
+                                / (hd as f64).sqrt()
+                        })
                     })
                     .collect();
-                let max = logits.iter().flatten().cloned().fold(f64::NEG_INFINITY, f64::max);
+                let max = logits
+                    .iter()
+                    .flatten()
+                    .cloned()
+                    .fold(f64::NEG_INFINITY, f64::max);
                 let z: f64 = logits.iter().flatten().map(|l| (l - max).exp()).sum();
                 for (j, l) in logits.iter().enumerate() {
                     if let Some(l) = l {
@@ -83,15 +109,27 @@ fn reference_forward(model: &GsasRec, items: &[usize], causal: bool, heads: usiz
                 }
             }
         }
-        let residual: Mat = att.iter().zip(&x).map(|(a, q)| a.iter().zip(q).map(|(a, q)| a + q).collect()).collect();
+        let residual: Mat = att
+            .iter()
+            .zip(&x)
+            .map(|(a, q)| a.iter().zip(q).map(|(a, q)| a + q).collect())
+            .collect();
         let y = layer_norm(&block.second_norm, &residual);
-        let hidden: Mat = linear(&block.dense1, &y).into_iter().map(|r| r.into_iter().map(|v| v.max(0.0)).collect()).collect();
+        let hidden: Mat = linear(&block.dense1, &y)
+            .into_iter()
+            .map(|r| r.into_iter().map(|v| v.max(0.0)).collect())
+            .collect();
         let out = linear(&block.dense2, &hidden);
         seq = out
             .iter()
             .zip(&y)
             .enumerate()
-            .map(|(t, (o, y))| o.iter().zip(y).map(|(o, y)| if pad[t] { 0.0 } else { o + y }).collect())
+            .map(|(t, (o, y))| {
+                o.iter()
+                    .zip(y)
+                    .map(|(o, y)| if pad[t] { 0.0 } else { o + y })
+                    .collect()
+            })
             .collect();
     }
     layer_norm(&model.final_norm, &seq)
@@ -100,7 +138,10 @@ fn reference_forward(model: &GsasRec, items: &[usize], causal: bool, heads: usiz
 #[test]
 fn forward_matches_an_independent_reference_computation() {
     let device = Device::ndarray();
-    for (attention, causal) in [(AttentionMode::Causal, true), (AttentionMode::Bidirectional, false)] {
+    for (attention, causal) in [
+        (AttentionMode::Causal, true),
+        (AttentionMode::Bidirectional, false),
+    ] {
         let config = GsasRecConfig::new(30)
             .with_dim(8)
             .with_heads(2)
@@ -116,7 +157,10 @@ fn forward_matches_an_independent_reference_computation() {
         for t in 2..items.len() {
             for j in 0..8 {
                 let (g, w) = (got[t * 8 + j], want[t][j]);
-                assert!((g - w).abs() < 1e-4, "{attention:?} position {t} feature {j}: {g} vs {w}");
+                assert!(
+                    (g - w).abs() < 1e-4,
+                    "{attention:?} position {t} feature {j}: {g} vs {w}"
+                );
             }
         }
         // Scores are dot products with the output table at the last position.

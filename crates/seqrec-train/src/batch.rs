@@ -1,0 +1,123 @@
+//! Batches as tensors on the training or validation device.
+
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use seqrec_sampling::NegativeSharing;
+
+use crate::plan::BatchPlan;
+
+/// Negative ids in the layout of their sharing mode.
+#[derive(Debug, Clone)]
+pub enum NegativeIds {
+    /// `[batch, targets, k]`: fresh negatives for every target.
+    PerPosition(Tensor<3, Int>),
+    /// `[batch, k]`: shared by all targets of a sequence.
+    PerSequence(Tensor<2, Int>),
+    /// `[k]`: shared by the whole batch.
+    PerBatch(Tensor<1, Int>),
+}
+
+/// One training batch on a device.
+#[derive(Debug, Clone)]
+pub struct TrainBatch {
+    /// Input ids `[batch, len]`, left-padded with 0.
+    pub input: Tensor<2, Int>,
+    /// Target ids `[batch, targets]`; 0 where there is no target.
+    pub targets: Tensor<2, Int>,
+    /// 1.0 where there is a target, 0.0 elsewhere `[batch, targets]`.
+    pub target_mask: Tensor<2>,
+    /// Whether all targets of a row are scored from its last position (else target `t` is
+    /// scored from position `t`).
+    pub last_position_only: bool,
+    /// Sampled negatives.
+    pub negatives: NegativeIds,
+    /// Valid negatives `[batch, targets, k]` (batch-shared negatives that hit the target are 0).
+    pub negative_mask: Option<Tensor<3>>,
+}
+
+fn ints<const D: usize>(ids: &[u32], shape: [usize; D], device: &Device) -> Tensor<D, Int> {
+    let data: Vec<i64> = ids.iter().map(|&i| i64::from(i)).collect();
+    Tensor::from_data(TensorData::new(data, shape), device)
+}
+
+impl TrainBatch {
+    /// Uploads a plan to `device`.
+    pub fn from_plan(plan: &BatchPlan, device: &Device) -> Self {
+        let (b, l, t, k) = (plan.batch, plan.len, plan.target_len, plan.negatives.k);
+        let mask: Vec<f32> = plan
+            .targets
+            .iter()
+            .map(|&id| if id == 0 { 0.0 } else { 1.0 })
+            .collect();
+        let ids = &plan.negatives.ids;
+        let negatives = match plan.negatives.sharing {
+            NegativeSharing::PerPosition => NegativeIds::PerPosition(ints(ids, [b, t, k], device)),
+            NegativeSharing::PerSequence => NegativeIds::PerSequence(ints(ids, [b, k], device)),
+            NegativeSharing::PerBatch => NegativeIds::PerBatch(ints(ids, [k], device)),
+        };
+        Self {
+            input: ints(&plan.input, [b, l], device),
+            targets: ints(&plan.targets, [b, t], device),
+            target_mask: Tensor::from_data(TensorData::new(mask, [b, t]), device),
+            last_position_only: plan.last_position_only,
+            negatives,
+            negative_mask: plan
+                .negative_mask
+                .as_ref()
+                .map(|m| Tensor::from_data(TensorData::new(m.clone(), [b, t, k]), device)),
+        }
+    }
+}
+
+/// One validation batch: histories, their held-out targets and the items not to rank.
+#[derive(Debug, Clone)]
+pub struct EvalBatch {
+    /// Histories `[batch, len]`, left-padded with 0 (the last `max_len` items).
+    pub input: Tensor<2, Int>,
+    /// Held-out item per user `[batch, 1]`.
+    pub targets: Tensor<2, Int>,
+    /// Added to the scores `[batch, num_items + 2]`: `-inf` for items that must not be ranked
+    /// (the user's history, except the target itself), 0 elsewhere. `None`: rank everything.
+    pub exclusion: Option<Tensor<2>>,
+}
+
+impl EvalBatch {
+    /// Builds a batch from histories (full, untruncated) and targets.
+    pub fn new(
+        histories: &[&[u32]],
+        targets: &[u32],
+        max_len: usize,
+        num_items: usize,
+        exclude_history: bool,
+        device: &Device,
+    ) -> Self {
+        let batch = histories.len();
+        let len = histories
+            .iter()
+            .map(|h| h.len().min(max_len))
+            .max()
+            .unwrap_or(1)
+            .max(1);
+        let mut input = vec![0u32; batch * len];
+        for (b, h) in histories.iter().enumerate() {
+            let tail = &h[h.len().saturating_sub(max_len)..];
+            input[b * len + len - tail.len()..(b + 1) * len].copy_from_slice(tail);
+        }
+        let exclusion = exclude_history.then(|| {
+            let rows = num_items + 2;
+            let mut bias = vec![0f32; batch * rows];
+            for (b, h) in histories.iter().enumerate() {
+                for &item in h.iter() {
+                    if item != targets[b] && (item as usize) < rows {
+                        bias[b * rows + item as usize] = f32::NEG_INFINITY;
+                    }
+                }
+            }
+            Tensor::from_data(TensorData::new(bias, [batch, rows]), device)
+        });
+        Self {
+            input: ints(&input, [batch, len], device),
+            targets: ints(targets, [batch, 1], device),
+            exclusion,
+        }
+    }
+}

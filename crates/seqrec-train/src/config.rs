@@ -1,0 +1,119 @@
+//! Training configuration.
+
+use seqrec_loss::{GBceBeta, LossKind};
+use seqrec_model::GsasRecConfig;
+use seqrec_sampling::{NegativeDistribution, NegativeSharing};
+use serde::{Deserialize, Serialize};
+
+use crate::error::TrainError;
+use crate::objective::Objective;
+
+/// When training stops (whichever comes first; early stopping may stop it sooner).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TrainLimit {
+    /// Optimiser steps.
+    pub steps: Option<usize>,
+    /// Passes over the training sequences.
+    pub epochs: Option<usize>,
+    /// Wall-clock seconds.
+    pub seconds: Option<f64>,
+}
+
+/// Everything that defines a training run. Defaults follow gSASRec and the paper: Adam with
+/// learning rate 1e-3, batches of 128, 256 negatives per target, gBCE with β = 0.9.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TrainConfig {
+    /// The model.
+    pub model: GsasRecConfig,
+    /// What the model learns. Default: [`Objective::default_for`] the attention mode.
+    pub objective: Objective,
+    /// The loss. Default: gBCE with β = 0.9 (the paper's).
+    pub loss: LossKind,
+    /// Negatives per target. Default: 256.
+    pub negatives: usize,
+    /// How negatives are shared between targets. Default: per position (as gSASRec).
+    pub sharing: NegativeSharing,
+    /// Where negatives come from. Default: uniform over the catalogue.
+    pub negative_distribution: NegativeDistribution,
+    /// Whether negatives avoid every item of the user's sequence. Default: false.
+    pub exclude_history_from_negatives: bool,
+    /// Sequences per batch. Default: 128.
+    pub batch_size: usize,
+    /// Adam learning rate. Default: 1e-3.
+    pub learning_rate: f64,
+    /// When to stop.
+    pub limit: TrainLimit,
+    /// Validate every this many steps. Default: 100 (gSASRec's epoch).
+    pub eval_every: usize,
+    /// Stop after this many validations without a better NDCG@10. Default: 20.
+    pub patience: usize,
+    /// Users per validation batch. Default: 256.
+    pub eval_batch_size: usize,
+    /// Seed of every random choice (weights, batches, negatives, dropout). Default: 42.
+    pub seed: u64,
+}
+
+impl TrainConfig {
+    /// The defaults for a model configuration.
+    pub fn new(model: GsasRecConfig) -> Self {
+        Self {
+            objective: Objective::default_for(model.attention),
+            model,
+            loss: LossKind::GBce {
+                beta: GBceBeta::Fixed(0.9),
+            },
+            negatives: 256,
+            sharing: NegativeSharing::PerPosition,
+            negative_distribution: NegativeDistribution::Uniform,
+            exclude_history_from_negatives: false,
+            batch_size: 128,
+            learning_rate: 1e-3,
+            limit: TrainLimit::default(),
+            eval_every: 100,
+            patience: 20,
+            eval_batch_size: 256,
+            seed: 42,
+        }
+    }
+
+    /// Checks that the run can start.
+    pub fn validate(&self) -> Result<(), TrainError> {
+        self.model.validate()?;
+        self.objective.validate(self.model.attention)?;
+        let fail = |m: &str| Err(TrainError::Config(m.to_string()));
+        if self.batch_size == 0 || self.eval_batch_size == 0 {
+            return fail("batch sizes must be positive");
+        }
+        if self.eval_every == 0 {
+            return fail("eval_every must be at least 1 step");
+        }
+        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
+            return fail("the learning rate must be positive");
+        }
+        let sampled = !matches!(self.loss, LossKind::FullSoftmax);
+        if sampled && (self.negatives == 0 || self.negatives >= self.model.num_items) {
+            return Err(TrainError::Config(format!(
+                "negatives per target must be in 1..{} (the catalogue size), got {}",
+                self.model.num_items, self.negatives
+            )));
+        }
+        if let Some(s) = self.limit.seconds
+            && !(s.is_finite() && s > 0.0)
+        {
+            return fail("the time limit must be positive");
+        }
+        if self.limit.steps.is_none() && self.limit.epochs.is_none() && self.limit.seconds.is_none()
+        {
+            return fail("set a limit: steps, epochs or a time limit");
+        }
+        Ok(())
+    }
+
+    /// β of the gBCE loss for this run (1 for plain BCE, unused by the softmax losses).
+    pub fn beta(&self) -> Result<f64, TrainError> {
+        Ok(match &self.loss {
+            LossKind::GBce { beta } => beta.resolve(self.negatives, self.model.num_items)?,
+            _ => 1.0,
+        })
+    }
+}

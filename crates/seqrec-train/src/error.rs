@@ -1,0 +1,76 @@
+//! Errors of training, evaluation and serving.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in `seqrec-train`.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    /// A setting that cannot work (the message says which and why).
+    #[error("invalid training configuration: {0}")]
+    Config(String),
+    /// The model configuration is invalid.
+    #[error(transparent)]
+    Model(#[from] seqrec_model::ConfigError),
+    /// Negative sampling failed.
+    #[error(transparent)]
+    Sampling(#[from] seqrec_sampling::SamplingError),
+    /// The loss could not be set up.
+    #[error(transparent)]
+    Loss(#[from] seqrec_loss::LossError),
+    /// Reading the data failed.
+    #[error(transparent)]
+    Data(#[from] seqrec_data::DataError),
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A JSON file of a model directory is malformed.
+    #[error("{path}: {source}")]
+    Json {
+        /// The file.
+        path: PathBuf,
+        /// The cause, with line and column.
+        source: serde_json::Error,
+    },
+    /// Model weights could not be saved or loaded.
+    #[error("{path}: model weights: {message}")]
+    Weights {
+        /// The weights file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// A tensor could not be read back from the device.
+    #[error("reading a tensor back from the device failed: {0}")]
+    Device(String),
+    /// A history given for recommendation is empty.
+    #[error("the history is empty: at least one known item is needed to recommend")]
+    EmptyHistory,
+    /// An item id that the model does not know.
+    #[error("unknown item `{item}` at position {position} of the history")]
+    UnknownItem {
+        /// The id as given.
+        item: String,
+        /// Its 0-based position in the history.
+        position: usize,
+    },
+    /// Training stopped with an error reported by the learner.
+    #[error("training failed: {0}")]
+    Training(String),
+}
+
+impl TrainError {
+    pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Self {
+        let path = path.into();
+        move |source| TrainError::Io { path, source }
+    }
+
+    pub(crate) fn json(path: impl Into<PathBuf>) -> impl FnOnce(serde_json::Error) -> Self {
+        let path = path.into();
+        move |source| TrainError::Json { path, source }
+    }
+}

@@ -1,0 +1,43 @@
+#![deny(missing_docs)]
+//! # seqrec-train
+//!
+//! Training, evaluation and serving of [`seqrec_model::GsasRec`], tying the model, the losses
+//! of `seqrec-loss`, the samplers of `seqrec-sampling` and the metrics of `seqrec-eval`
+//! together on burn-train's `Learner` (validation, early stopping, checkpoints; multi-device
+//! execution strategies come from burn-train as well).
+//!
+//! - [`Objective`]: next-item (causal), future window, or cloze — chosen so that no target
+//!   is visible to the position that scores it.
+//! - [`train`]: a full run that writes a model directory; [`Recommender`] serves it.
+//! - [`evaluate_next_item`]: full-catalogue ranking metrics on held-out items.
+
+mod batch;
+mod config;
+mod error;
+mod evaluate;
+mod loader;
+mod metric;
+mod model_dir;
+mod objective;
+mod plan;
+mod progress;
+mod recommender;
+mod step;
+mod train;
+
+pub use batch::{EvalBatch, NegativeIds, TrainBatch};
+pub use config::{TrainConfig, TrainLimit};
+pub use error::TrainError;
+pub use evaluate::{REPORTED_CUTOFFS, evaluate_next_item};
+pub use loader::{EvalLoader, TrainLoader};
+pub use metric::{NdcgMetric, RankInput};
+pub use model_dir::{
+    CONFIG_FILE, ITEMS_FILE, ModelManifest, WEIGHTS_FILE, load_model_dir, load_weights,
+    save_model_dir, save_weights,
+};
+pub use objective::Objective;
+pub use plan::{BatchPlan, BatchPlanner, NO_EVENT};
+pub use progress::{CallbackRenderer, ProgressCallback, ProgressEvent};
+pub use recommender::{Recommendation, Recommender};
+pub use step::{RankOutput, StepOutput, StepSetup, TrainingModel, target_ranks};
+pub use train::{REPORT_FILE, TrainOptions, TrainReport, TrainingData, WORK_DIR, train};

@@ -1,0 +1,117 @@
+//! NDCG@k over validation ranks as a burn-train metric, for early stopping and for choosing
+//! the checkpoint to keep.
+
+use std::sync::{Arc, Mutex};
+
+use burn::tensor::{Int, Tensor, TensorReadError};
+use burn::train::metric::state::{FormatOptions, NumericMetricState};
+use burn::train::metric::{
+    Adaptor, Metric, MetricAttributes, MetricMetadata, MetricName, Numeric, NumericAttributes,
+    NumericEntry, SerializedEntry,
+};
+use seqrec_eval::ndcg_at_k;
+
+use crate::step::RankOutput;
+
+/// Input of [`NdcgMetric`]: 1-based target ranks.
+pub struct RankInput {
+    ranks: Tensor<1, Int>,
+}
+
+impl Adaptor<RankInput> for RankOutput {
+    fn adapt(&self) -> RankInput {
+        RankInput {
+            ranks: self.ranks.clone(),
+        }
+    }
+}
+
+/// Mean NDCG@k of the held-out targets. The mean of every completed validation is also kept
+/// in [`NdcgMetric::history`], so that the trainer knows which checkpoint was best.
+#[derive(Clone)]
+pub struct NdcgMetric {
+    k: usize,
+    name: MetricName,
+    state: NumericMetricState,
+    history: Arc<Mutex<Vec<f64>>>,
+}
+
+impl NdcgMetric {
+    /// NDCG at cutoff `k`.
+    pub fn new(k: usize) -> Self {
+        Self {
+            k,
+            name: Arc::new(format!("NDCG@{k}")),
+            state: NumericMetricState::default(),
+            history: Arc::new(Mutex::new(Vec::new())),
+        }
+    }
+
+    /// The means of the validations completed so far, in order (shared between clones).
+    pub fn history(&self) -> Arc<Mutex<Vec<f64>>> {
+        self.history.clone()
+    }
+}
+
+impl Metric for NdcgMetric {
+    type Input = RankInput;
+
+    fn name(&self) -> MetricName {
+        self.name.clone()
+    }
+
+    fn attributes(&self) -> MetricAttributes {
+        NumericAttributes {
+            unit: None,
+            higher_is_better: true,
+        }
+        .into()
+    }
+
+    fn update(
+        &mut self,
+        item: &RankInput,
+        _: &MetricMetadata,
+    ) -> Result<SerializedEntry, TensorReadError> {
+        let ranks = item.ranks.clone().try_into_vec_as::<i64>()?;
+        let sum: f64 = ranks
+            .iter()
+            .map(|&r| ndcg_at_k(r.max(1) as usize, self.k))
+            .sum();
+        self.state
+            .update(sum / ranks.len().max(1) as f64, ranks.len());
+        Ok(self
+            .state
+            .compute_update(FormatOptions::new(self.name()).precision(4)))
+    }
+
+    fn compute(&mut self) -> Result<SerializedEntry, TensorReadError> {
+        let value = self.state.final_value().current();
+        if value.is_finite()
+            && let Ok(mut history) = self.history.lock()
+        {
+            history.push(value);
+        }
+        Ok(self
+            .state
+            .compute_final(FormatOptions::new(self.name()).precision(4)))
+    }
+
+    fn clear(&mut self) {
+        self.state.reset()
+    }
+}
+
+impl Numeric for NdcgMetric {
+    fn value(&self) -> Option<NumericEntry> {
+        Some(self.state.current_value())
+    }
+
+    fn running_value(&self) -> Option<NumericEntry> {
+        Some(self.state.running_value())
+    }
+
+    fn final_value(&self) -> NumericEntry {
+        self.state.final_value()
+    }
+}

@@ -1,0 +1,152 @@
+//! The training and validation steps that burn-train's `Learner` runs.
+
+use burn::module::Module;
+use burn::tensor::{Int, Tensor};
+use burn::train::metric::{Adaptor, LossInput};
+use burn::train::{InferenceStep, ItemLazy, TrainOutput, TrainStep};
+use seqrec_loss::{LossKind, bce_loss, full_softmax_loss, gbce_loss, sampled_softmax_loss};
+use seqrec_model::GsasRec;
+
+use crate::batch::{EvalBatch, NegativeIds, TrainBatch};
+
+/// How a [`TrainingModel`] turns a batch into a loss; not a parameter.
+#[derive(Debug, Clone)]
+pub struct StepSetup {
+    /// The loss.
+    pub loss: LossKind,
+    /// β of gBCE (resolved from the configuration).
+    pub beta: f64,
+}
+
+/// A [`GsasRec`] with its loss, as burn-train's learner trains it.
+#[derive(Module, Debug)]
+pub struct TrainingModel {
+    /// The model being trained.
+    pub model: GsasRec,
+    /// How the loss is computed.
+    #[module(skip)]
+    pub setup: StepSetup,
+}
+
+/// What a training step reports: its loss.
+#[derive(Debug, Clone)]
+pub struct StepOutput {
+    /// The mean loss of the batch `[1]`.
+    pub loss: Tensor<1>,
+}
+
+impl ItemLazy for StepOutput {
+    fn sync(self) -> Result<Self, burn::tensor::ExecutionError> {
+        self.loss.device().flush()?;
+        Ok(Self {
+            loss: self.loss.without_autodiff(),
+        })
+    }
+}
+
+impl Adaptor<LossInput> for StepOutput {
+    fn adapt(&self) -> LossInput {
+        LossInput::new(self.loss.clone())
+    }
+}
+
+/// What a validation step reports: the 1-based rank of each user's target over the catalogue.
+#[derive(Debug, Clone)]
+pub struct RankOutput {
+    /// Ranks `[batch]`.
+    pub ranks: Tensor<1, Int>,
+}
+
+impl ItemLazy for RankOutput {
+    fn sync(self) -> Result<Self, burn::tensor::ExecutionError> {
+        self.ranks.device().flush()?;
+        Ok(self)
+    }
+}
+
+impl TrainingModel {
+    /// The batch's loss.
+    pub fn loss(&self, batch: TrainBatch) -> Tensor<1> {
+        let hidden = self.model.forward(batch.input);
+        let [b, _, d] = hidden.dims();
+        let [_, t] = batch.targets.dims();
+        // The rows that score targets: every position, or the last one for all of them.
+        let queries = if batch.last_position_only {
+            GsasRec::last_state(hidden).reshape([b, 1, d])
+        } else {
+            hidden
+        };
+        let per_target = queries.clone().expand([b, t, d]);
+        let mask = batch.target_mask;
+        if let LossKind::FullSoftmax = self.setup.loss {
+            let logits = self.model.score_all(per_target.reshape([b * t, d]));
+            let rows = logits.dims()[1];
+            return full_softmax_loss(logits.reshape([b, t, rows]), batch.targets, mask);
+        }
+        let positives = self.model.score_targets(per_target.clone(), batch.targets);
+        let negatives = match batch.negatives {
+            NegativeIds::PerPosition(ids) => self.model.score_per_position(per_target, ids),
+            NegativeIds::PerSequence(ids) => {
+                let k = ids.dims()[1];
+                self.model
+                    .score_per_sequence(queries, ids)
+                    .expand([b, t, k])
+            }
+            NegativeIds::PerBatch(ids) => {
+                let k = ids.dims()[0];
+                self.model.score_shared(queries, ids).expand([b, t, k])
+            }
+        };
+        let valid = batch.negative_mask;
+        match self.setup.loss {
+            LossKind::GBce { .. } => gbce_loss(positives, negatives, mask, valid, self.setup.beta),
+            LossKind::Bce => bce_loss(positives, negatives, mask, valid),
+            LossKind::SampledSoftmax => sampled_softmax_loss(positives, negatives, mask, valid),
+            LossKind::FullSoftmax => unreachable!("handled above"),
+        }
+    }
+
+    /// Ranks of the targets over the whole catalogue (excluded items removed).
+    pub fn ranks(&self, batch: EvalBatch) -> Tensor<1, Int> {
+        target_ranks(&self.model, batch)
+    }
+}
+
+/// 1-based rank of each target among all items: 1 + the number of items scored strictly
+/// higher (ties count in the target's favour). Padding, the mask token and excluded items
+/// score `-inf` and never outrank a target.
+pub fn target_ranks(model: &GsasRec, batch: EvalBatch) -> Tensor<1, Int> {
+    let mut scores = model.score_all(model.user_representation(batch.input));
+    if let Some(exclusion) = batch.exclusion {
+        scores = scores + exclusion;
+    }
+    let [b, _] = scores.dims();
+    let target = scores.clone().gather(1, batch.targets);
+    scores
+        .greater(target)
+        .int()
+        .sum_dim(1)
+        .reshape([b])
+        .add_scalar(1)
+}
+
+impl TrainStep for TrainingModel {
+    type Input = TrainBatch;
+    type Output = StepOutput;
+
+    fn step(&self, batch: TrainBatch) -> TrainOutput<StepOutput> {
+        let loss = self.loss(batch);
+        TrainOutput::new(self, loss.backward(), StepOutput { loss })
+    }
+}
+
+impl InferenceStep for TrainingModel {
+    type Input = EvalBatch;
+    type Output = RankOutput;
+
+    fn step(&self, batch: EvalBatch) -> RankOutput {
+        RankOutput {
+            ranks: self.ranks(batch),
+        }
+    }
+}

@@ -1,0 +1,55 @@
+//! Command-line arguments and their commands.
+
+mod evaluate;
+mod recommend;
+mod train;
+
+use clap::{Parser, Subcommand};
+
+/// A boxed error: every library error is typed; the program prints its message and causes.
+pub type CliError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Transformer music recommendation (gSASRec) from the command line.
+#[derive(Debug, Parser)]
+#[command(name = "seqrec", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Train a gSASRec model and save the best one (by validation NDCG@10).
+    Train(train::TrainArgs),
+    /// Rank the whole catalogue for held-out users and print NDCG@10, recall@10, recall@1, MRR.
+    Evaluate(evaluate::EvaluateArgs),
+    /// Recommend items for a history.
+    Recommend(recommend::RecommendArgs),
+}
+
+/// Runs the parsed command.
+pub fn run(cli: Cli) -> Result<(), CliError> {
+    match cli.command {
+        Command::Train(args) => train::run(args),
+        Command::Evaluate(args) => evaluate::run(args),
+        Command::Recommend(args) => recommend::run(args),
+    }
+}
+
+/// The `--device` argument shared by the commands.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DeviceArg {
+    /// Backend: ndarray, flex, wgpu, cuda or cuda:N (default: the fastest CPU backend compiled in).
+    #[arg(long)]
+    pub device: Option<String>,
+}
+
+impl DeviceArg {
+    /// Opens the device.
+    pub fn open(&self) -> Result<burn::tensor::Device, CliError> {
+        Ok(match &self.device {
+            Some(name) => seqrec::device::parse_device(name)?,
+            None => seqrec::device::default_device()?,
+        })
+    }
+}

@@ -1,0 +1,43 @@
+#![deny(missing_docs)]
+//! # seqrec
+//!
+//! Transformer music recommendation in Rust: the gSASRec model of *Beyond Collaborative
+//! Filtering: Using Transformers for Personalized Music Recommendation* (Greer et al.) with its
+//! causal mask and positional encoding as hyperparameters, the gBCE loss, negative sampling,
+//! training on burn-train and full-catalogue evaluation. This facade re-exports the crates:
+//!
+//! - [`model`] (`seqrec-model`): [`model::GsasRecConfig`], [`model::GsasRec`];
+//! - [`loss`] (`seqrec-loss`): gBCE, BCE, sampled and full softmax;
+//! - [`sampling`] (`seqrec-sampling`): seeded negative samplers;
+//! - [`eval`] (`seqrec-eval`): ranking metrics;
+//! - [`data`] (`seqrec-data`): datasets, splits, vocabularies;
+//! - [`train`] (`seqrec-train`): [`train::train`], [`train::Recommender`];
+//! - [`device`]: backends by name for the command line.
+//!
+//! ```no_run
+//! use seqrec::data::SequenceDataset;
+//! use seqrec::model::{AttentionMode, GsasRecConfig, PositionEncoding};
+//! use seqrec::train::{TrainConfig, TrainOptions, TrainingData, Recommender, train};
+//!
+//! let dataset = SequenceDataset::load_dir("../shared/data/ml1m-loo")?;
+//! let model = GsasRecConfig::new(dataset.num_items as usize)
+//!     .with_attention(AttentionMode::Bidirectional)
+//!     .with_positions(PositionEncoding::Learned);
+//! let mut config = TrainConfig::new(model);
+//! config.limit.steps = Some(1000);
+//! let device = seqrec::device::default_device()?;
+//! let data = TrainingData::from_sequences(&dataset)?;
+//! train(&config, &data, &device, "runs/ml1m".as_ref(), TrainOptions::default())?;
+//! let recommender = Recommender::load("runs/ml1m", &device)?;
+//! let top10 = recommender.recommend(&["12", "7", "99"], 10, true)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod device;
+
+pub use seqrec_data as data;
+pub use seqrec_eval as eval;
+pub use seqrec_loss as loss;
+pub use seqrec_model as model;
+pub use seqrec_sampling as sampling;
+pub use seqrec_train as train;
