@@ -8,7 +8,17 @@
 //! * set-based metrics of a ranked list against a relevant set
 //!   ([`precision_at_k`], [`recall_at_k_set`], [`f1_at_k`], [`ndcg_at_k_set`],
 //!   [`hit_rate_at_k`], or all at once with [`set_metrics_at_k`]);
-//! * [`top_k_indices`] and [`target_rank`] for CPU-side ranking of a score vector.
+//! * [`top_k_indices`] and [`target_rank`] for CPU-side ranking of a score vector,
+//!   and [`TopKAccumulator`] / [`TopKBatch`] to merge scores streamed in chunks
+//!   of items and users with memory bounded by `k` per user;
+//! * the paper's **profile-based protocol** (section 4): [`Profiles`] of
+//!   held-out [`Play`]s ranked by [`wilson_lower_bound`], the
+//!   [`ProfileEvaluator`] that scores any model's ranked lists
+//!   (precision/recall/F1/NDCG/graded NDCG/HR@k and MRR, per user, per
+//!   history-length [`Cohorts`]), seeded percentile-bootstrap intervals
+//!   ([`bootstrap_mean_ci`], [`paired_bootstrap_diff_ci`]), paired
+//!   [`Comparison`]s, and a [`ProfileReport`] rendered like the paper's
+//!   Tables 1 and 2, as CSV and as JSON. See `docs/evaluation.md`.
 //!
 //! Item ids are `u32` in `1..=num_items`; 0 is padding. A rank is 1-based and
 //! `0` means "not ranked" (every metric is then 0).
@@ -44,17 +54,42 @@
 //! ```
 #![deny(missing_docs)]
 
+mod bootstrap;
+mod cohort;
+mod comparison;
 mod error;
+mod evaluator;
+mod history;
 mod next_item;
+mod play;
+mod profile;
+mod profile_metrics;
 mod rank;
+mod report;
 mod set_metrics;
 mod top_k;
+mod top_k_stream;
+mod wilson;
 
+pub use bootstrap::{
+    BootstrapConfig, ConfidenceInterval, bootstrap_mean_ci, bootstrap_mean_cis,
+    paired_bootstrap_diff_ci,
+};
+pub use cohort::Cohorts;
+pub use comparison::{Comparison, ComparisonRow};
 pub use error::EvalError;
+pub use evaluator::{EvaluationCounts, ModelEvaluation, ProfileEvalConfig, ProfileEvaluator};
+pub use history::{History, HistoryPolicy};
 pub use next_item::{NextItemEvaluator, NextItemReport};
+pub use play::Play;
+pub use profile::{ProfileConfig, ProfileCounts, Profiles, Relevance, TrackStats, UserProfile};
+pub use profile_metrics::{Metric, MetricKey, graded_ndcg_at_k, reciprocal_rank_set};
 pub use rank::{ndcg_at_k, recall_at_k, reciprocal_rank};
+pub use report::{BaselineDiff, GroupSize, ModelInfo, ProfileReport, ReportRow};
 pub use set_metrics::{
     SetMetrics, f1_at_k, hit_rate_at_k, ndcg_at_k_set, precision_at_k, recall_at_k_set,
     set_metrics_at_k,
 };
 pub use top_k::{target_rank, top_k_indices};
+pub use top_k_stream::{TopKAccumulator, TopKBatch};
+pub use wilson::{WILSON_Z_95, wilson_interval, wilson_lower_bound};

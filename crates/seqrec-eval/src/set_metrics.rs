@@ -15,7 +15,7 @@ use std::hash::BuildHasher;
 use serde::{Deserialize, Serialize};
 
 /// All set-based metrics of one ranked list at one cutoff.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct SetMetrics {
     /// Hits in the top `k`, divided by `k`.
     pub precision: f64,

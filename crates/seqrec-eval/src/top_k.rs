@@ -5,14 +5,15 @@
 //! drop it. Ordering is by descending score, ties broken by the lower id; NaN
 //! scores are never returned and never outrank anything.
 
-use std::cmp::{Ordering, Reverse};
-use std::collections::BinaryHeap;
+use std::cmp::Ordering;
+
+use crate::TopKAccumulator;
 
 /// A candidate; `a > b` means `a` ranks before `b`.
 #[derive(Debug, Clone, Copy)]
-struct Candidate {
-    score: f32,
-    id: u32,
+pub(crate) struct Candidate {
+    pub(crate) score: f32,
+    pub(crate) id: u32,
 }
 
 impl Ord for Candidate {
@@ -68,25 +69,11 @@ fn candidates(scores: &[f32], exclude: impl Fn(usize) -> bool) -> impl Iterator<
 /// assert_eq!(top, vec![(2, 2.0), (4, 2.0), (5, 1.0)]);
 /// ```
 pub fn top_k_indices(scores: &[f32], k: usize, exclude: impl Fn(usize) -> bool) -> Vec<(u32, f32)> {
-    if k == 0 {
-        return Vec::new();
-    }
-    // Min-heap of the current best k: the top is the worst kept candidate.
-    let mut heap: BinaryHeap<Reverse<Candidate>> = BinaryHeap::with_capacity(k.min(scores.len()));
+    let mut acc = TopKAccumulator::new(k);
     for c in candidates(scores, exclude) {
-        if heap.len() < k {
-            heap.push(Reverse(c));
-        } else if let Some(mut worst) = heap.peek_mut()
-            && c > worst.0
-        {
-            *worst = Reverse(c);
-        }
+        acc.offer_candidate(c);
     }
-    // Ascending `Reverse` order is descending candidate order: best first.
-    heap.into_sorted_vec()
-        .into_iter()
-        .map(|Reverse(c)| (c.id, c.score))
-        .collect()
+    acc.into_sorted_vec()
 }
 
 /// The 1-based rank of `target` among the non-excluded, non-NaN scores, using

@@ -7,19 +7,33 @@ use std::process::{Command, Output};
 use seqrec::data::SyntheticConfig;
 
 fn seqrec(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_seqrec")).args(args).output().expect("running seqrec")
+    Command::new(env!("CARGO_BIN_EXE_seqrec"))
+        .args(args)
+        .output()
+        .expect("running seqrec")
 }
 
 fn text(out: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
 }
 
 fn dataset(dir: &Path) {
-    SyntheticConfig { users: 120, items: 60, clusters: 4, median_length: 20.0, validation_users: 32, ..Default::default() }
-        .generate()
-        .unwrap()
-        .save_dir(dir)
-        .unwrap();
+    SyntheticConfig {
+        users: 120,
+        items: 60,
+        clusters: 4,
+        median_length: 20.0,
+        validation_users: 32,
+        ..Default::default()
+    }
+    .generate()
+    .unwrap()
+    .save_dir(dir)
+    .unwrap();
 }
 
 #[test]
@@ -30,35 +44,94 @@ fn train_evaluate_recommend() {
     dataset(&data);
     let (data_s, model_s) = (data.to_str().unwrap(), model.to_str().unwrap());
     let out = seqrec(&[
-        "train", "--data", data_s, "--out", model_s, "--device", "ndarray", "--dim", "8", "--max-len", "10",
-        "--blocks", "1", "--negatives", "8", "--batch-size", "16", "--steps", "6", "--eval-every", "3", "--quiet",
+        "train",
+        "--data",
+        data_s,
+        "--out",
+        model_s,
+        "--device",
+        "ndarray",
+        "--dim",
+        "8",
+        "--max-len",
+        "10",
+        "--blocks",
+        "1",
+        "--negatives",
+        "8",
+        "--batch-size",
+        "16",
+        "--steps",
+        "6",
+        "--eval-every",
+        "3",
+        "--quiet",
     ]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("trained 6 steps"), "{}", text(&out));
-    for file in ["config.json", "items.json", "model.safetensors", "training.json"] {
+    for file in [
+        "config.json",
+        "items.json",
+        "model.safetensors",
+        "training.json",
+    ] {
         assert!(model.join(file).is_file(), "{file} missing");
     }
 
-    let out = seqrec(&["evaluate", "--model", model_s, "--data", data_s, "--split", "test", "--json"]);
+    let out = seqrec(&[
+        "evaluate", "--model", model_s, "--data", data_s, "--split", "test", "--json",
+    ]);
     assert!(out.status.success(), "{}", text(&out));
     let metrics: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(metrics.as_object().unwrap().len(), 4, "exactly the four metrics: {metrics}");
+    assert_eq!(
+        metrics.as_object().unwrap().len(),
+        4,
+        "exactly the four metrics: {metrics}"
+    );
     for key in ["ndcg@10", "recall@10", "recall@1", "mrr"] {
-        let v = metrics[key].as_f64().unwrap_or_else(|| panic!("{key} missing in {metrics}"));
+        let v = metrics[key]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{key} missing in {metrics}"));
         assert!((0.0..=1.0).contains(&v));
     }
 
-    let out = seqrec(&["recommend", "--model", model_s, "--history", "3 5 7", "-k", "4", "--exclude-history", "--json"]);
+    let out = seqrec(&[
+        "recommend",
+        "--model",
+        model_s,
+        "--history",
+        "3 5 7",
+        "-k",
+        "4",
+        "--exclude-history",
+        "--json",
+    ]);
     assert!(out.status.success(), "{}", text(&out));
     let rec: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let items: Vec<&str> = rec["items"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    let items: Vec<&str> = rec["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
     assert_eq!(items.len(), 4);
     assert!(items.iter().all(|i| !["3", "5", "7"].contains(i)));
     assert_eq!(rec["scores"].as_array().unwrap().len(), 4);
 
-    let out = seqrec(&["recommend", "--model", model_s, "--history", "3 999", "--json"]);
+    let out = seqrec(&[
+        "recommend",
+        "--model",
+        model_s,
+        "--history",
+        "3 999",
+        "--json",
+    ]);
     assert!(!out.status.success());
-    assert!(text(&out).contains("unknown item `999` at position 1"), "{}", text(&out));
+    assert!(
+        text(&out).contains("unknown item `999` at position 1"),
+        "{}",
+        text(&out)
+    );
 }
 
 #[test]
@@ -67,18 +140,39 @@ fn bad_input_is_a_clear_error_and_a_failure() {
     let data = tmp.path().join("data");
     dataset(&data);
     std::fs::write(data.join("train/input.txt"), "1 2 3\n4 x 6\n").unwrap();
-    let out = seqrec(&["train", "--data", data.to_str().unwrap(), "--out", tmp.path().join("m").to_str().unwrap(), "--steps", "1"]);
+    let out = seqrec(&[
+        "train",
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        tmp.path().join("m").to_str().unwrap(),
+        "--steps",
+        "1",
+    ]);
     assert!(!out.status.success());
     let message = text(&out);
-    assert!(message.contains("input.txt") && message.contains("line 2"), "{message}");
+    assert!(
+        message.contains("input.txt") && message.contains("line 2"),
+        "{message}"
+    );
 
-    let out = seqrec(&["evaluate", "--model", "/nonexistent", "--data", data.to_str().unwrap()]);
+    let out = seqrec(&[
+        "evaluate",
+        "--model",
+        "/nonexistent",
+        "--data",
+        data.to_str().unwrap(),
+    ]);
     assert!(!out.status.success());
     assert!(text(&out).contains("/nonexistent"), "{}", text(&out));
 
     let out = seqrec(&["train", "--out", "x", "--device", "tpu"]);
     assert!(!out.status.success());
-    assert!(text(&out).contains("unknown device `tpu`"), "{}", text(&out));
+    assert!(
+        text(&out).contains("unknown device `tpu`"),
+        "{}",
+        text(&out)
+    );
     if !cfg!(feature = "cuda") {
         let out = seqrec(&["train", "--out", "x", "--device", "cuda"]);
         assert!(text(&out).contains("--features cuda"), "{}", text(&out));
