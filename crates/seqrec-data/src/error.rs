@@ -4,6 +4,7 @@
 //! applies, the 1-based token position on that line, so a message alone is
 //! enough to open the file at the offending place.
 
+use std::fmt;
 use std::io;
 use std::num::ParseIntError;
 use std::path::PathBuf;
@@ -14,6 +15,38 @@ use crate::split::Split;
 
 /// Longest offending text (in characters) quoted back in [`DataError::InvalidItem`].
 const MAX_QUOTED_CHARS: usize = 40;
+
+/// Where in an input file a record lies, for error messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Location {
+    /// A 1-based line of a text file (CSV, TSV, sequence files).
+    Line(u64),
+    /// The 1-based index of a record in a JSON array, with the 1-based line on which the
+    /// record ends.
+    Record {
+        /// 1-based index of the record in the array.
+        index: u64,
+        /// 1-based line of the record's last character.
+        line: u64,
+    },
+    /// A row of a Parquet file.
+    Row {
+        /// 0-based row group, as Parquet tools number them.
+        row_group: usize,
+        /// 1-based row within the row group.
+        row: u64,
+    },
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Location::Line(line) => write!(f, "line {line}"),
+            Location::Record { index, line } => write!(f, "record {index} (ending at line {line})"),
+            Location::Row { row_group, row } => write!(f, "row group {row_group}, row {row}"),
+        }
+    }
+}
 
 /// Everything that can go wrong while reading or writing sequence data.
 ///
@@ -200,6 +233,129 @@ pub enum DataError {
         reason: String,
     },
 
+    /// A field of an event record does not hold a valid value.
+    ///
+    /// Readers with `skip_invalid` set skip such records and count them instead.
+    #[error("invalid {field} {text:?} at {} {location}: {reason}", path.display())]
+    InvalidField {
+        /// The file being read.
+        path: PathBuf,
+        /// The record.
+        location: Location,
+        /// The field (column) name.
+        field: String,
+        /// The offending text (shortened if very long).
+        text: String,
+        /// Why the value is invalid.
+        reason: &'static str,
+    },
+
+    /// A record has a different number of fields than the header.
+    #[error(
+        "{} {location} has {found} fields but the header has {expected}",
+        path.display()
+    )]
+    FieldCount {
+        /// The file being read.
+        path: PathBuf,
+        /// The record.
+        location: Location,
+        /// Number of header fields.
+        expected: usize,
+        /// Number of fields on the record.
+        found: usize,
+    },
+
+    /// A required column is absent.
+    #[error("missing column {column:?} in {} (columns: {available})", path.display())]
+    MissingColumn {
+        /// The file being read.
+        path: PathBuf,
+        /// The column that was looked for.
+        column: String,
+        /// The columns the file has, comma-separated.
+        available: String,
+    },
+
+    /// A column has a data type the reader cannot use.
+    #[error(
+        "column {column:?} in {} has type {found}; expected {expected}",
+        path.display()
+    )]
+    ColumnType {
+        /// The file being read.
+        path: PathBuf,
+        /// The column.
+        column: String,
+        /// The type found.
+        found: String,
+        /// The types accepted.
+        expected: &'static str,
+    },
+
+    /// A file that must start with a header line is empty.
+    #[error("empty file {}: expected a header line", path.display())]
+    EmptyFile {
+        /// The file being read.
+        path: PathBuf,
+    },
+
+    /// A CSV or TSV file is malformed (e.g. an unterminated quote).
+    #[error("malformed CSV in {} at {location}: {message}", path.display())]
+    Csv {
+        /// The file being read.
+        path: PathBuf,
+        /// Where the reader stopped.
+        location: Location,
+        /// The CSV parser's description.
+        message: String,
+    },
+
+    /// A JSON file is malformed (not an array of objects).
+    #[error("malformed JSON in {} at line {line}, column {column}: {message}", path.display())]
+    Json {
+        /// The file being read.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong.
+        message: String,
+    },
+
+    /// A Parquet file cannot be read or written.
+    #[error("Parquet error in {}: {message}", path.display())]
+    Parquet {
+        /// The file.
+        path: PathBuf,
+        /// The Parquet or Arrow library's description.
+        message: String,
+    },
+
+    /// The name of an event format is not known.
+    #[error(
+        "unknown event format {text:?}: expected csv, tsv, parquet, spotify, lastfm, yambda or sequences"
+    )]
+    UnknownFormat {
+        /// The text that was parsed.
+        text: String,
+    },
+
+    /// Options (of a reader, a split or the simulator) are inconsistent.
+    #[error("invalid options: {reason}")]
+    InvalidOptions {
+        /// What is wrong.
+        reason: String,
+    },
+
+    /// There are no events where some are needed (e.g. an empty history window).
+    #[error("no events: {reason}")]
+    NoEvents {
+        /// Where events were expected.
+        reason: String,
+    },
+
     /// Saving would leave a stale split directory that loading would pick up.
     #[error(
         "refusing to save: {} exists but the dataset has no {split} split; remove it first",
@@ -239,6 +395,41 @@ impl DataError {
         }
     }
 
+    /// Builds [`DataError::InvalidField`], shortening very long offending text.
+    pub(crate) fn invalid_field(
+        path: impl Into<PathBuf>,
+        location: Location,
+        field: &str,
+        text: &str,
+        reason: &'static str,
+    ) -> Self {
+        DataError::InvalidField {
+            path: path.into(),
+            location,
+            field: field.to_owned(),
+            text: shorten(text),
+            reason,
+        }
+    }
+
+    /// Whether the error concerns a single record, which readers may skip when asked to.
+    pub fn is_record_error(&self) -> bool {
+        matches!(
+            self,
+            DataError::InvalidField { .. } | DataError::FieldCount { .. }
+        )
+    }
+
+    /// A short category for counting skipped records: the field and the reason, or
+    /// `"field count"`; `None` for errors that are not about one record.
+    pub fn record_error_kind(&self) -> Option<String> {
+        match self {
+            DataError::InvalidField { field, reason, .. } => Some(format!("{field}: {reason}")),
+            DataError::FieldCount { .. } => Some("wrong number of fields".to_owned()),
+            _ => None,
+        }
+    }
+
     /// Builds [`DataError::InvalidItem`], shortening very long offending text.
     pub(crate) fn invalid_item(
         path: impl Into<PathBuf>,
@@ -247,10 +438,7 @@ impl DataError {
         text: &str,
         source: ParseIntError,
     ) -> Self {
-        let text = match text.char_indices().nth(MAX_QUOTED_CHARS) {
-            Some((cut, _)) => format!("{}...", &text[..cut]),
-            None => text.to_owned(),
-        };
+        let text = shorten(text);
         DataError::InvalidItem {
             path: path.into(),
             line,
@@ -258,6 +446,14 @@ impl DataError {
             text,
             source,
         }
+    }
+}
+
+/// `text`, cut after [`MAX_QUOTED_CHARS`] characters with `...` appended.
+fn shorten(text: &str) -> String {
+    match text.char_indices().nth(MAX_QUOTED_CHARS) {
+        Some((cut, _)) => format!("{}...", &text[..cut]),
+        None => text.to_owned(),
     }
 }
 
@@ -305,6 +501,34 @@ mod tests {
         };
         assert_eq!(text.len(), MAX_QUOTED_CHARS + 3);
         assert!(err.to_string().len() < 200);
+    }
+
+    #[test]
+    fn invalid_field_names_file_location_and_field() {
+        let err = DataError::invalid_field(
+            "events.csv",
+            Location::Line(7),
+            "timestamp",
+            "yesterday",
+            "not RFC 3339 or Unix time",
+        );
+        assert_eq!(
+            err.to_string(),
+            "invalid timestamp \"yesterday\" at events.csv line 7: not RFC 3339 or Unix time"
+        );
+        assert!(err.is_record_error());
+        assert_eq!(
+            err.record_error_kind().as_deref(),
+            Some("timestamp: not RFC 3339 or Unix time")
+        );
+        let row = Location::Row {
+            row_group: 2,
+            row: 17,
+        };
+        assert_eq!(row.to_string(), "row group 2, row 17");
+        let record = Location::Record { index: 3, line: 40 };
+        assert_eq!(record.to_string(), "record 3 (ending at line 40)");
+        assert!(!DataError::TrainNotHeldOut.is_record_error());
     }
 
     #[test]

@@ -1,13 +1,21 @@
-//! Mapping between users' own item ids (strings) and the dense ids a model uses.
+//! Mapping between users' own string ids (of tracks or of listeners) and the dense ids a
+//! model uses.
 
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-/// Item ids as users know them ↔ dense model ids `1..=len` (0 is padding).
+/// A vocabulary of item (track) ids: see [`Vocabulary`].
+pub type ItemVocabulary = Vocabulary;
+
+/// A vocabulary of user ids: see [`Vocabulary`].
+pub type UserVocabulary = Vocabulary;
+
+/// String ids as users know them ↔ dense ids `1..=len` (0 is padding).
 ///
-/// Saved next to a model (as a JSON list of ids, the first one being model id 1) so that
-/// recommendation takes and returns the user's own ids.
+/// Used for tracks ([`ItemVocabulary`]) and for listeners ([`UserVocabulary`]). Ids are
+/// handed out in order of first insertion. Saved next to a model (as a JSON list of ids, the
+/// first one being model id 1) so that recommendation takes and returns the user's own ids.
 ///
 /// ```
 /// use seqrec_data::ItemVocabulary;
@@ -18,14 +26,14 @@ use serde::{Deserialize, Serialize};
 /// assert_eq!(vocab.id("spotify:track:b"), Some(2));
 /// assert_eq!(vocab.name(2), Some("spotify:track:b"));
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(from = "Vec<String>", into = "Vec<String>")]
-pub struct ItemVocabulary {
+pub struct Vocabulary {
     names: Vec<String>,
     index: HashMap<String, u32>,
 }
 
-impl ItemVocabulary {
+impl Vocabulary {
     /// The identity vocabulary of a dataset whose ids already are `1..=num_items`
     /// (the gSASRec layout): model id `i` is named `"i"`.
     pub fn identity(num_items: u32) -> Self {
@@ -66,9 +74,28 @@ impl ItemVocabulary {
     pub fn is_empty(&self) -> bool {
         self.names.is_empty()
     }
+
+    /// The names in id order (the name of id 1 first).
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// The vocabulary of the first `len` ids (all of them if `len` is larger).
+    pub fn truncated(&self, len: usize) -> Self {
+        self.names[..len.min(self.names.len())].to_vec().into()
+    }
+
+    /// Approximate heap bytes held (names stored once in the list and once as map keys).
+    pub fn heap_bytes(&self) -> usize {
+        let text: usize = self.names.iter().map(String::capacity).sum();
+        // Each map entry: a String header, the id and hash-table overhead.
+        2 * text
+            + self.names.capacity() * std::mem::size_of::<String>()
+            + self.index.capacity() * (std::mem::size_of::<String>() + 4 + 1)
+    }
 }
 
-impl From<Vec<String>> for ItemVocabulary {
+impl From<Vec<String>> for Vocabulary {
     fn from(names: Vec<String>) -> Self {
         let index = names
             .iter()
@@ -79,8 +106,19 @@ impl From<Vec<String>> for ItemVocabulary {
     }
 }
 
-impl From<ItemVocabulary> for Vec<String> {
-    fn from(vocab: ItemVocabulary) -> Self {
+impl FromIterator<String> for Vocabulary {
+    /// Builds a vocabulary from names in id order; repeated names keep their first id.
+    fn from_iter<I: IntoIterator<Item = String>>(iter: I) -> Self {
+        let mut vocab = Self::default();
+        for name in iter {
+            vocab.insert(&name);
+        }
+        vocab
+    }
+}
+
+impl From<Vocabulary> for Vec<String> {
+    fn from(vocab: Vocabulary) -> Self {
         vocab.names
     }
 }
@@ -107,5 +145,15 @@ mod tests {
         let back: ItemVocabulary = serde_json::from_str(&json).unwrap();
         assert_eq!(back.id("a"), Some(2));
         assert_eq!(back, v);
+    }
+
+    #[test]
+    fn truncated_keeps_the_first_ids() {
+        let v: Vocabulary = ["x", "y", "z"].into_iter().map(String::from).collect();
+        let t = v.truncated(2);
+        assert_eq!(t.names(), ["x", "y"]);
+        assert_eq!(t.id("z"), None);
+        assert_eq!(v.truncated(10), v);
+        assert!(v.heap_bytes() > 0);
     }
 }

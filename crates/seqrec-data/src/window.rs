@@ -1,0 +1,591 @@
+//! The paper's time-window split: a history window (default 60 days) for training and a
+//! held-out window (default 7 days) for evaluation, ending at a cut time (default: the last
+//! event).
+//!
+//! Windows are half-open on the left: the held-out window is `(cut − held_out, cut]` and
+//! the history window `(cut − held_out − history, cut − held_out]`, so an event exactly at
+//! the boundary between them belongs to the history, and an event exactly at the cut to
+//! the held-out window. Events outside both windows are counted and left out.
+//!
+//! From the history window the split builds the trainer's [`SequenceDataset`]: one training
+//! sequence per user (the items of their history plays, in time order), a validation split
+//! taken per user leave-one-out from those sequences (so that training can early-stop), and
+//! a next-item test split (each user's history followed by their first held-out track).
+//! For the paper's evaluation it keeps the held-out plays with their play times and every
+//! user's history length (plays in the history window) for cohort analysis.
+
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+
+use crate::error::DataError;
+use crate::events::{Event, EventLog};
+use crate::gsasrec_layout::SequenceDataset;
+use crate::held_out::HeldOut;
+use crate::vocabulary::{ItemVocabulary, UserVocabulary, Vocabulary};
+
+/// One day in milliseconds.
+pub const DAY_MS: i64 = 86_400_000;
+
+/// Options of [`split_by_time`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WindowOptions {
+    /// Length of the history window in milliseconds. Default 60 days.
+    pub history_ms: i64,
+    /// Length of the held-out window in milliseconds (0 for none). Default 7 days.
+    pub held_out_ms: i64,
+    /// End of the held-out window (inclusive), milliseconds since the epoch. Default
+    /// (`None`): the last event's time.
+    pub cut_ms: Option<i64>,
+    /// Tracks with fewer plays in the history window are left out of the model's
+    /// vocabulary and of the training sequences. Default 1 (keep all).
+    pub min_track_plays: u64,
+    /// Users with fewer plays in the history window get no training sequence. Default 1.
+    pub min_user_plays: u64,
+    /// When set, plays shorter than this many milliseconds are left out of the training
+    /// sequences (plays of unknown length are kept). Default `None` (train on all plays).
+    pub min_train_ms_played: Option<u32>,
+    /// Users (among those with at least 3 training items) whose last training item is
+    /// held out for validation. Default 512.
+    pub validation_users: usize,
+    /// Seed for choosing the validation users. Default 42.
+    pub seed: u64,
+}
+
+impl Default for WindowOptions {
+    fn default() -> Self {
+        Self {
+            history_ms: 60 * DAY_MS,
+            held_out_ms: 7 * DAY_MS,
+            cut_ms: None,
+            min_track_plays: 1,
+            min_user_plays: 1,
+            min_train_ms_played: None,
+            validation_users: 512,
+            seed: 42,
+        }
+    }
+}
+
+/// The windows of a split, in milliseconds since the epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Windows {
+    /// The history window is `(history_start_ms, held_out_start_ms]`.
+    pub history_start_ms: i64,
+    /// The held-out window is `(held_out_start_ms, cut_ms]`.
+    pub held_out_start_ms: i64,
+    /// The cut: end of the held-out window.
+    pub cut_ms: i64,
+}
+
+impl Windows {
+    /// Whether `t` lies in the history window.
+    pub fn in_history(&self, t: i64) -> bool {
+        t > self.history_start_ms && t <= self.held_out_start_ms
+    }
+
+    /// Whether `t` lies in the held-out window.
+    pub fn in_held_out(&self, t: i64) -> bool {
+        t > self.held_out_start_ms && t <= self.cut_ms
+    }
+}
+
+/// One play in the held-out window, with dense ids of the split's vocabularies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeldOutPlay {
+    /// User id in [`WindowSplit::users`].
+    pub user: u32,
+    /// Item id in [`WindowSplit::items`]; above `dataset.num_items` for a track the model
+    /// never saw in the history window.
+    pub item: u32,
+    /// Start of the play.
+    pub timestamp_ms: i64,
+    /// Milliseconds played, when known.
+    pub ms_played: Option<u32>,
+    /// The skipped flag, when known.
+    pub skipped: Option<bool>,
+    /// Whether `ms_played` is an estimate (Last.fm).
+    pub inferred: bool,
+}
+
+/// What the split counted; nothing is left out without being counted here.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SplitReport {
+    /// Events in the history window.
+    pub history_events: usize,
+    /// Events in the held-out window.
+    pub held_out_events: usize,
+    /// Events before the history window (left out).
+    pub events_before_history: usize,
+    /// Events after the cut (left out).
+    pub events_after_cut: usize,
+    /// Tracks played in the history window fewer than `min_track_plays` times.
+    pub tracks_below_min: usize,
+    /// Users with history plays but fewer than `min_user_plays`.
+    pub users_below_min: usize,
+    /// History plays not in any training sequence (rare track, short play, or light user).
+    pub history_plays_not_trained: usize,
+    /// Users with a training sequence.
+    pub trained_users: usize,
+    /// Users with held-out plays but no training sequence.
+    pub held_out_users_without_history: usize,
+    /// Held-out plays of tracks outside the model's vocabulary.
+    pub held_out_plays_of_unseen_tracks: usize,
+    /// Users in the validation split.
+    pub validation_users: usize,
+}
+
+/// The result of [`split_by_time`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct WindowSplit {
+    /// What the trainer takes: train sequences (with the validation items removed), the
+    /// validation split, and a next-item test split. Row `u − 1` of `train` is user `u`.
+    pub dataset: SequenceDataset,
+    /// Each trained user's full training sequence (validation item included), indexed by
+    /// user id − 1: the model's input for the held-out evaluation.
+    pub histories: Vec<Vec<u32>>,
+    /// Item ids: `1..=dataset.num_items` are the model's tracks, later ids are tracks seen
+    /// only in the held-out window. Save [`WindowSplit::model_items`] next to a model.
+    pub items: ItemVocabulary,
+    /// User ids: `1..=dataset.num_users()` are the trained users (rows of `train`), later
+    /// ids are users without a training sequence but with history or held-out plays.
+    pub users: UserVocabulary,
+    /// Plays in the history window per user (all plays, before any filter), indexed by
+    /// user id − 1: the paper's cohort variable.
+    pub history_lengths: Vec<u32>,
+    /// The held-out window's plays, by user then time.
+    pub held_out: Vec<HeldOutPlay>,
+    /// The windows used.
+    pub windows: Windows,
+    /// What was counted.
+    pub report: SplitReport,
+}
+
+impl WindowSplit {
+    /// The model's item vocabulary (ids `1..=dataset.num_items`).
+    pub fn model_items(&self) -> ItemVocabulary {
+        self.items.truncated(self.dataset.num_items as usize)
+    }
+
+    /// The history length of user `user` (0 for an unknown id).
+    pub fn history_length(&self, user: u32) -> u32 {
+        (user as usize)
+            .checked_sub(1)
+            .and_then(|u| self.history_lengths.get(u))
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+/// Splits `log` into a history and a held-out window (see the module documentation).
+///
+/// # Errors
+///
+/// [`DataError::InvalidOptions`] for a non-positive history or negative held-out window,
+/// [`DataError::NoEvents`] if no user has a training sequence.
+///
+/// ```
+/// use seqrec_data::{Event, EventLogBuilder, WindowOptions, split_by_time, DAY_MS};
+///
+/// let mut b = EventLogBuilder::default();
+/// let u = b.user_id("ann");
+/// for (name, day) in [("a", 0), ("b", 1), ("c", 5), ("d", 9)] {
+///     let item = b.item_id(name);
+///     b.push(Event::new(u, item, day * DAY_MS).with_ms_played(60_000))?;
+/// }
+/// let (log, _) = b.finish(true);
+/// let split = split_by_time(&log, &WindowOptions::default())?;
+/// // Day 9 is the cut: the held-out window (day 2, day 9] holds c and d.
+/// assert_eq!(split.histories, vec![vec![1, 2]]);
+/// assert_eq!(split.held_out.len(), 2);
+/// assert_eq!(split.history_length(1), 2);
+/// # Ok::<(), seqrec_data::DataError>(())
+/// ```
+pub fn split_by_time(log: &EventLog, options: &WindowOptions) -> Result<WindowSplit, DataError> {
+    if options.history_ms <= 0 || options.held_out_ms < 0 {
+        return Err(DataError::InvalidOptions {
+            reason: format!(
+                "the history window must be positive and the held-out window non-negative (got {} ms and {} ms)",
+                options.history_ms, options.held_out_ms
+            ),
+        });
+    }
+    let Some((_, last)) = log.time_range() else {
+        return Err(DataError::NoEvents {
+            reason: "the event log is empty".into(),
+        });
+    };
+    let cut_ms = options.cut_ms.unwrap_or(last);
+    let held_out_start_ms = cut_ms.saturating_sub(options.held_out_ms);
+    let windows = Windows {
+        history_start_ms: held_out_start_ms.saturating_sub(options.history_ms),
+        held_out_start_ms,
+        cut_ms,
+    };
+    let mut report = SplitReport::default();
+
+    // Plays per track and per user in the history window.
+    let mut track_plays = vec![0_u64; log.items().len() + 1];
+    let mut user_plays = vec![0_u64; log.users().len() + 1];
+    let mut held_out_by_user = vec![0_usize; log.users().len() + 1];
+    for e in log.iter() {
+        if windows.in_history(e.timestamp_ms) {
+            report.history_events += 1;
+            track_plays[e.item as usize] += 1;
+            user_plays[e.user as usize] += 1;
+        } else if windows.in_held_out(e.timestamp_ms) {
+            report.held_out_events += 1;
+            held_out_by_user[e.user as usize] += 1;
+        } else if e.timestamp_ms <= windows.history_start_ms {
+            report.events_before_history += 1;
+        } else {
+            report.events_after_cut += 1;
+        }
+    }
+    let min_track = options.min_track_plays.max(1);
+    report.tracks_below_min = track_plays
+        .iter()
+        .filter(|&&c| c > 0 && c < min_track)
+        .count();
+    report.users_below_min = user_plays
+        .iter()
+        .filter(|&&c| c > 0 && c < options.min_user_plays)
+        .count();
+
+    // The model's items, in the log's id order.
+    let mut item_map = vec![0_u32; log.items().len() + 1];
+    let mut item_names = Vec::new();
+    for (old, name) in log.items().names().iter().enumerate() {
+        if track_plays[old + 1] >= min_track {
+            item_names.push(name.clone());
+            item_map[old + 1] = item_names.len() as u32;
+        }
+    }
+    let num_items = item_names.len() as u32;
+
+    // Training sequences per user.
+    let trainable = |e: &Event| {
+        windows.in_history(e.timestamp_ms)
+            && item_map[e.item as usize] != 0
+            && match (options.min_train_ms_played, e.ms_played) {
+                (Some(min), Some(ms)) => ms >= min,
+                _ => true,
+            }
+    };
+    let mut trained = Vec::new(); // (old user id, sequence)
+    let mut others = Vec::new(); // old user ids without a sequence but with plays in a window
+    for u in 1..=log.users().len() as u32 {
+        let sequence: Vec<u32> = if user_plays[u as usize] >= options.min_user_plays.max(1) {
+            log.user_events(u)
+                .filter(|e| trainable(e))
+                .map(|e| item_map[e.item as usize])
+                .collect()
+        } else {
+            Vec::new()
+        };
+        report.history_plays_not_trained += user_plays[u as usize] as usize - sequence.len();
+        if !sequence.is_empty() {
+            trained.push((u, sequence));
+        } else if user_plays[u as usize] > 0 || held_out_by_user[u as usize] > 0 {
+            if held_out_by_user[u as usize] > 0 {
+                report.held_out_users_without_history += 1;
+            }
+            others.push(u);
+        }
+    }
+    if trained.is_empty() {
+        return Err(DataError::NoEvents {
+            reason: format!(
+                "no user has a training sequence in the history window ({} history events, window ({}, {}] ms)",
+                report.history_events, windows.history_start_ms, windows.held_out_start_ms
+            ),
+        });
+    }
+    report.trained_users = trained.len();
+
+    // Users: trained first, then the others.
+    let mut user_map = vec![0_u32; log.users().len() + 1];
+    let mut user_names = Vec::with_capacity(trained.len() + others.len());
+    for &old in trained.iter().map(|(u, _)| u).chain(&others) {
+        user_names.push(log.users().names()[old as usize - 1].clone());
+        user_map[old as usize] = user_names.len() as u32;
+    }
+    let history_lengths: Vec<u32> = trained
+        .iter()
+        .map(|(u, _)| *u)
+        .chain(others.iter().copied())
+        .map(|u| user_plays[u as usize].min(u64::from(u32::MAX)) as u32)
+        .collect();
+
+    // Held-out plays; tracks unseen in the history get ids after the model's.
+    let mut held_out = Vec::with_capacity(report.held_out_events);
+    for &old_user in trained.iter().map(|(u, _)| u).chain(&others) {
+        for e in log
+            .user_events(old_user)
+            .filter(|e| windows.in_held_out(e.timestamp_ms))
+        {
+            if item_map[e.item as usize] == 0 {
+                report.held_out_plays_of_unseen_tracks += 1;
+                item_names.push(log.items().names()[e.item as usize - 1].clone());
+                item_map[e.item as usize] = item_names.len() as u32;
+            }
+            held_out.push(HeldOutPlay {
+                user: user_map[old_user as usize],
+                item: item_map[e.item as usize],
+                timestamp_ms: e.timestamp_ms,
+                ms_played: e.ms_played,
+                skipped: e.skipped,
+                inferred: e.inferred,
+            });
+        }
+    }
+
+    // Test: the history followed by the first held-out play of a model track.
+    let mut first_target = vec![0_u32; trained.len()];
+    for play in held_out.iter().rev() {
+        if play.item <= num_items && (play.user as usize) <= trained.len() {
+            first_target[play.user as usize - 1] = play.item;
+        }
+    }
+    let histories: Vec<Vec<u32>> = trained.into_iter().map(|(_, s)| s).collect();
+    let (test_inputs, test_targets): (Vec<Vec<u32>>, Vec<u32>) = histories
+        .iter()
+        .zip(&first_target)
+        .filter(|&(_, &t)| t != 0)
+        .map(|(h, &t)| (h.clone(), t))
+        .unzip();
+
+    // Validation: the last training item of a sample of users with at least 3 items.
+    let mut eligible: Vec<usize> = (0..histories.len())
+        .filter(|&u| histories[u].len() >= 3)
+        .collect();
+    eligible.shuffle(&mut ChaCha8Rng::seed_from_u64(options.seed));
+    eligible.truncate(options.validation_users);
+    eligible.sort_unstable();
+    report.validation_users = eligible.len();
+    let mut train = histories.clone();
+    let mut val_inputs = Vec::with_capacity(eligible.len());
+    let mut val_targets = Vec::with_capacity(eligible.len());
+    for &u in &eligible {
+        let target = train[u].pop().unwrap_or_default();
+        val_inputs.push(train[u].clone());
+        val_targets.push(target);
+    }
+    let trained_events: usize = histories.iter().map(Vec::len).sum();
+    let mut dataset = SequenceDataset::new(
+        num_items,
+        train,
+        Some(HeldOut::new(val_inputs, val_targets)?),
+        Some(HeldOut::new(test_inputs, test_targets)?),
+    )?;
+    dataset.stats.num_interactions = trained_events;
+    Ok(WindowSplit {
+        dataset,
+        histories,
+        items: Vocabulary::from(item_names),
+        users: Vocabulary::from(user_names),
+        history_lengths,
+        held_out,
+        windows,
+        report,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::EventLogBuilder;
+    use crate::split::Split;
+
+    /// A log from (user, item, day, ms_played) rows.
+    fn log(rows: &[(&str, &str, i64, u32)]) -> EventLog {
+        let mut b = EventLogBuilder::default();
+        for &(u, i, day, ms) in rows {
+            let (u, i) = (b.user_id(u), b.item_id(i));
+            b.push(Event::new(u, i, day * DAY_MS).with_ms_played(ms))
+                .unwrap();
+        }
+        b.finish(true).0
+    }
+
+    #[test]
+    fn boundaries_belong_to_the_earlier_window_and_the_cut_to_held_out() {
+        // Cut at day 70 (last event): held-out (63, 70], history (3, 63].
+        let log = log(&[
+            ("a", "x", 3, 1),  // exactly at the history start: before the history
+            ("a", "y", 4, 1),  // history
+            ("a", "z", 63, 1), // exactly at the boundary: history
+            ("a", "x", 64, 1), // held-out
+            ("b", "y", 70, 1), // exactly at the cut: held-out
+        ]);
+        let split = split_by_time(&log, &WindowOptions::default()).unwrap();
+        assert_eq!(
+            split.windows,
+            Windows {
+                history_start_ms: 3 * DAY_MS,
+                held_out_start_ms: 63 * DAY_MS,
+                cut_ms: 70 * DAY_MS
+            }
+        );
+        assert_eq!(split.report.events_before_history, 1);
+        assert_eq!(split.report.history_events, 2);
+        assert_eq!(split.report.held_out_events, 2);
+        assert_eq!(split.items.names(), ["y", "z", "x"]);
+        assert_eq!(split.dataset.num_items, 2);
+        assert_eq!(split.model_items().names(), ["y", "z"]);
+        assert_eq!(split.histories, vec![vec![1, 2]]);
+        assert_eq!(split.users.names(), ["a", "b"]);
+        assert_eq!(split.history_lengths, vec![2, 0]);
+        let held: Vec<(u32, u32)> = split.held_out.iter().map(|p| (p.user, p.item)).collect();
+        // x is unseen in the history: id 3, after the model's items.
+        assert_eq!(held, vec![(1, 3), (2, 1)]);
+        assert_eq!(split.report.held_out_plays_of_unseen_tracks, 1);
+        assert_eq!(split.report.held_out_users_without_history, 1);
+        // a's first held-out track is unseen: no test row.
+        assert!(split.dataset.test.as_ref().unwrap().is_empty());
+    }
+
+    #[test]
+    fn explicit_cut_leaves_later_events_out() {
+        // Held-out (2, 3]: y at day 3, exactly at the cut, is held out; z is after the cut.
+        let log = log(&[
+            ("a", "x", 1, 1),
+            ("a", "y", 2, 1),
+            ("a", "y", 3, 1),
+            ("a", "z", 10, 1),
+        ]);
+        let options = WindowOptions {
+            cut_ms: Some(3 * DAY_MS),
+            held_out_ms: DAY_MS,
+            ..Default::default()
+        };
+        let split = split_by_time(&log, &options).unwrap();
+        assert_eq!(split.report.events_after_cut, 1);
+        assert_eq!(split.histories, vec![vec![1, 2]]);
+        assert_eq!(split.held_out.len(), 1);
+        assert_eq!(split.held_out[0].item, 2);
+        assert_eq!(split.held_out[0].timestamp_ms, 3 * DAY_MS);
+        let test = split.dataset.held_out(Split::Test).unwrap();
+        assert_eq!(test.inputs, vec![vec![1, 2]]);
+        assert_eq!(test.targets, vec![2]);
+    }
+
+    #[test]
+    fn user_with_one_play_trains_without_validation() {
+        let log = log(&[
+            ("a", "x", 1, 1),
+            ("b", "x", 1, 1),
+            ("b", "y", 2, 1),
+            ("b", "z", 3, 1),
+            ("b", "x", 4, 1),
+        ]);
+        let options = WindowOptions {
+            held_out_ms: 0,
+            ..Default::default()
+        };
+        let split = split_by_time(&log, &options).unwrap();
+        assert!(split.held_out.is_empty());
+        assert_eq!(split.dataset.train, vec![vec![1], vec![1, 2, 3]]);
+        let val = split.dataset.held_out(Split::Val).unwrap();
+        assert_eq!(val.inputs, vec![vec![1, 2, 3]]);
+        assert_eq!(val.targets, vec![1]);
+        assert_eq!(split.histories[1], vec![1, 2, 3, 1]);
+        assert_eq!(split.report.validation_users, 1);
+        assert_eq!(split.dataset.stats.num_interactions, 5);
+    }
+
+    #[test]
+    fn filters_rare_tracks_short_plays_and_light_users() {
+        let log = log(&[
+            ("a", "x", 1, 60_000),
+            ("a", "x", 2, 5_000),
+            ("a", "y", 3, 60_000),
+            ("b", "x", 1, 60_000),
+            ("c", "x", 5, 60_000),
+            ("c", "x", 6, 60_000),
+        ]);
+        let options = WindowOptions {
+            held_out_ms: 0,
+            min_track_plays: 2,
+            min_user_plays: 2,
+            min_train_ms_played: Some(30_000),
+            ..Default::default()
+        };
+        let split = split_by_time(&log, &options).unwrap();
+        assert_eq!(split.model_items().names(), ["x"]);
+        assert_eq!(split.users.names(), ["a", "c", "b"]);
+        assert_eq!(split.dataset.train, vec![vec![1], vec![1, 1]]);
+        assert_eq!(split.history_lengths, vec![3, 2, 1]);
+        assert_eq!(split.report.tracks_below_min, 1);
+        assert_eq!(split.report.users_below_min, 1);
+        // a: short play and y; b: light.
+        assert_eq!(split.report.history_plays_not_trained, 3);
+    }
+
+    #[test]
+    fn validation_sample_is_seeded_and_bounded() {
+        let rows: Vec<(String, i64)> = (0..50)
+            .flat_map(|u| (0..4).map(move |d| (format!("u{u}"), d)))
+            .collect();
+        let rows: Vec<(&str, &str, i64, u32)> =
+            rows.iter().map(|(u, d)| (u.as_str(), "x", *d, 1)).collect();
+        let log = log(&rows);
+        let options = WindowOptions {
+            held_out_ms: 0,
+            validation_users: 10,
+            ..Default::default()
+        };
+        let a = split_by_time(&log, &options).unwrap();
+        assert_eq!(a.dataset.val.as_ref().unwrap().len(), 10);
+        assert_eq!(a, split_by_time(&log, &options).unwrap());
+        let other = split_by_time(
+            &log,
+            &WindowOptions {
+                seed: 1,
+                ..options.clone()
+            },
+        )
+        .unwrap();
+        assert_ne!(a.dataset.train, other.dataset.train);
+    }
+
+    #[test]
+    fn extreme_timestamps_do_not_overflow() {
+        let mut b = EventLogBuilder::default();
+        let (u, i) = (b.user_id("a"), b.item_id("x"));
+        for t in [i64::MIN, i64::MIN + 1, i64::MAX - 1, i64::MAX] {
+            b.push(Event::new(u, i, t)).unwrap();
+        }
+        let (mut log, _) = b.finish(true);
+        log.infer_play_times_from_gaps(1000);
+        assert!(crate::events::LogSummary::of(&log).days > 0.0);
+        let options = WindowOptions {
+            held_out_ms: 1,
+            ..Default::default()
+        };
+        let split = split_by_time(&log, &options).unwrap();
+        assert_eq!(split.report.events_before_history, 2);
+        assert_eq!(split.histories, vec![vec![1]]);
+        assert_eq!(split.held_out.len(), 1);
+    }
+
+    #[test]
+    fn empty_log_empty_history_and_bad_options_fail() {
+        assert!(matches!(
+            split_by_time(&EventLog::default(), &WindowOptions::default()),
+            Err(DataError::NoEvents { .. })
+        ));
+        let log = log(&[("a", "x", 100, 1)]);
+        // The only event is at the cut: held-out, so no history.
+        let err = split_by_time(&log, &WindowOptions::default()).unwrap_err();
+        assert!(matches!(err, DataError::NoEvents { .. }), "{err:?}");
+        let bad = WindowOptions {
+            history_ms: 0,
+            ..Default::default()
+        };
+        assert!(matches!(
+            split_by_time(&log, &bad),
+            Err(DataError::InvalidOptions { .. })
+        ));
+    }
+}
