@@ -178,3 +178,76 @@ fn bad_input_is_a_clear_error_and_a_failure() {
         assert!(text(&out).contains("--features cuda"), "{}", text(&out));
     }
 }
+
+#[test]
+fn simulate_then_train_on_the_events() {
+    let tmp = tempfile::tempdir().unwrap();
+    let events = tmp.path().join("events.csv");
+    let model = tmp.path().join("model");
+    let out = seqrec(&[
+        "simulate",
+        "--out",
+        events.to_str().unwrap(),
+        "--users",
+        "150",
+        "--tracks",
+        "300",
+        "--seed",
+        "3",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let header = std::fs::read_to_string(&events).unwrap();
+    assert!(
+        header.starts_with("user_id,track_id,timestamp,ms_played"),
+        "{}",
+        &header[..80.min(header.len())]
+    );
+    let out = seqrec(&[
+        "train",
+        "--data",
+        events.to_str().unwrap(),
+        "--out",
+        model.to_str().unwrap(),
+        "--device",
+        "ndarray",
+        "--dim",
+        "8",
+        "--max-len",
+        "10",
+        "--blocks",
+        "1",
+        "--negatives",
+        "8",
+        "--batch-size",
+        "16",
+        "--steps",
+        "2",
+        "--eval-every",
+        "2",
+        "--quiet",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    // The model takes and returns the log's own track ids.
+    let items: Vec<String> =
+        serde_json::from_str(&std::fs::read_to_string(model.join("items.json")).unwrap()).unwrap();
+    let history = items[..3].join(" ");
+    let out = seqrec(&[
+        "recommend",
+        "--model",
+        model.to_str().unwrap(),
+        "--history",
+        &history,
+        "-k",
+        "3",
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let rec: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        rec["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| items.contains(&i.as_str().unwrap().to_string()))
+    );
+}

@@ -1,7 +1,9 @@
 //! Command-line arguments and their commands.
 
+mod data;
 mod evaluate;
 mod recommend;
+mod simulate;
 mod train;
 
 use clap::{Parser, Subcommand};
@@ -25,6 +27,8 @@ enum Command {
     Evaluate(evaluate::EvaluateArgs),
     /// Recommend items for a history.
     Recommend(recommend::RecommendArgs),
+    /// Generate a realistic listening log (the built-in default data).
+    Simulate(simulate::SimulateArgs),
 }
 
 /// Runs the parsed command.
@@ -33,6 +37,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Train(args) => train::run(args),
         Command::Evaluate(args) => evaluate::run(args),
         Command::Recommend(args) => recommend::run(args),
+        Command::Simulate(args) => simulate::run(args),
     }
 }
 

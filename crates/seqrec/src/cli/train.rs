@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use seqrec::data::{SequenceDataset, SyntheticConfig};
+use seqrec::data::SyntheticConfig;
 use seqrec::loss::{GBceBeta, LossKind};
 use seqrec::model::{AttentionMode, GsasRecConfig, OutputEmbeddings, PositionEncoding};
 use seqrec::sampling::{NegativeDistribution, NegativeSharing};
@@ -45,22 +45,26 @@ enum Loss {
 /// Arguments of `seqrec train`.
 #[derive(Debug, clap::Args)]
 pub struct TrainArgs {
-    /// Dataset directory in the gSASRec layout (train/, val/, test/, dataset_stats.json).
-    /// Without it, a built-in synthetic listening dataset is generated (no download).
+    /// Training data: a directory in the gSASRec layout (train/, val/, test/,
+    /// dataset_stats.json) or a file of listening events (CSV, Parquet, Spotify or Last.fm
+    /// exports, ... see --format), split by time into a history and a held-out window.
+    /// Without it, a built-in synthetic dataset is generated (no download).
     #[arg(long)]
     data: Option<PathBuf>,
+    #[command(flatten)]
+    events: super::data::EventArgs,
     /// Output model directory.
     #[arg(long)]
     out: PathBuf,
     #[command(flatten)]
     device: DeviceArg,
 
-    /// Longest history the model reads.
-    #[arg(long, default_value_t = 200)]
-    max_len: usize,
-    /// Embedding size.
-    #[arg(long, default_value_t = 128)]
-    dim: usize,
+    /// Longest history the model reads [default: 200; 50 on the built-in dataset].
+    #[arg(long)]
+    max_len: Option<usize>,
+    /// Embedding size [default: 128; 64 on the built-in dataset].
+    #[arg(long)]
+    dim: Option<usize>,
     /// Transformer blocks.
     #[arg(long, default_value_t = 2)]
     blocks: usize,
@@ -93,11 +97,13 @@ pub struct TrainArgs {
     /// gBCE calibration t of gSASRec (β derived from t, the number of negatives and items).
     #[arg(long)]
     gbce_t: Option<f64>,
-    /// Negatives per target.
-    #[arg(long, default_value_t = 256)]
-    negatives: usize,
-    /// Negative sharing: per-position, per-sequence or per-batch.
-    #[arg(long, default_value = "per-position")]
+    /// Negatives per target [default: 256; 128 on the built-in dataset].
+    #[arg(long)]
+    negatives: Option<usize>,
+    /// Negative sharing: per-sequence (one set of negatives for all positions of a sequence,
+    /// scored with one matrix product), per-position (fresh negatives at every position, as
+    /// the gSASRec reference code) or per-batch.
+    #[arg(long, default_value = "per-sequence")]
     sharing: NegativeSharing,
     /// Negatives drawn by popularity^GAMMA instead of uniformly.
     #[arg(long)]
@@ -135,10 +141,15 @@ pub struct TrainArgs {
 }
 
 impl TrainArgs {
-    fn config(&self, num_items: usize) -> TrainConfig {
+    /// The configuration; `builtin` selects the smaller defaults of the built-in dataset,
+    /// which train in about a minute on a laptop CPU.
+    fn config(&self, num_items: usize, builtin: bool) -> TrainConfig {
+        let pick = |given: Option<usize>, full: usize, small: usize| {
+            given.unwrap_or(if builtin { small } else { full })
+        };
         let model = GsasRecConfig::new(num_items)
-            .with_max_len(self.max_len)
-            .with_dim(self.dim)
+            .with_max_len(pick(self.max_len, 200, 50))
+            .with_dim(pick(self.dim, 128, 64))
             .with_blocks(self.blocks)
             .with_heads(self.heads)
             .with_dropout(self.dropout)
@@ -170,7 +181,7 @@ impl TrainArgs {
             Loss::SampledSoftmax => LossKind::SampledSoftmax,
             Loss::FullSoftmax => LossKind::FullSoftmax,
         };
-        config.negatives = self.negatives;
+        config.negatives = pick(self.negatives, 256, 128);
         config.sharing = self.sharing;
         if let Some(gamma) = self.popularity_gamma {
             config.negative_distribution = NegativeDistribution::Popularity { gamma };
@@ -203,27 +214,32 @@ fn progress_bar(quiet: bool) -> ProgressBar {
 
 pub fn run(args: TrainArgs) -> Result<(), CliError> {
     let device = args.device.open()?;
-    let dataset = match &args.data {
-        Some(dir) => SequenceDataset::load_dir(dir)?,
+    let (dataset, items) = match &args.data {
+        Some(path) => {
+            let loaded = super::data::load(path, &args.events)?;
+            (loaded.dataset, Some(loaded.items))
+        }
         None => {
             let synthetic = SyntheticConfig::default();
             eprintln!(
                 "no --data: generating the built-in synthetic listening dataset ({} users, {} tracks, seed {})",
                 synthetic.users, synthetic.items, synthetic.seed
             );
-            synthetic.generate()?
+            (synthetic.generate()?, None)
         }
     };
-    let mut config = args.config(dataset.num_items as usize);
-    if args.data.is_none()
-        && args.steps.is_none()
-        && args.epochs.is_none()
-        && args.time_limit.is_none()
-    {
+    let builtin = args.data.is_none();
+    let mut config = args.config(dataset.num_items as usize, builtin);
+    if args.steps.is_none() && args.epochs.is_none() && args.time_limit.is_none() {
+        if !builtin {
+            return Err("set a training limit: --steps, --epochs or --time-limit".into());
+        }
         config.limit.steps = Some(300);
-        config.negatives = config.negatives.min(dataset.num_items as usize - 1);
     }
-    let data = TrainingData::from_sequences(&dataset)?;
+    let mut data = TrainingData::from_sequences(&dataset)?;
+    if let Some(items) = items {
+        data.items = items;
+    }
 
     let bar = progress_bar(args.quiet);
     let status = bar.clone();

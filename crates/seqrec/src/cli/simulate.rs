@@ -1,0 +1,61 @@
+//! `seqrec simulate`.
+
+use std::path::PathBuf;
+
+use seqrec::data::{LogSummary, Simulation, SimulatorConfig, write_events};
+
+use super::CliError;
+
+/// Arguments of `seqrec simulate`.
+#[derive(Debug, clap::Args)]
+pub struct SimulateArgs {
+    /// Output file: `.csv`, `.tsv` or `.parquet`.
+    #[arg(long)]
+    out: PathBuf,
+    /// Listeners [default: the simulator's, a few thousand].
+    #[arg(long)]
+    users: Option<usize>,
+    /// Tracks [default: about 20 000].
+    #[arg(long)]
+    tracks: Option<usize>,
+    /// Days of listening [default: 67: 60 of history and 7 held out].
+    #[arg(long)]
+    days: Option<u32>,
+    /// Seed.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Also write the ground-truth user-track affinities to this CSV file.
+    #[arg(long)]
+    truth: Option<PathBuf>,
+}
+
+pub fn run(args: SimulateArgs) -> Result<(), CliError> {
+    let mut config = SimulatorConfig {
+        seed: args.seed,
+        ..SimulatorConfig::default()
+    };
+    if let Some(users) = args.users {
+        config.users = users;
+    }
+    if let Some(tracks) = args.tracks {
+        config.tracks = tracks;
+    }
+    if let Some(days) = args.days {
+        config.days = days;
+    }
+    let started = std::time::Instant::now();
+    let simulation = Simulation::run(&config)?;
+    write_events(&simulation.log, &args.out)?;
+    if let Some(truth) = &args.truth {
+        simulation.write_affinities_csv(truth)?;
+    }
+    eprintln!("{}", LogSummary::of(&simulation.log));
+    println!(
+        "wrote {} plays of {} users to {} in {:.1} s",
+        simulation.log.len(),
+        config.users,
+        args.out.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
