@@ -6,10 +6,12 @@
 //! cargo run --release --example quickstart
 //! ```
 
-use seqrec::data::{SyntheticConfig, Split};
+use seqrec::data::{Split, SyntheticConfig};
 use seqrec::model::{AttentionMode, GsasRecConfig, PositionEncoding};
 use seqrec::sampling::NegativeSharing;
-use seqrec::train::{Recommender, TrainConfig, TrainOptions, TrainingData, evaluate_next_item, train};
+use seqrec::train::{
+    Recommender, TrainConfig, TrainOptions, TrainingData, evaluate_next_item, train,
+};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dataset = SyntheticConfig::default().generate()?;
@@ -26,7 +28,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let data = TrainingData::from_sequences(&dataset)?;
     let out = std::env::temp_dir().join("seqrec-quickstart");
     let (model, report) = train(&config, &data, &device, &out, TrainOptions::default())?;
-    println!("{} steps in {:.1} s, validation NDCG@10 by period: {:.3?}", report.steps, report.seconds, report.validations);
+    println!(
+        "{} steps in {:.1} s, validation NDCG@10 by period: {:.3?}",
+        report.steps, report.seconds, report.validations
+    );
 
     let test = evaluate_next_item(&model, dataset.held_out(Split::Test)?, 256, true, &device)?;
     println!("test: {test}");

@@ -29,7 +29,10 @@ fn peak_rss_mb() -> Option<f64> {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let sharing: NegativeSharing = args.first().map_or("per-sequence", String::as_str).parse()?;
+    let sharing: NegativeSharing = args
+        .first()
+        .map_or("per-sequence", String::as_str)
+        .parse()?;
     let device = seqrec::device::parse_device(args.get(1).map_or("flex", String::as_str))?;
     let steps: usize = args.get(2).map_or(Ok(10), |s| s.parse())?;
 
@@ -38,15 +41,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let d = SequenceDataset::load_dir(dir)?;
             (d.num_items as usize, d.train)
         }
-        None => (3416, (0..6040u32).map(|u| (0..201).map(|i| 1 + (u * 7 + i * 13) % 3416).collect()).collect()),
+        None => (
+            3416,
+            (0..6040u32)
+                .map(|u| (0..201).map(|i| 1 + (u * 7 + i * 13) % 3416).collect())
+                .collect(),
+        ),
     };
-    let config = GsasRecConfig::new(num_items).with_dropout(0.5).with_positions(PositionEncoding::Learned);
+    let config = GsasRecConfig::new(num_items)
+        .with_dropout(0.5)
+        .with_positions(PositionEncoding::Learned);
     let beta = GBceBeta::Calibrated { t: 0.75 }.resolve(256, num_items)?;
     let train_device = device.clone().autodiff();
     device.seed(42);
     let mut model = TrainingModel {
         model: config.init(&train_device)?,
-        setup: StepSetup { loss: LossKind::GBce { beta: GBceBeta::Fixed(beta) }, beta },
+        setup: StepSetup {
+            loss: LossKind::GBce {
+                beta: GBceBeta::Fixed(beta),
+            },
+            beta,
+        },
     };
     let mut optimizer = AdamConfig::new().init();
     let planner = BatchPlanner {
@@ -65,7 +80,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let mut times = Vec::new();
     for step in 0..steps + 1 {
-        let batch: Vec<&[u32]> = order[step * 128 % 6000..][..128].iter().map(|&i| sequences[i].as_slice()).collect();
+        let batch: Vec<&[u32]> = order[step * 128 % 6000..][..128]
+            .iter()
+            .map(|&i| sequences[i].as_slice())
+            .collect();
         let plan = planner.plan(&batch, &sampler, &mut rng)?;
         let started = Instant::now();
         let loss = model.loss(TrainBatch::from_plan(&plan, &train_device));

@@ -5,6 +5,8 @@
 /// Where the shared test and benchmark data live, relative to the workspace root
 /// (`../shared` beside the project), if present.
 pub fn shared_data(name: &str) -> Option<std::path::PathBuf> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data").join(name);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/data")
+        .join(name);
     path.is_dir().then_some(path)
 }

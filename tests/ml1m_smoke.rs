@@ -17,7 +17,10 @@ fn ml1m_trains_and_evaluates() {
     };
     let dataset = SequenceDataset::load_dir(dir).unwrap();
     assert_eq!((dataset.num_items, dataset.train.len()), (3416, 6040));
-    let model = GsasRecConfig::new(3416).with_dim(8).with_max_len(20).with_blocks(1);
+    let model = GsasRecConfig::new(3416)
+        .with_dim(8)
+        .with_max_len(20)
+        .with_blocks(1);
     let mut config = TrainConfig::new(model);
     config.negatives = 16;
     config.sharing = NegativeSharing::PerBatch;
@@ -27,9 +30,17 @@ fn ml1m_trains_and_evaluates() {
     let device = Device::ndarray();
     let out = tempfile::tempdir().unwrap();
     let data = TrainingData::from_sequences(&dataset).unwrap();
-    let (model, report) = train(&config, &data, &device, out.path(), TrainOptions::default()).unwrap();
+    let (model, report) =
+        train(&config, &data, &device, out.path(), TrainOptions::default()).unwrap();
     assert_eq!(report.validations.len(), 2);
-    let report = evaluate_next_item(&model, dataset.held_out(Split::Test).unwrap(), 512, true, &device).unwrap();
+    let report = evaluate_next_item(
+        &model,
+        dataset.held_out(Split::Test).unwrap(),
+        512,
+        true,
+        &device,
+    )
+    .unwrap();
     assert_eq!(report.users, 6040);
     let metrics = report.to_flat_map();
     assert!(metrics["ndcg@10"] >= 0.0 && metrics["ndcg@10"] < 0.2);

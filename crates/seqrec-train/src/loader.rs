@@ -77,6 +77,18 @@ impl TrainLoader {
         }
     }
 
+    /// Batches handed to the trainer so far (including those skipped when resuming).
+    pub fn delivered_steps(&self) -> usize {
+        let guard = self
+            .shared
+            .producer
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        guard
+            .as_ref()
+            .map_or(self.shared.skip_steps, |p| p.delivered)
+    }
+
     fn start(shared: &Arc<TrainShared>) -> Producer {
         let (sender, receiver) = sync_channel(PREFETCH);
         let worker = shared.clone();

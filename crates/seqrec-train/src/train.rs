@@ -214,35 +214,38 @@ pub fn train(
         config.eval_every,
         start_epoch + 1,
     );
-    let mut training =
-        SupervisedTraining::new(&work, Arc::new(train_loader), Arc::new(valid_loader))
-            .metric_train_numeric(LossMetric::new())
-            .metric_valid_numeric(ndcg.clone())
-            .with_default_checkpointers()
-            .with_checkpointing_strategy(
-                ComposedCheckpointingStrategy::builder()
-                    .add(KeepLastNCheckpoints::new(1))
-                    .add(MetricCheckpointingStrategy::new(
-                        &ndcg,
-                        Aggregate::Mean,
-                        Direction::Highest,
-                        Split::Valid,
-                    ))
-                    .build(),
-            )
-            .early_stopping(MetricEarlyStoppingStrategy::new(
+    let mut training = SupervisedTraining::new(
+        &work,
+        Arc::new(train_loader.clone()),
+        Arc::new(valid_loader),
+    )
+    .metric_train_numeric(LossMetric::new())
+    .metric_valid_numeric(ndcg.clone())
+    .with_default_checkpointers()
+    .with_checkpointing_strategy(
+        ComposedCheckpointingStrategy::builder()
+            .add(KeepLastNCheckpoints::new(1))
+            .add(MetricCheckpointingStrategy::new(
                 &ndcg,
                 Aggregate::Mean,
                 Direction::Highest,
                 Split::Valid,
-                StoppingCondition::NoImprovementSince {
-                    n_epochs: config.patience.max(1),
-                },
             ))
-            .num_epochs(num_epochs)
-            .with_interrupter(interrupter.clone())
-            .renderer(Box::new(renderer))
-            .with_application_logger(None);
+            .build(),
+    )
+    .early_stopping(MetricEarlyStoppingStrategy::new(
+        &ndcg,
+        Aggregate::Mean,
+        Direction::Highest,
+        Split::Valid,
+        StoppingCondition::NoImprovementSince {
+            n_epochs: config.patience.max(1),
+        },
+    ))
+    .num_epochs(num_epochs)
+    .with_interrupter(interrupter.clone())
+    .renderer(Box::new(renderer))
+    .with_application_logger(None);
     if start_epoch > 0 {
         training = training.checkpoint(start_epoch);
     }
@@ -306,8 +309,7 @@ pub fn train(
         }
         _ => result.model.model,
     };
-    let epochs_run = validations.len();
-    let steps = (epochs_run * config.eval_every).min(total_steps);
+    let steps = train_loader.delivered_steps();
     let report = TrainReport {
         steps,
         seconds,
