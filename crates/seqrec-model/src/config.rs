@@ -116,13 +116,13 @@ impl GsasRecConfig {
                 self.dim, self.heads
             ));
         }
-        if self.dim % self.heads != 0 {
+        if !self.dim.is_multiple_of(self.heads) {
             return fail(format!(
                 "heads ({}) must divide dim ({})",
                 self.heads, self.dim
             ));
         }
-        if self.positions == PositionEncoding::Sinusoidal && self.dim % 2 != 0 {
+        if self.positions == PositionEncoding::Sinusoidal && !self.dim.is_multiple_of(2) {
             return fail(format!(
                 "sinusoidal positions need an even dim, got {}",
                 self.dim

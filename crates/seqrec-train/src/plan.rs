@@ -318,7 +318,7 @@ mod tests {
             (vec![11, 12], vec![12, 13])
         );
         let plan = p
-            .plan(&[&long[0][..], &refs[0]], &sampler, &mut rng)
+            .plan(&[&long[0][..], refs[0]], &sampler, &mut rng)
             .unwrap();
         assert_eq!(plan.len, 6);
         assert_eq!(&plan.input[..6], &[4, 5, 6, 7, 8, 9]);

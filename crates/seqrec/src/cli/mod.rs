@@ -22,7 +22,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Train a gSASRec model and save the best one (by validation NDCG@10).
-    Train(train::TrainArgs),
+    Train(Box<train::TrainArgs>),
     /// Rank the whole catalogue for held-out users and print NDCG@10, recall@10, recall@1, MRR.
     Evaluate(evaluate::EvaluateArgs),
     /// Recommend items for a history.
@@ -34,7 +34,7 @@ enum Command {
 /// Runs the parsed command.
 pub fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
-        Command::Train(args) => train::run(args),
+        Command::Train(args) => train::run(*args),
         Command::Evaluate(args) => evaluate::run(args),
         Command::Recommend(args) => recommend::run(args),
         Command::Simulate(args) => simulate::run(args),
