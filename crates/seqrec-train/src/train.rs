@@ -152,7 +152,7 @@ pub fn train(
     let work = out_dir.join(WORK_DIR);
     let checkpoints = work.join("checkpoint");
     let history_file = work.join("validations.json");
-    let (start_epoch, mut previous) = if options.resume {
+    let (start_epoch, previous) = if options.resume {
         let epoch = latest_checkpoint(&checkpoints).ok_or_else(|| {
             TrainError::Config(format!(
                 "nothing to resume: no checkpoint in {}",
@@ -283,9 +283,8 @@ pub fn train(
         return Err(TrainError::Training(error.to_string()));
     }
 
-    let mut validations = previous.clone();
+    let mut validations = previous;
     validations.extend(ndcg.history().lock().map(|h| h.clone()).unwrap_or_default());
-    previous.clear();
     write_json(&history_file, &validations)?;
     let best = validations
         .iter()
