@@ -94,7 +94,7 @@ pub struct ConfigError(pub String);
 
 impl std::fmt::Display for ConfigError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "invalid gSASRec configuration: {}", self.0)
+        write!(f, "invalid model configuration: {}", self.0)
     }
 }
 

@@ -13,6 +13,10 @@
 //! projection, there is no output projection, the feed-forward layer is `dim → dim → dim`
 //! with ReLU, and a final layer norm closes the stack.
 //!
+//! Two baselines serve through the same [`SequenceScorer`] interface: [`ItemItem`], the
+//! paper's neural item-item model (item2vec, scored by mean cosine similarity to the
+//! history), and [`Popularity`], the same most-played ranking for everyone.
+//!
 //! The crate reads no files and knows no trainer; tensors carry no backend type: the
 //! [`Device`](burn::tensor::Device) chooses it at run time.
 //!
@@ -37,11 +41,17 @@
 mod attention;
 mod block;
 mod config;
+mod item_item;
 mod model;
+mod popularity;
 mod position;
+mod scorer;
 
 pub use attention::SasRecAttention;
 pub use block::SasRecBlock;
 pub use config::{AttentionMode, ConfigError, GsasRecConfig, OutputEmbeddings, PositionEncoding};
+pub use item_item::{ItemItem, ItemItemConfig, Recency};
 pub use model::GsasRec;
+pub use popularity::Popularity;
 pub use position::{position_rows, sinusoidal};
+pub use scorer::SequenceScorer;

@@ -3,7 +3,8 @@
 
 use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, LayerNorm, LayerNormConfig};
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn::tensor::activation::softmax;
+use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 
 use crate::attention::MASKED;
 use crate::block::SasRecBlock;
@@ -54,6 +55,10 @@ pub struct GsasRec {
 }
 
 impl GsasRec {
+    /// Per-position candidates are scored through the full-catalogue logits when the catalogue
+    /// has at most this many ids per candidate (see [`GsasRec::full_logits_pay_off`]).
+    pub const FULL_LOGITS_FACTOR: usize = 24;
+
     /// Builds the model; prefer [`GsasRecConfig::init`], which validates the config first.
     pub fn new(config: &GsasRecConfig, device: &Device) -> Self {
         let table = || EmbeddingConfig::new(config.vocab_rows(), config.dim).init(device);
@@ -102,6 +107,17 @@ impl GsasRec {
     /// Hidden states `[batch, len', dim]` for histories `[batch, len]` (left-padded with 0),
     /// where `len' = min(len, max_len)`. Padding rows carry no information and must not be used.
     pub fn forward(&self, items: Tensor<2, Int>) -> Tensor<3> {
+        let (mut seq, padding, not_padding) = self.embed(items);
+        let mask_bias = self.mask_bias(padding);
+        for block in &self.blocks {
+            seq = block.forward(seq, mask_bias.clone(), not_padding.clone());
+        }
+        self.final_norm.forward(seq)
+    }
+
+    /// The blocks' input `[batch, len', dim]` (item and position embeddings, dropout, padding
+    /// rows zeroed), the padding mask `[batch, len']` and its complement `[batch, len', 1]`.
+    fn embed(&self, items: Tensor<2, Int>) -> (Tensor<3>, Tensor<2, Bool>, Tensor<3>) {
         let items = self.truncate(items);
         let [batch, len] = items.dims();
         let device = items.device();
@@ -123,13 +139,55 @@ impl GsasRec {
                 seq = seq + sinusoidal(rows, dim, &device).unsqueeze::<3>();
             }
         }
-        let mut seq = self.embedding_dropout.forward(seq) * not_padding.clone();
+        let seq = self.embedding_dropout.forward(seq) * not_padding.clone();
+        (seq, padding, not_padding)
+    }
 
-        let mask_bias = self.mask_bias(padding);
-        for block in &self.blocks {
-            seq = block.forward(seq, mask_bias.clone(), not_padding.clone());
-        }
-        self.final_norm.forward(seq)
+    /// The last block evaluated for the last position only: its keys and values still come
+    /// from every position, but its query, attention row, feed-forward layers and final norm
+    /// are computed for one row instead of `len`. Inference only (no dropout): the same values
+    /// as the last row of [`GsasRec::forward`], up to float rounding.
+    fn last_block_last_position(
+        &self,
+        block: &SasRecBlock,
+        seq: Tensor<3>,
+        padding: Tensor<2, Bool>,
+        not_padding: Tensor<3>,
+    ) -> Tensor<2> {
+        let [batch, len, dim] = seq.dims();
+        let attention = &block.attention;
+        let heads = attention.heads;
+        let head_dim = dim / heads;
+        let last = |x: Tensor<3>| x.slice([0..batch, len - 1..len, 0..dim]);
+        // Queries and the residual come from the normalised input (per position).
+        let x = block.first_norm.forward(last(seq.clone())); // [batch, 1, dim]
+        let q = attention
+            .query
+            .forward(x.clone())
+            .reshape([batch, 1, heads, head_dim])
+            .swap_dims(1, 2);
+        let split = |t: Tensor<3>| t.reshape([batch, len, heads, head_dim]).swap_dims(1, 2);
+        let k = split(attention.key.forward(seq.clone()));
+        let v = split(attention.value.forward(seq));
+        // The last query sees every key but padding, with or without the causal mask.
+        let bias = padding
+            .float()
+            .mul_scalar(MASKED)
+            .reshape([batch, 1, 1, len]);
+        let logits = q
+            .matmul(k.swap_dims(2, 3))
+            .div_scalar((head_dim as f64).sqrt())
+            + bias;
+        let attended = softmax(logits, 3)
+            .matmul(v)
+            .swap_dims(1, 2)
+            .reshape([batch, 1, dim])
+            + x;
+        let y = block.second_norm.forward(attended);
+        let hidden = block.activation.forward(block.dense1.forward(y.clone()));
+        let out =
+            (block.dense2.forward(hidden) + y) * not_padding.slice([0..batch, len - 1..len, 0..1]);
+        self.final_norm.forward(out).reshape([batch, dim])
     }
 
     /// Additive attention mask `[batch, 1, len, len]`: [`MASKED`] on padding keys and, with the
@@ -169,8 +227,24 @@ impl GsasRec {
     ///
     /// Compute it once per user, then score candidates with [`GsasRec::score_all`] or
     /// [`GsasRec::score_candidates`].
+    ///
+    /// At inference (a device without autodiff, where dropout is off) the last block is only
+    /// evaluated for the last position, which is all the representation needs: about a third
+    /// of the work of [`GsasRec::forward`] for two blocks (docs/performance.md). On an
+    /// autodiff device it is the last row of [`GsasRec::forward`].
     pub fn user_representation(&self, items: Tensor<2, Int>) -> Tensor<2> {
-        Self::last_state(self.forward(items))
+        let Some((last, rest)) = self.blocks.split_last() else {
+            return Self::last_state(self.forward(items));
+        };
+        if items.device().is_autodiff() {
+            return Self::last_state(self.forward(items));
+        }
+        let (mut seq, padding, not_padding) = self.embed(items);
+        let mask_bias = self.mask_bias(padding.clone());
+        for block in rest {
+            seq = block.forward(seq, mask_bias.clone(), not_padding.clone());
+        }
+        self.last_block_last_position(last, seq, padding, not_padding)
     }
 
     /// The output embedding table `[num_items + 2, dim]` (the input table when shared).
@@ -206,15 +280,72 @@ impl GsasRec {
     /// → `[batch, len]`.
     pub fn score_targets(&self, hidden: Tensor<3>, targets: Tensor<2, Int>) -> Tensor<2> {
         let [batch, len] = targets.dims();
-        self.score_per_position(hidden, targets.reshape([batch, len, 1]))
-            .reshape([batch, len])
+        let dim = self.dim();
+        // A row-wise dot product: one element-wise product and a sum, instead of `batch·len`
+        // tiny matrix products.
+        let emb = self
+            .output_table()
+            .select(0, targets.reshape([batch * len]))
+            .reshape([batch, len, dim]);
+        (emb * hidden).sum_dim(2).reshape([batch, len])
     }
 
     /// Scores of per-position candidates: hidden `[batch, len, dim]`, items `[batch, len, k]`
-    /// → `[batch, len, k]`. This gathers a `[batch·len·k, dim]` tensor; when candidates are
-    /// shared by a sequence or a batch use [`GsasRec::score_per_sequence`] or
-    /// [`GsasRec::score_shared`], which are plain matrix products.
+    /// → `[batch, len, k]`.
+    ///
+    /// Two exact ways compute them, chosen by [`GsasRec::full_logits_pay_off`]: when the
+    /// catalogue is small next to `k` (ML-1M: 3 418 ids, 256 negatives), one matrix product
+    /// scores every row against the whole catalogue and the `k` columns are gathered
+    /// ([`GsasRec::score_per_position_via_logits`]); for large catalogues the `k` embeddings of
+    /// every row are gathered into a `[batch·len·k, dim]` tensor and multiplied
+    /// ([`GsasRec::score_per_position_via_gather`]). Both give the same values up to float
+    /// rounding, and the same gradients. When candidates are shared by a sequence or a batch
+    /// use [`GsasRec::score_per_sequence`] or [`GsasRec::score_shared`].
     pub fn score_per_position(&self, hidden: Tensor<3>, items: Tensor<3, Int>) -> Tensor<3> {
+        let k = items.dims()[2];
+        if self.full_logits_pay_off(k) {
+            self.score_per_position_via_logits(hidden, items)
+        } else {
+            self.score_per_position_via_gather(hidden, items)
+        }
+    }
+
+    /// Whether scoring `k` per-position candidates is cheaper through the full-catalogue
+    /// logits than through gathered embeddings: `num_items + 2 ≤ FULL_LOGITS_FACTOR · k`.
+    ///
+    /// The logits path costs `rows · dim` multiply-adds per position in a dense matrix product
+    /// and a `[positions, rows]` buffer; the gather path `k · dim` multiply-adds but a
+    /// `[positions · k, dim]` buffer written, read, and scattered back in the backward pass,
+    /// which runs at memory speed. [`GsasRec::FULL_LOGITS_FACTOR`] is where they cross on a CPU
+    /// (docs/performance.md).
+    pub fn full_logits_pay_off(&self, k: usize) -> bool {
+        k > 1 && self.num_items + 2 <= Self::FULL_LOGITS_FACTOR.saturating_mul(k)
+    }
+
+    /// [`GsasRec::score_per_position`] through the full-catalogue logits: one
+    /// `[batch·len, dim] × [dim, num_items + 2]` product, then a gather of the `k` columns of
+    /// every row.
+    pub fn score_per_position_via_logits(
+        &self,
+        hidden: Tensor<3>,
+        items: Tensor<3, Int>,
+    ) -> Tensor<3> {
+        let [batch, len, k] = items.dims();
+        let dim = self.dim();
+        hidden
+            .reshape([batch * len, dim])
+            .matmul(self.output_table().transpose())
+            .gather(1, items.reshape([batch * len, k]))
+            .reshape([batch, len, k])
+    }
+
+    /// [`GsasRec::score_per_position`] by gathering: the `k` output embeddings of every
+    /// position form a `[batch·len, k, dim]` tensor, multiplied by the position's hidden state.
+    pub fn score_per_position_via_gather(
+        &self,
+        hidden: Tensor<3>,
+        items: Tensor<3, Int>,
+    ) -> Tensor<3> {
         let [batch, len, k] = items.dims();
         let dim = self.dim();
         let emb = self

@@ -1,0 +1,58 @@
+//! The serving interface shared by every model: a user vector computed once from a history,
+//! then scores for the whole catalogue.
+
+use burn::tensor::{Int, Tensor};
+
+use crate::model::GsasRec;
+
+/// A model that ranks the catalogue for histories of item ids.
+///
+/// Ids are `1..=num_items`; 0 is padding and `num_items + 1` is reserved (gSASRec's mask
+/// token). Histories are left-padded with 0, oldest item first; a model reads at most the
+/// last [`SequenceScorer::max_len`] items. The split into [`user_representation`] and
+/// [`score_all`] lets a service compute a user vector once and score candidates cheaply.
+///
+/// [`user_representation`]: SequenceScorer::user_representation
+/// [`score_all`]: SequenceScorer::score_all
+///
+/// ```
+/// use burn::tensor::{Device, Int, Tensor};
+/// use seqrec_model::{GsasRecConfig, SequenceScorer};
+///
+/// fn top1(model: &impl SequenceScorer, history: Tensor<2, Int>) -> Tensor<2, Int> {
+///     model.score_all(model.user_representation(history)).argmax(1)
+/// }
+/// let device = Device::ndarray();
+/// let model = GsasRecConfig::new(20).with_dim(8).with_max_len(5).init(&device).unwrap();
+/// let best = top1(&model, Tensor::<2, Int>::from_ints([[0, 3, 4]], &device));
+/// assert_eq!(best.dims(), [1, 1]);
+/// ```
+pub trait SequenceScorer {
+    /// Catalogue size: items are `1..=num_items`.
+    fn num_items(&self) -> usize;
+    /// The number of most recent history items the model reads.
+    fn max_len(&self) -> usize;
+    /// User representations `[batch, dim]` of left-padded histories `[batch, len]`.
+    fn user_representation(&self, items: Tensor<2, Int>) -> Tensor<2>;
+    /// Scores `[batch, num_items + 2]` of every id for each user representation; column `i`
+    /// scores item `i`; padding (0) and the reserved id (`num_items + 1`) score `-inf`.
+    fn score_all(&self, users: Tensor<2>) -> Tensor<2>;
+}
+
+impl SequenceScorer for GsasRec {
+    fn num_items(&self) -> usize {
+        self.num_items
+    }
+
+    fn max_len(&self) -> usize {
+        self.max_len
+    }
+
+    fn user_representation(&self, items: Tensor<2, Int>) -> Tensor<2> {
+        GsasRec::user_representation(self, items)
+    }
+
+    fn score_all(&self, users: Tensor<2>) -> Tensor<2> {
+        GsasRec::score_all(self, users)
+    }
+}

@@ -1,0 +1,202 @@
+//! Configuration of item-item (item2vec) training and the manifest of its model directory.
+
+use seqrec_model::ItemItemConfig;
+use seqrec_sampling::NegativeDistribution;
+use serde::{Deserialize, Serialize};
+
+use crate::config::TrainLimit;
+use crate::error::TrainError;
+
+/// Everything that defines an item-item training run: word2vec's skip-gram with negative
+/// sampling (window 5, popularity^0.75 negatives) on the training histories, trained with
+/// Adam on batches of pairs, validated and stopped early like gSASRec.
+///
+/// ```
+/// use seqrec_model::ItemItemConfig;
+/// use seqrec_train::ItemItemTrainConfig;
+/// let mut config = ItemItemTrainConfig::new(ItemItemConfig::new(1000));
+/// config.limit.steps = Some(2000);
+/// assert!(config.validate().is_ok());
+/// assert_eq!((config.window, config.negatives, config.batch_size), (5, 20, 4096));
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ItemItemTrainConfig {
+    /// The model.
+    pub model: ItemItemConfig,
+    /// Context window: the items at most this many positions before or after an item in the
+    /// same history are its contexts. Default: 5 (word2vec's).
+    pub window: usize,
+    /// Negatives per (item, context) pair. Default: 20 (word2vec recommends 5–20 for small
+    /// corpora; more negatives sharpen the ranking over a whole catalogue).
+    pub negatives: usize,
+    /// Where negatives come from. Default: popularity with γ = 0.75 (word2vec's unigram^¾).
+    pub negative_distribution: NegativeDistribution,
+    /// Pairs per step. Default: 4096.
+    pub batch_size: usize,
+    /// Adam learning rate. Default: 1e-2 (the sparse skip-gram updates move each row rarely;
+    /// 1e-3 needs several times more steps for the same validation NDCG).
+    pub learning_rate: f64,
+    /// When to stop.
+    pub limit: TrainLimit,
+    /// Validate every this many steps. Default: 100.
+    pub eval_every: usize,
+    /// Stop after this many validations without a better NDCG@10. Default: 10.
+    pub patience: usize,
+    /// Users per validation batch. Default: 256.
+    pub eval_batch_size: usize,
+    /// Seed of every random choice (weights, pairs, negatives). Default: 42.
+    pub seed: u64,
+}
+
+impl ItemItemTrainConfig {
+    /// The defaults for a model configuration.
+    pub fn new(model: ItemItemConfig) -> Self {
+        Self {
+            model,
+            window: 5,
+            negatives: 20,
+            negative_distribution: NegativeDistribution::Popularity { gamma: 0.75 },
+            batch_size: 4096,
+            learning_rate: 1e-2,
+            limit: TrainLimit::default(),
+            eval_every: 100,
+            patience: 10,
+            eval_batch_size: 256,
+            seed: 42,
+        }
+    }
+
+    /// Checks that the run can start.
+    pub fn validate(&self) -> Result<(), TrainError> {
+        self.model.validate()?;
+        let fail = |m: &str| Err(TrainError::Config(m.to_string()));
+        if self.window == 0 {
+            return fail("the context window must be at least 1");
+        }
+        if self.batch_size == 0 || self.eval_batch_size == 0 {
+            return fail("batch sizes must be positive");
+        }
+        if self.eval_every == 0 {
+            return fail("eval_every must be at least 1 step");
+        }
+        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
+            return fail("the learning rate must be positive");
+        }
+        if self.negatives == 0 || self.negatives >= self.model.num_items {
+            return Err(TrainError::Config(format!(
+                "negatives per pair must be in 1..{} (the catalogue size), got {}",
+                self.model.num_items, self.negatives
+            )));
+        }
+        if let NegativeDistribution::Popularity { gamma } = self.negative_distribution
+            && !(gamma.is_finite() && gamma >= 0.0)
+        {
+            return fail("the popularity exponent must be finite and non-negative");
+        }
+        if let Some(s) = self.limit.seconds
+            && !(s.is_finite() && s > 0.0)
+        {
+            return fail("the time limit must be positive");
+        }
+        if self.limit.steps.is_none() && self.limit.epochs.is_none() && self.limit.seconds.is_none()
+        {
+            return fail("set a limit: steps, epochs or a time limit");
+        }
+        Ok(())
+    }
+}
+
+/// The contents of `config.json` in an item-item model directory.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ItemItemManifest {
+    /// The model.
+    pub model: ItemItemConfig,
+    /// How it was trained, when seqrec trained it.
+    pub training: Option<ItemItemTrainConfig>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validation_catches_each_bad_field() {
+        let good = || {
+            let mut c = ItemItemTrainConfig::new(ItemItemConfig::new(50));
+            c.limit.steps = Some(10);
+            c
+        };
+        assert!(good().validate().is_ok());
+        let mut no_limit = good();
+        no_limit.limit = TrainLimit::default();
+        let cases: Vec<(ItemItemTrainConfig, &str)> = vec![
+            (
+                ItemItemTrainConfig {
+                    window: 0,
+                    ..good()
+                },
+                "window",
+            ),
+            (
+                ItemItemTrainConfig {
+                    batch_size: 0,
+                    ..good()
+                },
+                "batch sizes",
+            ),
+            (
+                ItemItemTrainConfig {
+                    eval_every: 0,
+                    ..good()
+                },
+                "eval_every",
+            ),
+            (
+                ItemItemTrainConfig {
+                    learning_rate: 0.0,
+                    ..good()
+                },
+                "learning rate",
+            ),
+            (
+                ItemItemTrainConfig {
+                    negatives: 50,
+                    ..good()
+                },
+                "negatives",
+            ),
+            (
+                ItemItemTrainConfig {
+                    negative_distribution: NegativeDistribution::Popularity { gamma: -1.0 },
+                    ..good()
+                },
+                "exponent",
+            ),
+            (no_limit, "limit"),
+            (
+                ItemItemTrainConfig {
+                    model: ItemItemConfig::new(50).with_dim(0),
+                    ..good()
+                },
+                "dim",
+            ),
+        ];
+        for (config, word) in cases {
+            let message = config.validate().unwrap_err().to_string();
+            assert!(message.contains(word), "{message} should mention {word}");
+        }
+    }
+
+    #[test]
+    fn manifest_round_trips_through_json() {
+        let mut training = ItemItemTrainConfig::new(ItemItemConfig::new(9));
+        training.limit.steps = Some(3);
+        let manifest = ItemItemManifest {
+            model: training.model.clone(),
+            training: Some(training.clone()),
+        };
+        let json = serde_json::to_string(&manifest).unwrap();
+        let back: ItemItemManifest = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.training, Some(training));
+    }
+}

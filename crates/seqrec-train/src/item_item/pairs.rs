@@ -1,0 +1,394 @@
+//! Skip-gram training pairs: (item, context) drawn from the training histories with their
+//! negatives, planned in a seeded background thread like gSASRec's batches.
+
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Arc, Mutex};
+
+use burn::data::dataloader::{DataLoader, DataLoaderIterator, Progress};
+use burn::data::dataset::DatasetError;
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use seqrec_sampling::{Exclusion, NegativeSampler};
+
+use crate::error::TrainError;
+
+/// Batches planned ahead of the training thread.
+const PREFETCH: usize = 4;
+
+/// The skip-gram pairs of a set of histories: every `(sequence[i], sequence[j])` with
+/// `0 < |i − j| ≤ window` and two different items (a replay next to itself teaches nothing
+/// about similar tracks). [`SkipGramPairs::draw`] samples them uniformly, with replacement.
+#[derive(Debug, Clone)]
+pub struct SkipGramPairs {
+    sequences: Arc<Vec<Vec<u32>>>,
+    /// End (exclusive) of each sequence's positions in the concatenation of all of them.
+    ends: Vec<u64>,
+    window: usize,
+    pairs: u64,
+}
+
+impl SkipGramPairs {
+    /// The pairs of `sequences` within `window` positions; an error when there are none.
+    pub fn new(sequences: Arc<Vec<Vec<u32>>>, window: usize) -> Result<Self, TrainError> {
+        if window == 0 {
+            return Err(TrainError::Config(
+                "the context window must be at least 1".into(),
+            ));
+        }
+        let mut ends = Vec::with_capacity(sequences.len());
+        let mut end = 0u64;
+        let mut pairs = 0u64;
+        for sequence in sequences.iter() {
+            end += sequence.len() as u64;
+            ends.push(end);
+            for (i, &item) in sequence.iter().enumerate() {
+                let lo = i.saturating_sub(window);
+                let hi = (i + window + 1).min(sequence.len());
+                pairs += sequence[lo..hi].iter().filter(|&&c| c != item).count() as u64;
+            }
+        }
+        if pairs == 0 {
+            return Err(TrainError::Config(format!(
+                "no training history has two different items within {window} positions"
+            )));
+        }
+        Ok(Self {
+            sequences,
+            ends,
+            window,
+            pairs,
+        })
+    }
+
+    /// Number of pairs (one pass over them is an epoch).
+    pub fn len(&self) -> u64 {
+        self.pairs
+    }
+
+    /// Whether there are no pairs (never: [`SkipGramPairs::new`] refuses that).
+    pub fn is_empty(&self) -> bool {
+        self.pairs == 0
+    }
+
+    /// One pair `(item, context)`, uniform over all pairs: a position and an offset in
+    /// `±1..=±window` are drawn uniformly and redrawn while they do not make a pair.
+    pub fn draw<R: Rng + ?Sized>(&self, rng: &mut R) -> (u32, u32) {
+        let positions = *self.ends.last().unwrap_or(&0);
+        let w = self.window;
+        loop {
+            let position = rng.random_range(0..positions);
+            let s = self.ends.partition_point(|&e| e <= position);
+            let sequence = &self.sequences[s];
+            let i = (position - (self.ends[s] - sequence.len() as u64)) as usize;
+            let offset = rng.random_range(0..2 * w);
+            let j = if offset < w {
+                i.checked_sub(offset + 1)
+            } else {
+                Some(i + offset - w + 1).filter(|&j| j < sequence.len())
+            };
+            if let Some(j) = j
+                && sequence[j] != sequence[i]
+            {
+                return (sequence[i], sequence[j]);
+            }
+        }
+    }
+}
+
+/// One batch of pairs as plain ids: `batch` centers and, per center, its context followed by
+/// `negatives` sampled ids (`[batch, 1 + negatives]`, row-major).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PairPlan {
+    /// Centers `[batch]`.
+    pub centers: Vec<u32>,
+    /// Context then negatives per center `[batch, 1 + negatives]`.
+    pub contexts: Vec<u32>,
+    /// Negatives per center.
+    pub negatives: usize,
+}
+
+/// One batch of pairs on a device.
+#[derive(Debug, Clone)]
+pub struct PairBatch {
+    /// Center items `[batch]`.
+    pub centers: Tensor<1, Int>,
+    /// Candidates `[batch, 1 + negatives]`: column 0 is the true context, the others are
+    /// sampled negatives (never the true context).
+    pub contexts: Tensor<2, Int>,
+}
+
+impl PairBatch {
+    /// Uploads a plan to `device`.
+    pub fn from_plan(plan: &PairPlan, device: &Device) -> Self {
+        let batch = plan.centers.len();
+        let ints = |ids: &[u32]| ids.iter().map(|&i| i64::from(i)).collect::<Vec<_>>();
+        Self {
+            centers: Tensor::from_data(TensorData::new(ints(&plan.centers), [batch]), device),
+            contexts: Tensor::from_data(
+                TensorData::new(ints(&plan.contexts), [batch, 1 + plan.negatives]),
+                device,
+            ),
+        }
+    }
+}
+
+/// Plans one batch: `batch` pairs, each with `negatives` draws of `sampler` other than its
+/// context.
+pub fn plan_pairs<R: Rng + ?Sized>(
+    pairs: &SkipGramPairs,
+    sampler: &NegativeSampler,
+    batch: usize,
+    negatives: usize,
+    rng: &mut R,
+) -> Result<PairPlan, TrainError> {
+    let mut centers = Vec::with_capacity(batch);
+    let mut contexts = Vec::with_capacity(batch * (1 + negatives));
+    for _ in 0..batch {
+        let (center, context) = pairs.draw(rng);
+        centers.push(center);
+        contexts.push(context);
+        let exclude = Exclusion::from_sorted(std::slice::from_ref(&context))?;
+        sampler.sample_excluding(rng, negatives, &exclude, &mut contexts)?;
+    }
+    Ok(PairPlan {
+        centers,
+        contexts,
+        negatives,
+    })
+}
+
+struct Producer {
+    receiver: Receiver<Result<PairPlan, TrainError>>,
+    delivered: usize,
+}
+
+struct Shared {
+    pairs: SkipGramPairs,
+    sampler: NegativeSampler,
+    batch_size: usize,
+    negatives: usize,
+    steps_per_epoch: usize,
+    total_steps: usize,
+    skip_steps: usize,
+    seed: u64,
+    producer: Mutex<Option<Producer>>,
+}
+
+/// Endless batches of skip-gram pairs for burn-train, `steps_per_epoch` per loader epoch
+/// (one validation period), `total_steps` in all; the item-item counterpart of
+/// [`TrainLoader`](crate::TrainLoader).
+///
+/// One producer thread draws every pair and negative from one seeded random stream: the same
+/// seed gives the same batches, and a resumed run replays the stream up to its checkpoint.
+#[derive(Clone)]
+pub struct PairLoader {
+    shared: Arc<Shared>,
+    device: Device,
+}
+
+impl PairLoader {
+    /// A loader of batches of `batch_size` pairs with `negatives` negatives each, skipping the
+    /// first `skip_steps` batches (when resuming).
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        pairs: SkipGramPairs,
+        sampler: NegativeSampler,
+        batch_size: usize,
+        negatives: usize,
+        steps_per_epoch: usize,
+        total_steps: usize,
+        skip_steps: usize,
+        seed: u64,
+        device: Device,
+    ) -> Self {
+        Self {
+            shared: Arc::new(Shared {
+                pairs,
+                sampler,
+                batch_size,
+                negatives,
+                steps_per_epoch,
+                total_steps,
+                skip_steps,
+                seed,
+                producer: Mutex::new(None),
+            }),
+            device,
+        }
+    }
+
+    /// Batches handed to the trainer so far (including those skipped when resuming).
+    pub fn delivered_steps(&self) -> usize {
+        let guard = self
+            .shared
+            .producer
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        guard
+            .as_ref()
+            .map_or(self.shared.skip_steps, |p| p.delivered)
+    }
+
+    fn start(shared: &Arc<Shared>) -> Producer {
+        let (sender, receiver) = sync_channel(PREFETCH);
+        let worker = shared.clone();
+        std::thread::Builder::new()
+            .name("seqrec-pairs".into())
+            .spawn(move || produce(&worker, sender))
+            .expect("spawning the pair thread");
+        Producer {
+            receiver,
+            delivered: shared.skip_steps,
+        }
+    }
+}
+
+fn produce(shared: &Shared, sender: SyncSender<Result<PairPlan, TrainError>>) {
+    let mut rng = ChaCha8Rng::seed_from_u64(shared.seed);
+    for step in 0..shared.total_steps {
+        let plan = plan_pairs(
+            &shared.pairs,
+            &shared.sampler,
+            shared.batch_size,
+            shared.negatives,
+            &mut rng,
+        );
+        if step < shared.skip_steps {
+            continue; // resuming: replay the random stream up to the checkpoint
+        }
+        if sender.send(plan).is_err() {
+            return; // the trainer is gone
+        }
+    }
+}
+
+struct PairIter<'a> {
+    loader: &'a PairLoader,
+    remaining: usize,
+    total: usize,
+}
+
+impl Iterator for PairIter<'_> {
+    type Item = Result<PairBatch, DatasetError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.remaining == 0 {
+            return None;
+        }
+        let mut guard = self.loader.shared.producer.lock().ok()?;
+        let producer = guard.as_mut()?;
+        let plan = producer.receiver.recv().ok()?;
+        producer.delivered += 1;
+        self.remaining -= 1;
+        Some(
+            plan.map(|p| PairBatch::from_plan(&p, &self.loader.device))
+                .map_err(DatasetError::new),
+        )
+    }
+}
+
+impl DataLoaderIterator<PairBatch> for PairIter<'_> {
+    fn progress(&self) -> Progress {
+        let done = self.total - self.remaining;
+        let b = self.loader.shared.batch_size;
+        Progress {
+            items_processed: done * b,
+            items_total: self.total * b,
+            unit: Some("pairs".into()),
+        }
+    }
+}
+
+impl DataLoader<PairBatch> for PairLoader {
+    fn iter<'a>(&'a self) -> Box<dyn DataLoaderIterator<PairBatch> + 'a> {
+        let shared = &self.shared;
+        let mut guard = shared.producer.lock().unwrap_or_else(|e| e.into_inner());
+        let producer = guard.get_or_insert_with(|| Self::start(shared));
+        let left = shared.total_steps.saturating_sub(producer.delivered);
+        let epoch = shared.steps_per_epoch.min(left);
+        Box::new(PairIter {
+            loader: self,
+            remaining: epoch,
+            total: epoch,
+        })
+    }
+
+    fn num_items(&self) -> usize {
+        self.shared.steps_per_epoch * self.shared.batch_size
+    }
+
+    fn to_device(&self, device: &Device) -> Arc<dyn DataLoader<PairBatch>> {
+        Arc::new(Self {
+            shared: self.shared.clone(),
+            device: device.clone(),
+        })
+    }
+
+    fn slice(&self, _start: usize, _end: usize) -> Arc<dyn DataLoader<PairBatch>> {
+        // One seeded stream shared by every slice (see `TrainLoader::slice`).
+        Arc::new(self.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(sequences: Vec<Vec<u32>>, window: usize) -> Result<SkipGramPairs, TrainError> {
+        SkipGramPairs::new(Arc::new(sequences), window)
+    }
+
+    #[test]
+    fn counts_and_draws_only_real_pairs_uniformly() {
+        // [1 2 3 2] with window 1: (1,2) (2,1) (2,3) (3,2) (3,2) (2,3); [4 4]: none.
+        let p = pairs(vec![vec![1, 2, 3, 2], vec![4, 4], vec![5]], 1).unwrap();
+        assert_eq!(p.len(), 6);
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let mut counts = std::collections::BTreeMap::new();
+        let n = 60_000;
+        for _ in 0..n {
+            *counts.entry(p.draw(&mut rng)).or_insert(0usize) += 1;
+        }
+        let expected: std::collections::BTreeMap<(u32, u32), f64> =
+            [((1, 2), 1.0), ((2, 1), 1.0), ((2, 3), 2.0), ((3, 2), 2.0)]
+                .into_iter()
+                .collect();
+        assert_eq!(
+            counts.keys().collect::<Vec<_>>(),
+            expected.keys().collect::<Vec<_>>()
+        );
+        for (pair, share) in expected {
+            let want = share / 6.0 * n as f64;
+            let got = counts[&pair] as f64;
+            assert!(
+                (got - want).abs() < 5.0 * want.sqrt(),
+                "{pair:?}: {got} vs {want}"
+            );
+        }
+        // Window 2 adds (1,3) and (3,1); (2,2) is a replay, not a pair.
+        assert_eq!(pairs(vec![vec![1, 2, 3, 2]], 2).unwrap().len(), 8);
+        assert!(pairs(vec![vec![4, 4, 4], vec![1]], 3).is_err());
+        assert!(pairs(vec![vec![1, 2]], 0).is_err());
+    }
+
+    #[test]
+    fn plans_are_seeded_and_negatives_avoid_the_context() {
+        let p = pairs(vec![vec![1, 2, 3, 4, 5, 1, 2], vec![6, 7, 6, 8]], 2).unwrap();
+        let sampler = NegativeSampler::popularity(&[0, 5, 5, 1, 1, 1, 3, 1, 1], 0.75).unwrap();
+        let plan =
+            |seed| plan_pairs(&p, &sampler, 50, 6, &mut ChaCha8Rng::seed_from_u64(seed)).unwrap();
+        let a = plan(3);
+        assert_eq!(a, plan(3));
+        assert_ne!(a, plan(4));
+        assert_eq!((a.centers.len(), a.contexts.len()), (50, 50 * 7));
+        for (b, row) in a.contexts.chunks(7).enumerate() {
+            assert_ne!(row[0], a.centers[b]);
+            assert!(
+                row[1..]
+                    .iter()
+                    .all(|&n| n != row[0] && (1..=8).contains(&n))
+            );
+        }
+    }
+}
