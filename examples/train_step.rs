@@ -6,8 +6,10 @@
 //! cargo run --release -p seqrec-suite --features flex --example train_step -- per-sequence flex 10
 //! ```
 //!
-//! Arguments: sharing (per-position | per-sequence | per-batch), device, steps. Run one
-//! sharing mode per process: the peak resident memory reported is the process's.
+//! Arguments: sharing (per-position | per-sequence | per-batch), device, steps, and how
+//! per-position negatives are scored (auto | logits | gather; default auto). Run one
+//! configuration per process: the peak resident memory reported is the process's.
+//! `SEQREC_ALLOCATOR=system` measures glibc's allocator instead of mimalloc.
 
 use std::time::Instant;
 
@@ -18,14 +20,13 @@ use seqrec::data::SequenceDataset;
 use seqrec::loss::{GBceBeta, LossKind};
 use seqrec::model::{GsasRecConfig, PositionEncoding};
 use seqrec::sampling::{NegativeSampler, NegativeSharing};
-use seqrec::train::{BatchPlanner, Objective, StepSetup, TrainBatch, TrainingModel};
+use seqrec::train::{
+    BatchPlanner, Objective, PerPositionScoring, StepSetup, TrainBatch, TrainingModel,
+};
+use seqrec_suite::alloc::{cpu_seconds, page_faults, peak_rss_mb};
 
-fn peak_rss_mb() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
-}
+#[global_allocator]
+static ALLOCATOR: seqrec_suite::alloc::Allocator = seqrec_suite::alloc::Allocator;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -35,6 +36,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .parse()?;
     let device = seqrec::device::parse_device(args.get(1).map_or("flex", String::as_str))?;
     let steps: usize = args.get(2).map_or(Ok(10), |s| s.parse())?;
+    let scoring = match args.get(3).map_or("auto", String::as_str) {
+        "auto" => PerPositionScoring::Auto,
+        "logits" => PerPositionScoring::Logits,
+        "gather" => PerPositionScoring::Gather,
+        other => return Err(format!("unknown scoring {other}: auto, logits or gather").into()),
+    };
 
     let (num_items, sequences) = match seqrec_suite::shared_data("ml1m-loo") {
         Some(dir) => {
@@ -79,14 +86,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     order.sort_by_key(|&i| std::cmp::Reverse(sequences[i].len()));
 
     let mut times = Vec::new();
+    let mut after_warm_up = None;
     for step in 0..steps + 1 {
         let batch: Vec<&[u32]> = order[step * 128 % 6000..][..128]
             .iter()
             .map(|&i| sequences[i].as_slice())
             .collect();
         let plan = planner.plan(&batch, &sampler, &mut rng)?;
+        if step == 1 {
+            after_warm_up = Some((page_faults(), cpu_seconds()));
+        }
         let started = Instant::now();
-        let loss = model.loss(TrainBatch::from_plan(&plan, &train_device));
+        let loss = model.loss_with(TrainBatch::from_plan(&plan, &train_device), scoring);
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         model = optimizer.step(1e-3, model, grads);
         let _: f32 = loss.into_scalar();
@@ -94,13 +105,29 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             times.push(started.elapsed().as_secs_f64()); // step 0 warms up
         }
     }
+    let per_step = |now: Option<f64>, then: Option<f64>| match (now, then) {
+        (Some(a), Some(b)) if steps > 0 => (a - b) / steps as f64,
+        _ => f64::NAN,
+    };
+    let (faults0, cpu0) = after_warm_up.unwrap_or((None, None));
+    let (faults1, cpu1) = (page_faults(), cpu_seconds());
+    let faults = per_step(faults1.map(|f| f.0 as f64), faults0.map(|f| f.0 as f64));
+    let user = per_step(cpu1.map(|c| c.0), cpu0.map(|c| c.0));
+    let system = per_step(cpu1.map(|c| c.1), cpu0.map(|c| c.1));
     times.sort_by(f64::total_cmp);
     println!(
-        "| {sharing} | {:?} | {:.3} s | {:.3} s | {:.0} MB |",
+        "| {sharing} | {scoring:?} | {:?} | {} | {:.3} s | {:.3} s | {:.0} MB | {:.0} | {:.2} s | {:.2} s |",
         device,
+        seqrec_suite::alloc::name(),
         times[times.len() / 2],
         times[0],
-        peak_rss_mb().unwrap_or(f64::NAN)
+        peak_rss_mb().unwrap_or(f64::NAN),
+        faults,
+        user,
+        system,
+    );
+    eprintln!(
+        "columns: sharing | scoring | device | allocator | median s/step | best s/step | peak RSS | minor faults/step | user CPU s/step | system CPU s/step"
     );
     Ok(())
 }

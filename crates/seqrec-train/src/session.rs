@@ -1,0 +1,244 @@
+//! The part of a training run that does not depend on the model: the work directory (fresh
+//! or resumed), burn-train's `SupervisedTraining` with Adam, NDCG@10 validation, early
+//! stopping, checkpoints and the time limit, then the best checkpoint reloaded and the report.
+//! [`crate::train`] and [`crate::train_item_item`] share it.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use burn::data::dataloader::DataLoader;
+use burn::lr_scheduler::constant::ConstantLr;
+use burn::optim::AdamConfig;
+use burn::store::{BurnpackStore, ModuleSnapshot};
+use burn::train::checkpoint::{
+    ComposedCheckpointingStrategy, KeepLastNCheckpoints, MetricCheckpointingStrategy,
+};
+use burn::train::metric::LossMetric;
+use burn::train::metric::store::{Aggregate, Direction, Split};
+use burn::train::{
+    InferenceStep, Interrupter, Learner, LearnerModel, MetricEarlyStoppingStrategy,
+    StoppingCondition, SupervisedTraining, TrainStep,
+};
+
+use crate::config::TrainLimit;
+use crate::error::TrainError;
+use crate::metric::NdcgMetric;
+use crate::model_dir::{read_json, write_json};
+use crate::progress::{CallbackRenderer, ProgressCallback};
+use crate::step::{RankOutput, StepOutput};
+use crate::train::{TrainReport, WORK_DIR};
+
+/// The steps a run may take: the smaller of the step limit and the epoch limit (in passes of
+/// `steps_per_pass`), unbounded when only time limits it.
+pub(crate) fn total_steps(limit: &TrainLimit, steps_per_pass: usize) -> usize {
+    [limit.steps, limit.epochs.map(|e| e * steps_per_pass)]
+        .into_iter()
+        .flatten()
+        .min()
+        .unwrap_or(usize::MAX / 2)
+}
+
+/// burn-train's work directory in `out_dir`, wiped for a fresh run or read for a resumed one.
+pub(crate) struct WorkDir {
+    work: PathBuf,
+    checkpoints: PathBuf,
+    history_file: PathBuf,
+    /// Validation periods already done (0 for a fresh run).
+    pub start_epoch: usize,
+    previous: Vec<f64>,
+}
+
+impl WorkDir {
+    /// Prepares `out_dir/train`: resuming needs a checkpoint there, a fresh run removes it.
+    pub fn prepare(out_dir: &Path, resume: bool) -> Result<Self, TrainError> {
+        let work = out_dir.join(WORK_DIR);
+        let checkpoints = work.join("checkpoint");
+        let history_file = work.join("validations.json");
+        let (start_epoch, previous) = if resume {
+            let epoch = latest_checkpoint(&checkpoints).ok_or_else(|| {
+                TrainError::Config(format!(
+                    "nothing to resume: no checkpoint in {}",
+                    checkpoints.display()
+                ))
+            })?;
+            let history: Vec<f64> = read_json(&history_file).unwrap_or_default();
+            (epoch, history.into_iter().take(epoch).collect::<Vec<_>>())
+        } else {
+            if work.exists() {
+                std::fs::remove_dir_all(&work).map_err(TrainError::io(&work))?;
+            }
+            (0, Vec::new())
+        };
+        std::fs::create_dir_all(&work).map_err(TrainError::io(&work))?;
+        Ok(Self {
+            work,
+            checkpoints,
+            history_file,
+            start_epoch,
+            previous,
+        })
+    }
+}
+
+/// The schedule of a run.
+pub(crate) struct Schedule {
+    /// Examples per step (sequences or pairs), for the progress events.
+    pub batch_size: usize,
+    /// Steps per validation (a loader epoch).
+    pub eval_every: usize,
+    /// Steps in all.
+    pub total_steps: usize,
+    /// Validations without improvement before stopping.
+    pub patience: usize,
+    /// Adam's learning rate.
+    pub learning_rate: f64,
+    /// Adam's epsilon.
+    pub epsilon: f32,
+    /// Wall-clock limit in seconds.
+    pub seconds: Option<f64>,
+}
+
+/// Trains `model` (on the autodiff device) with Adam, validating NDCG@10 every `eval_every`
+/// steps, and returns the best validated model, reloaded into `fresh()` (a new model on the
+/// inference device), with the report. `delivered_steps` reads the loader's step count after
+/// the run.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn run_supervised<M>(
+    work: WorkDir,
+    schedule: &Schedule,
+    progress: Option<ProgressCallback>,
+    model: M,
+    train_loader: Arc<dyn DataLoader<<M as TrainStep>::Input>>,
+    valid_loader: Arc<dyn DataLoader<<M as InferenceStep>::Input>>,
+    delivered_steps: &dyn Fn() -> usize,
+    fresh: impl FnOnce() -> Result<M, TrainError>,
+) -> Result<(M, TrainReport), TrainError>
+where
+    M: LearnerModel + TrainStep<Output = StepOutput> + InferenceStep<Output = RankOutput>,
+{
+    let WorkDir {
+        work,
+        checkpoints,
+        history_file,
+        start_epoch,
+        previous,
+    } = work;
+    let eval_every = schedule.eval_every;
+    let total_steps = schedule.total_steps;
+    let num_epochs = total_steps.div_ceil(eval_every);
+    let learner = Learner::new(
+        model,
+        AdamConfig::new().with_epsilon(schedule.epsilon).init(),
+        ConstantLr::new(schedule.learning_rate),
+    );
+    let ndcg = NdcgMetric::new(10);
+    let interrupter = Interrupter::new();
+    let callback: ProgressCallback = progress.unwrap_or_else(|| Box::new(|_| {}));
+    let renderer =
+        CallbackRenderer::new(callback, schedule.batch_size, eval_every, start_epoch + 1);
+    let mut training = SupervisedTraining::new(&work, train_loader, valid_loader)
+        .metric_train_numeric(LossMetric::new())
+        .metric_valid_numeric(ndcg.clone())
+        .with_default_checkpointers()
+        .with_checkpointing_strategy(
+            ComposedCheckpointingStrategy::builder()
+                .add(KeepLastNCheckpoints::new(1))
+                .add(MetricCheckpointingStrategy::new(
+                    &ndcg,
+                    Aggregate::Mean,
+                    Direction::Highest,
+                    Split::Valid,
+                ))
+                .build(),
+        )
+        .early_stopping(MetricEarlyStoppingStrategy::new(
+            &ndcg,
+            Aggregate::Mean,
+            Direction::Highest,
+            Split::Valid,
+            StoppingCondition::NoImprovementSince {
+                n_epochs: schedule.patience.max(1),
+            },
+        ))
+        .num_epochs(num_epochs)
+        .with_interrupter(interrupter.clone())
+        .renderer(Box::new(renderer))
+        .with_application_logger(None);
+    if start_epoch > 0 {
+        training = training.checkpoint(start_epoch);
+    }
+
+    let started = Instant::now();
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    let watchdog = schedule.seconds.map(|limit| {
+        let interrupter = interrupter.clone();
+        std::thread::spawn(move || {
+            if done_rx
+                .recv_timeout(Duration::from_secs_f64(limit))
+                .is_err()
+            {
+                interrupter.stop(Some("time limit reached"));
+            }
+        })
+    });
+    let result = training.launch(learner);
+    drop(done_tx);
+    if let Some(handle) = watchdog {
+        let _ = handle.join();
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    if let Some(error) = interrupter.error() {
+        return Err(TrainError::Training(error.to_string()));
+    }
+
+    let mut validations = previous;
+    validations.extend(ndcg.history().lock().map(|h| h.clone()).unwrap_or_default());
+    write_json(&history_file, &validations)?;
+    let best = validations
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| v.is_finite())
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .map(|(i, _)| i + 1);
+    let model = match best.map(|epoch| checkpoints.join(format!("model-{epoch}.bpk"))) {
+        Some(path) if path.is_file() => {
+            // Checkpoints hold the learner's module.
+            let mut best = fresh()?;
+            best.load_from(&mut BurnpackStore::from_file(&path))
+                .map_err(|e| TrainError::Weights {
+                    path: path.clone(),
+                    message: e.to_string(),
+                })?;
+            best
+        }
+        _ => result.model,
+    };
+    let steps = delivered_steps();
+    let report = TrainReport {
+        steps,
+        seconds,
+        seconds_per_step: seconds / steps.saturating_sub(start_epoch * eval_every).max(1) as f64,
+        best_step: best.map_or(steps, |b| (b * eval_every).min(total_steps)),
+        best_validation: best,
+        stopped_before_budget: steps < total_steps,
+        validations,
+    };
+    tracing::info!(steps, seconds, best = ?report.best_validation, "training finished");
+    Ok((model, report))
+}
+
+/// The highest epoch with a model checkpoint in `dir`.
+fn latest_checkpoint(dir: &Path) -> Option<usize> {
+    std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            name.strip_prefix("model-")?
+                .strip_suffix(".bpk")?
+                .parse()
+                .ok()
+        })
+        .max()
+}

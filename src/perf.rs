@@ -1,0 +1,202 @@
+//! Workloads shared by the benchmarks (`benches/`) and `examples/perf_table.rs`: training
+//! steps at the gSASRec ML-1M configuration and a small one, and ML-1M evaluation data.
+
+use std::time::{Duration, Instant};
+
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::tensor::Device;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use seqrec::data::{HeldOut, SequenceDataset};
+use seqrec::loss::{GBceBeta, LossKind};
+use seqrec::model::{GsasRec, GsasRecConfig, PositionEncoding};
+use seqrec::sampling::{NegativeSampler, NegativeSharing};
+use seqrec::train::{
+    BatchPlanner, Objective, PerPositionScoring, StepSetup, TrainBatch, TrainingModel,
+};
+
+/// One training configuration and its data.
+pub struct TrainSetup {
+    /// Catalogue size.
+    pub num_items: usize,
+    /// Training sequences.
+    pub sequences: Vec<Vec<u32>>,
+    /// Sequences per batch.
+    pub batch: usize,
+    /// History length.
+    pub max_len: usize,
+    /// Embedding width.
+    pub dim: usize,
+    /// Negatives per target.
+    pub negatives: usize,
+}
+
+impl TrainSetup {
+    /// The gSASRec ML-1M configuration on the 1 280 longest ML-1M training sequences (full
+    /// 200-item windows), or synthetic sequences of the same shape without the data.
+    pub fn ml1m() -> Self {
+        let (num_items, mut sequences) = match crate::shared_data("ml1m-loo")
+            .and_then(|dir| SequenceDataset::load_dir(dir).ok())
+        {
+            Some(d) => (d.num_items as usize, d.train),
+            None => (
+                3416,
+                (0..6040u32)
+                    .map(|u| (0..201).map(|i| 1 + (u * 7 + i * 13) % 3416).collect())
+                    .collect(),
+            ),
+        };
+        // The longest sequences: full 200-item windows, the configuration's worst case.
+        sequences.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        sequences.truncate(1280);
+        Self {
+            num_items,
+            sequences,
+            batch: 128,
+            max_len: 200,
+            dim: 128,
+            negatives: 256,
+        }
+    }
+
+    /// A small configuration: 500 items, batch 32, length 40, dim 32, 16 negatives.
+    pub fn small() -> Self {
+        Self {
+            num_items: 500,
+            sequences: (0..256u32)
+                .map(|u| (0..41).map(|i| 1 + (u * 7 + i * 13) % 500).collect())
+                .collect(),
+            batch: 32,
+            max_len: 40,
+            dim: 32,
+            negatives: 16,
+        }
+    }
+
+    /// A model, its optimizer and a batch stream, after one warm-up step.
+    pub fn trainer(
+        &self,
+        device: &Device,
+        sharing: NegativeSharing,
+        scoring: PerPositionScoring,
+    ) -> Trainer<'_> {
+        let config = GsasRecConfig::new(self.num_items)
+            .with_dim(self.dim)
+            .with_max_len(self.max_len)
+            .with_dropout(0.5)
+            .with_positions(PositionEncoding::Learned);
+        let beta = GBceBeta::Calibrated { t: 0.75 }
+            .resolve(self.negatives, self.num_items)
+            .unwrap();
+        let train_device = device.clone().autodiff();
+        device.seed(42);
+        let model = TrainingModel {
+            model: config.init(&train_device).unwrap(),
+            setup: StepSetup {
+                loss: LossKind::GBce {
+                    beta: GBceBeta::Fixed(beta),
+                },
+                beta,
+            },
+        };
+        let planner = BatchPlanner {
+            objective: Objective::NextItem,
+            max_len: self.max_len,
+            mask_token: config.mask_token() as u32,
+            negatives: self.negatives,
+            sharing,
+            exclude_history: false,
+        };
+        let mut trainer = Trainer {
+            setup: self,
+            device: train_device,
+            model: Some(model),
+            optimizer: AdamConfig::new().init(),
+            planner,
+            sampler: NegativeSampler::uniform(self.num_items as u32).unwrap(),
+            rng: ChaCha8Rng::seed_from_u64(42),
+            scoring,
+            step: 0,
+        };
+        trainer.steps(1);
+        trainer
+    }
+}
+
+/// Training state kept across criterion's calls.
+pub struct Trainer<'a> {
+    setup: &'a TrainSetup,
+    device: Device,
+    model: Option<TrainingModel>,
+    optimizer: ModuleOptimizer,
+    planner: BatchPlanner,
+    sampler: NegativeSampler,
+    rng: ChaCha8Rng,
+    scoring: PerPositionScoring,
+    step: usize,
+}
+
+impl Trainer<'_> {
+    /// The model being trained.
+    pub fn model(&self) -> &TrainingModel {
+        self.model.as_ref().expect("a model between steps")
+    }
+
+    /// Runs `iters` training steps and returns the time spent in them (batch planning
+    /// excluded).
+    pub fn steps(&mut self, iters: u64) -> Duration {
+        let s = self.setup;
+        let mut total = Duration::ZERO;
+        for _ in 0..iters {
+            let start = self.step * s.batch % (s.sequences.len() - s.batch + 1);
+            self.step += 1;
+            let batch: Vec<&[u32]> = s.sequences[start..start + s.batch]
+                .iter()
+                .map(Vec::as_slice)
+                .collect();
+            let plan = self
+                .planner
+                .plan(&batch, &self.sampler, &mut self.rng)
+                .unwrap();
+            let started = Instant::now();
+            let model = self.model.take().unwrap();
+            let loss = model.loss_with(TrainBatch::from_plan(&plan, &self.device), self.scoring);
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            self.model = Some(self.optimizer.step(1e-3, model, grads));
+            let _: f32 = loss.into_scalar();
+            total += started.elapsed();
+        }
+        total
+    }
+}
+
+/// The ML-1M test split (6 040 users, 3 416 items, histories of at most 200 used, mean 107)
+/// with its catalogue size, or a synthetic split of the same shape without the data.
+pub fn ml1m_test() -> (usize, HeldOut) {
+    if let Some(d) =
+        crate::shared_data("ml1m-loo").and_then(|dir| SequenceDataset::load_dir(dir).ok())
+        && let Some(test) = d.test
+    {
+        return (d.num_items as usize, test);
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(6040);
+    let inputs: Vec<Vec<u32>> = (0..6040)
+        .map(|_| {
+            let len = rng.random_range(20..=400);
+            (0..len).map(|_| rng.random_range(1..=3416)).collect()
+        })
+        .collect();
+    let targets = (0..6040).map(|_| rng.random_range(1..=3416)).collect();
+    (3416, HeldOut { inputs, targets })
+}
+
+/// An untrained model of the gSASRec ML-1M configuration (dim 128, 2 blocks, 1 head,
+/// length 200, learned positions) for `num_items` items.
+pub fn ml1m_model(num_items: usize, device: &Device) -> GsasRec {
+    device.seed(42);
+    GsasRecConfig::new(num_items)
+        .with_dropout(0.5)
+        .with_positions(PositionEncoding::Learned)
+        .init(device)
+        .expect("a valid configuration")
+}
