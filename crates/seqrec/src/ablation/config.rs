@@ -1,0 +1,398 @@
+//! What an ablation trains: the paper's four transformer variants and the baselines, all
+//! with one seed and one budget.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use seqrec_data::DAY_MS;
+use seqrec_eval::ProfileEvalConfig;
+use seqrec_loss::{GBceBeta, LossKind};
+use seqrec_model::{AttentionMode, GsasRecConfig, ItemItemConfig, PositionEncoding, Recency};
+use seqrec_sampling::NegativeSharing;
+use seqrec_train::{ItemItemTrainConfig, Objective, TrainConfig, TrainLimit};
+use serde::{Deserialize, Serialize};
+
+use super::AblationError;
+
+/// One transformer variant of the ablation: the causal mask and the positional encoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Variant {
+    /// Causal mask (teacher forcing possible) or none (every item sees every other).
+    pub attention: AttentionMode,
+    /// Positional encoding of the history.
+    pub positions: PositionEncoding,
+}
+
+impl Variant {
+    /// The paper's four variants, in the column order of its Tables 1 and 2: causal mask
+    /// without PE, no mask without PE, causal mask with PE, no mask with PE.
+    pub const PAPER: [Variant; 4] = [
+        Variant::new(AttentionMode::Causal, PositionEncoding::None),
+        Variant::new(AttentionMode::Bidirectional, PositionEncoding::None),
+        Variant::new(AttentionMode::Causal, PositionEncoding::Learned),
+        Variant::new(AttentionMode::Bidirectional, PositionEncoding::Learned),
+    ];
+
+    /// A variant.
+    pub const fn new(attention: AttentionMode, positions: PositionEncoding) -> Self {
+        Self {
+            attention,
+            positions,
+        }
+    }
+
+    /// A short name for tables and plots, e.g. `"No mask, PE"`.
+    pub fn name(&self) -> String {
+        let mask = match self.attention {
+            AttentionMode::Causal => "Causal mask",
+            AttentionMode::Bidirectional => "No mask",
+        };
+        let pe = match self.positions {
+            PositionEncoding::None => "no PE",
+            PositionEncoding::Learned => "PE",
+            PositionEncoding::Sinusoidal => "sinusoidal PE",
+        };
+        format!("{mask}, {pe}")
+    }
+
+    /// The column title the paper gives this variant (Table 1), if it is one of its four.
+    pub fn paper_name(&self) -> Option<&'static str> {
+        match (self.attention, self.positions) {
+            (AttentionMode::Causal, PositionEncoding::None) => Some("Proposed (mask, no PE)"),
+            (AttentionMode::Bidirectional, PositionEncoding::None) => {
+                Some("Proposed w/o causal masking")
+            }
+            (AttentionMode::Causal, PositionEncoding::Learned) => Some("Proposed w/ PE"),
+            (AttentionMode::Bidirectional, PositionEncoding::Learned) => {
+                Some("Proposed w/ PE, w/o causal masking")
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Names of the baselines in tables, plots and `run.json`.
+pub const ITEM_ITEM: &str = "Item-item";
+/// See [`ITEM_ITEM`].
+pub const POPULARITY: &str = "Popularity";
+
+/// How long each model trains. Every model of an ablation gets the same budget.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Budget {
+    /// Optimiser steps (reproducible: the same seed gives the same numbers on any machine).
+    Steps(usize),
+    /// Wall-clock seconds (the number of steps then depends on the machine).
+    Seconds(f64),
+}
+
+impl Budget {
+    /// The training limit it sets.
+    pub fn limit(&self) -> TrainLimit {
+        match *self {
+            Budget::Steps(steps) => TrainLimit {
+                steps: Some(steps),
+                ..TrainLimit::default()
+            },
+            Budget::Seconds(seconds) => TrainLimit {
+                seconds: Some(seconds),
+                ..TrainLimit::default()
+            },
+        }
+    }
+}
+
+impl fmt::Display for Budget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Budget::Steps(steps) => write!(f, "{steps} steps"),
+            Budget::Seconds(seconds) => write!(
+                f,
+                "{}",
+                humantime::format_duration(Duration::from_secs_f64(*seconds))
+            ),
+        }
+    }
+}
+
+impl FromStr for Budget {
+    type Err = AblationError;
+
+    /// A plain number is steps (`"600"`), anything else a duration (`"90s"`, `"2m"`).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        if let Ok(steps) = s.parse::<usize>() {
+            return if steps == 0 {
+                Err(AblationError::Config("the budget must be positive".into()))
+            } else {
+                Ok(Budget::Steps(steps))
+            };
+        }
+        let duration = humantime::parse_duration(s).map_err(|e| {
+            AblationError::Config(format!(
+                "budget {s:?}: expected steps (\"600\") or a duration (\"2m\"): {e}"
+            ))
+        })?;
+        if duration.is_zero() {
+            return Err(AblationError::Config("the budget must be positive".into()));
+        }
+        Ok(Budget::Seconds(duration.as_secs_f64()))
+    }
+}
+
+/// What the transformer variants learn.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum VariantObjective {
+    /// Every variant learns [`Objective::FutureWindow`]: the representation of a history
+    /// prefix scores the next `len` items. One objective for all, so that only the mask and
+    /// the positions differ (the default).
+    FutureWindow {
+        /// Items after the cut that are targets. Default 10.
+        len: usize,
+    },
+    /// As the paper: causal variants learn next-item prediction with teacher forcing, the
+    /// others the future window of `len` items.
+    NextItemForCausal {
+        /// Future window of the non-causal variants.
+        len: usize,
+    },
+}
+
+impl VariantObjective {
+    /// The objective of a variant.
+    pub fn for_variant(&self, variant: Variant) -> Objective {
+        match (*self, variant.attention) {
+            (VariantObjective::NextItemForCausal { .. }, AttentionMode::Causal) => {
+                Objective::NextItem
+            }
+            (VariantObjective::FutureWindow { len }, _)
+            | (VariantObjective::NextItemForCausal { len }, _) => Objective::FutureWindow { len },
+        }
+    }
+
+    /// A sentence for reports.
+    pub fn describe(&self) -> String {
+        match self {
+            VariantObjective::FutureWindow { len } => format!(
+                "every variant learns the future window (the next {len} items from the history's representation)"
+            ),
+            VariantObjective::NextItemForCausal { len } => format!(
+                "causal variants learn next-item prediction (teacher forcing), the others the future window of {len} items"
+            ),
+        }
+    }
+}
+
+/// Every setting of an ablation. [`Default`] is the README's run: the paper's four variants,
+/// gBCE with β = 0.9, dropout 0.0625, one seed, a budget that fits a 2-core laptop in
+/// about ten minutes, the paper's profile protocol.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AblationConfig {
+    /// The transformer variants. Default: [`Variant::PAPER`].
+    pub variants: Vec<Variant>,
+    /// What they learn. Default: the future window of 10 items for all.
+    pub objective: VariantObjective,
+    /// History items a transformer reads (the most recent). Default 50.
+    pub max_len: usize,
+    /// Embedding width of every model. Default 64.
+    pub dim: usize,
+    /// Transformer blocks. Default 2.
+    pub blocks: usize,
+    /// Attention heads. Default 1.
+    pub heads: usize,
+    /// Dropout. Default 0.0625 (the paper's).
+    pub dropout: f64,
+    /// Transformer loss. Default gBCE with β = 0.9 (the paper's).
+    pub loss: LossKind,
+    /// Negatives per target. Default 128.
+    pub negatives: usize,
+    /// How negatives are shared. Default per sequence.
+    pub sharing: NegativeSharing,
+    /// Sequences per transformer batch. Default 128.
+    pub batch_size: usize,
+    /// Adam learning rate of the transformers. Default 5e-3: with the short default budget,
+    /// gSASRec's 1e-3 leaves the small models near random ranking (measured in
+    /// `docs/reproduction.md`); pass 1e-3 for long runs.
+    pub learning_rate: f64,
+    /// Training budget of every model (transformers and item-item). Default 600 steps.
+    pub budget: Budget,
+    /// Validate (and checkpoint) every this many steps. Default 100.
+    pub eval_every: usize,
+    /// Early-stopping patience in validations. Default 5.
+    pub patience: usize,
+    /// Item-item: context window in history positions. Default 5.
+    pub item_item_window: usize,
+    /// Item-item: skip-gram pairs per step. Default 4096.
+    pub item_item_batch: usize,
+    /// Item-item: Adam learning rate. Default 1e-2.
+    pub item_item_learning_rate: f64,
+    /// Item-item: weighting of the history when scoring. Default uniform (the mean
+    /// similarity over the history, as the paper's baseline).
+    pub item_item_recency: Recency,
+    /// The profile-based evaluation. Default: the paper's (30 s, Wilson z = 1.96, k = 10, 50,
+    /// 100, 200, history cohorts, 1 000 bootstrap resamples).
+    pub evaluation: ProfileEvalConfig,
+    /// Seed of every model, batch and bootstrap. Default 42.
+    pub seed: u64,
+}
+
+impl Default for AblationConfig {
+    fn default() -> Self {
+        Self {
+            variants: Variant::PAPER.to_vec(),
+            objective: VariantObjective::FutureWindow { len: 10 },
+            max_len: 50,
+            dim: 64,
+            blocks: 2,
+            heads: 1,
+            dropout: 0.0625,
+            loss: LossKind::GBce {
+                beta: GBceBeta::Fixed(0.9),
+            },
+            negatives: 128,
+            sharing: NegativeSharing::PerSequence,
+            batch_size: 128,
+            learning_rate: 5e-3,
+            budget: Budget::Steps(600),
+            eval_every: 100,
+            patience: 5,
+            item_item_window: 5,
+            item_item_batch: 4096,
+            item_item_learning_rate: 1e-2,
+            item_item_recency: Recency::Uniform,
+            evaluation: ProfileEvalConfig::default(),
+            seed: 42,
+        }
+    }
+}
+
+impl AblationConfig {
+    /// The training configuration of a transformer variant over `num_items` items.
+    pub fn variant_config(&self, variant: Variant, num_items: usize) -> TrainConfig {
+        let model = GsasRecConfig::new(num_items)
+            .with_max_len(self.max_len)
+            .with_dim(self.dim)
+            .with_blocks(self.blocks)
+            .with_heads(self.heads)
+            .with_dropout(self.dropout)
+            .with_attention(variant.attention)
+            .with_positions(variant.positions);
+        let mut config = TrainConfig::new(model);
+        config.objective = self.objective.for_variant(variant);
+        config.loss = self.loss.clone();
+        config.negatives = self.negatives.min(num_items.saturating_sub(1)).max(1);
+        config.sharing = self.sharing;
+        config.batch_size = self.batch_size;
+        config.learning_rate = self.learning_rate;
+        config.limit = self.budget.limit();
+        config.eval_every = self.eval_every;
+        config.patience = self.patience;
+        config.seed = self.seed;
+        config
+    }
+
+    /// The training configuration of the item-item baseline over `num_items` items.
+    pub fn item_item_config(&self, num_items: usize) -> ItemItemTrainConfig {
+        let model = ItemItemConfig::new(num_items)
+            .with_dim(self.dim)
+            .with_max_len(self.max_len.max(200))
+            .with_recency(self.item_item_recency);
+        let mut config = ItemItemTrainConfig::new(model);
+        config.window = self.item_item_window;
+        config.batch_size = self.item_item_batch;
+        config.learning_rate = self.item_item_learning_rate;
+        config.limit = self.budget.limit();
+        config.eval_every = self.eval_every;
+        config.patience = self.patience;
+        config.seed = self.seed;
+        config
+    }
+
+    /// Checks the settings that no model checks itself.
+    pub fn validate(&self) -> Result<(), AblationError> {
+        if self.variants.is_empty() {
+            return Err(AblationError::Config(
+                "no transformer variant to train".into(),
+            ));
+        }
+        if let VariantObjective::FutureWindow { len } | VariantObjective::NextItemForCausal { len } =
+            self.objective
+            && len == 0
+        {
+            return Err(AblationError::Config(
+                "the future window must hold at least one item".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The default split of a listening log for an ablation: the paper's 60 days of history
+/// and 7 held-out days.
+pub fn default_windows() -> seqrec_data::WindowOptions {
+    seqrec_data::WindowOptions {
+        history_ms: 60 * DAY_MS,
+        held_out_ms: 7 * DAY_MS,
+        ..seqrec_data::WindowOptions::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn budgets_parse_as_steps_or_durations() {
+        assert_eq!("600".parse::<Budget>().unwrap(), Budget::Steps(600));
+        assert_eq!("90s".parse::<Budget>().unwrap(), Budget::Seconds(90.0));
+        assert_eq!("2m".parse::<Budget>().unwrap(), Budget::Seconds(120.0));
+        assert!("0".parse::<Budget>().is_err());
+        assert!("soon".parse::<Budget>().is_err());
+    }
+
+    #[test]
+    fn the_objective_follows_the_mask_only_when_asked() {
+        let [causal, bidirectional, ..] = Variant::PAPER;
+        let same = VariantObjective::FutureWindow { len: 7 };
+        assert_eq!(same.for_variant(causal), Objective::FutureWindow { len: 7 });
+        let paper = VariantObjective::NextItemForCausal { len: 7 };
+        assert_eq!(paper.for_variant(causal), Objective::NextItem);
+        assert_eq!(
+            paper.for_variant(bidirectional),
+            Objective::FutureWindow { len: 7 }
+        );
+    }
+
+    #[test]
+    fn variants_are_named_as_in_the_paper() {
+        let names: Vec<_> = Variant::PAPER.iter().map(|v| v.name()).collect();
+        assert_eq!(
+            names,
+            [
+                "Causal mask, no PE",
+                "No mask, no PE",
+                "Causal mask, PE",
+                "No mask, PE"
+            ]
+        );
+        assert!(Variant::PAPER.iter().all(|v| v.paper_name().is_some()));
+    }
+
+    #[test]
+    fn one_seed_and_budget_for_every_model() {
+        let config = AblationConfig {
+            budget: Budget::Steps(123),
+            seed: 7,
+            ..AblationConfig::default()
+        };
+        for v in &config.variants {
+            let t = config.variant_config(*v, 1000);
+            assert_eq!((t.seed, t.limit.steps), (7, Some(123)));
+            assert_eq!(t.model.attention, v.attention);
+        }
+        let i = config.item_item_config(1000);
+        assert_eq!((i.seed, i.limit.steps), (7, Some(123)));
+    }
+}

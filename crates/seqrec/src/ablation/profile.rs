@@ -1,0 +1,168 @@
+//! The paper's ablation on a listening log: train on the history window, evaluate with the
+//! profile protocol on the held-out window (Tables 1 and 2).
+
+use std::path::Path;
+use std::time::Instant;
+
+use burn::tensor::Device;
+use seqrec_data::WindowSplit;
+use seqrec_eval::{History, ModelEvaluation, Play, ProfileEvaluator, ProfileReport};
+use seqrec_train::TrainingData;
+use serde::{Deserialize, Serialize};
+
+use super::AblationError;
+use super::config::AblationConfig;
+use super::run::{AblationEvent, AblationProgress, ModelRun, train_all};
+
+/// Size of the data an ablation ran on (part of `run.json`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DataSummary {
+    /// Where the data came from (a path, or the built-in simulator).
+    pub source: String,
+    /// Catalogue size of the models.
+    pub tracks: usize,
+    /// Users with a training sequence.
+    pub training_users: usize,
+    /// Plays in the training sequences.
+    pub training_plays: usize,
+    /// Validation users (held out from training for early stopping).
+    pub validation_users: usize,
+    /// Plays in the held-out window.
+    pub held_out_plays: usize,
+    /// Held-out plays left out because their user has no training history.
+    pub held_out_plays_without_history: usize,
+    /// Held-out plays left out because their duration is unknown.
+    pub held_out_plays_without_duration: usize,
+    /// Users the profile protocol evaluates.
+    pub evaluated_users: usize,
+}
+
+/// The result of [`run_profile_ablation`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ProfileAblation {
+    /// The settings.
+    pub config: AblationConfig,
+    /// The data.
+    pub data: DataSummary,
+    /// Each model's training.
+    pub runs: Vec<ModelRun>,
+    /// Every metric of every model, overall and per cohort, with intervals and the paired
+    /// difference to the item-item baseline (the first model).
+    pub report: ProfileReport,
+    /// Wall-clock seconds of the whole ablation.
+    pub seconds: f64,
+}
+
+/// Trains the item-item baseline, the popularity floor and every variant of `config` on the
+/// history window of `split`, ranks the whole catalogue for every user with a held-out
+/// profile, and evaluates the lists with the profile protocol. Models are saved under
+/// `out_dir/models/`.
+///
+/// Users without a training history cannot be ranked by a history model and are left out
+/// (counted in [`DataSummary`]); held-out plays without a duration cannot be judged positive
+/// or negative and are left out too (an error if that is all of them).
+pub fn run_profile_ablation(
+    config: &AblationConfig,
+    split: &WindowSplit,
+    source: &str,
+    device: &Device,
+    out_dir: &Path,
+    progress: AblationProgress,
+) -> Result<ProfileAblation, AblationError> {
+    config.validate()?;
+    let started = Instant::now();
+    let mut data =
+        TrainingData::from_sequences(&split.dataset).map_err(AblationError::train("data"))?;
+    data.items = split.model_items();
+    let trained_users = split.histories.len();
+    let has_history = |user: u32| {
+        (user as usize)
+            .checked_sub(1)
+            .and_then(|u| split.histories.get(u))
+            .is_some_and(|h| !h.is_empty())
+    };
+    let mut without_history = 0;
+    let mut without_duration = 0;
+    let mut plays = Vec::with_capacity(split.held_out.len());
+    for play in &split.held_out {
+        if !has_history(play.user) {
+            without_history += 1;
+        } else if let Some(ms) = play.ms_played {
+            plays.push(Play::new(play.user, play.item, ms));
+        } else {
+            without_duration += 1;
+        }
+    }
+    if plays.is_empty() {
+        return Err(AblationError::Unsupported(format!(
+            "no held-out play can be evaluated with the profile protocol: {} plays in the held-out window, {} of users without a training history, {} without a play duration (ms_played)",
+            split.held_out.len(),
+            without_history,
+            without_duration
+        )));
+    }
+    let history = History::from_lengths(
+        split
+            .history_lengths
+            .iter()
+            .enumerate()
+            .map(|(u, &len)| (u as u32 + 1, u64::from(len))),
+    );
+    let mut evaluation = config.evaluation.clone();
+    evaluation.bootstrap.seed = config.seed;
+    let evaluator = ProfileEvaluator::new(evaluation, plays, &history)?;
+    let users: Vec<u32> = evaluator.users().to_vec();
+    let histories: Vec<Vec<u32>> = users
+        .iter()
+        .map(|&u| split.histories[u as usize - 1].clone())
+        .collect();
+    let k = evaluator.config().ks.iter().copied().max().unwrap_or(200);
+    let summary = DataSummary {
+        source: source.to_string(),
+        tracks: data.num_items,
+        training_users: data.train.iter().filter(|s| !s.is_empty()).count(),
+        training_plays: data.train.iter().map(Vec::len).sum(),
+        validation_users: data.validation.inputs.len(),
+        held_out_plays: split.held_out.len(),
+        held_out_plays_without_history: without_history,
+        held_out_plays_without_duration: without_duration,
+        evaluated_users: users.len(),
+    };
+    debug_assert!(users.iter().all(|&u| (u as usize) <= trained_users));
+
+    let progress = std::sync::Arc::new(std::sync::Mutex::new(progress));
+    let forward = progress.clone();
+    let mut evaluations: Vec<ModelEvaluation> = Vec::new();
+    let runs = train_all(
+        config,
+        &data,
+        device,
+        out_dir,
+        Box::new(move |event| {
+            if let Ok(mut p) = forward.lock() {
+                p(event)
+            }
+        }),
+        |run, model| {
+            if let Ok(mut p) = progress.lock() {
+                p(AblationEvent::Ranking {
+                    name: &run.name,
+                    users: users.len(),
+                });
+            }
+            let lists = model
+                .top_k(&histories, k, false, device)
+                .map_err(AblationError::train(&run.name))?;
+            evaluations.push(evaluator.evaluate(&run.name, users.iter().copied().zip(lists))?);
+            Ok(())
+        },
+    )?;
+    let report = evaluator.report(&evaluations)?;
+    Ok(ProfileAblation {
+        config: config.clone(),
+        data: summary,
+        runs,
+        report,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}

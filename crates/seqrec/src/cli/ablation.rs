@@ -1,0 +1,211 @@
+//! `seqrec ablation`: the paper's Tables 1 and 2 in one command.
+
+use std::path::PathBuf;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use seqrec::ablation::{
+    AblationConfig, AblationEvent, AblationProgress, Budget, VariantObjective,
+    run_next_item_ablation, run_profile_ablation, simulated_split,
+};
+use seqrec::data::SimulatorConfig;
+use seqrec::train::ProgressEvent;
+
+use super::data::Source;
+use super::{CliError, DeviceArg};
+
+/// Arguments of `seqrec ablation`.
+#[derive(Debug, clap::Args)]
+pub struct AblationArgs {
+    /// Listening events (CSV, TSV, Parquet, …; split into 60 history and 7 held-out days) or a
+    /// directory in the gSASRec layout (compared with next-item metrics). Default: the
+    /// built-in simulator.
+    #[arg(long)]
+    data: Option<PathBuf>,
+    #[command(flatten)]
+    events: super::data::EventArgs,
+    /// Directory for the tables, plots, `run.json` and the trained models.
+    #[arg(long)]
+    out: PathBuf,
+    #[command(flatten)]
+    device: DeviceArg,
+    /// Training budget of every model: steps ("600") or a duration ("2m").
+    #[arg(long, default_value = "600")]
+    budget: Budget,
+    /// Train the causal variants with next-item prediction (teacher forcing), as the paper
+    /// did, instead of the future-window objective shared by all variants.
+    #[arg(long)]
+    next_item_for_causal: bool,
+    /// Items of the future window (the objective's targets).
+    #[arg(long, default_value_t = 10)]
+    window: usize,
+    /// History items a transformer reads.
+    #[arg(long, default_value_t = 50)]
+    max_len: usize,
+    /// Embedding width of every model.
+    #[arg(long, default_value_t = 64)]
+    dim: usize,
+    /// Transformer blocks.
+    #[arg(long, default_value_t = 2)]
+    blocks: usize,
+    /// Attention heads.
+    #[arg(long, default_value_t = 1)]
+    heads: usize,
+    /// Dropout (the paper's 0.0625).
+    #[arg(long, default_value_t = 0.0625)]
+    dropout: f64,
+    /// gBCE β (the paper's 0.9).
+    #[arg(long, default_value_t = 0.9)]
+    beta: f64,
+    /// Negatives per target.
+    #[arg(long, default_value_t = 128)]
+    negatives: usize,
+    /// Adam learning rate of the transformers.
+    #[arg(long)]
+    lr: Option<f64>,
+    /// Validate every this many steps.
+    #[arg(long, default_value_t = 100)]
+    eval_every: usize,
+    /// Users of the built-in simulator (without --data).
+    #[arg(long, default_value_t = 5000)]
+    users: usize,
+    /// Seed of every model, batch, bootstrap and of the simulator.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+}
+
+impl AblationArgs {
+    fn config(&self) -> AblationConfig {
+        let defaults = AblationConfig::default();
+        AblationConfig {
+            objective: if self.next_item_for_causal {
+                VariantObjective::NextItemForCausal { len: self.window }
+            } else {
+                VariantObjective::FutureWindow { len: self.window }
+            },
+            max_len: self.max_len,
+            dim: self.dim,
+            blocks: self.blocks,
+            heads: self.heads,
+            dropout: self.dropout,
+            loss: seqrec::loss::LossKind::GBce {
+                beta: seqrec::loss::GBceBeta::Fixed(self.beta),
+            },
+            negatives: self.negatives,
+            learning_rate: self.lr.unwrap_or(defaults.learning_rate),
+            budget: self.budget,
+            eval_every: self.eval_every,
+            seed: self.seed,
+            ..defaults
+        }
+    }
+}
+
+fn progress(quiet: bool) -> AblationProgress {
+    let bar = if quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(0)
+    };
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{prefix:>28} [{elapsed_precise}] {bar:30} {pos}/{len} steps  {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let mut validation = f64::NAN;
+    Box::new(move |event| match event {
+        AblationEvent::Model { index, total, name } => {
+            bar.reset();
+            bar.set_length(0);
+            bar.set_message("");
+            bar.set_prefix(format!("[{index}/{total}] {name}"));
+            validation = f64::NAN;
+        }
+        AblationEvent::Training(event) => match event {
+            ProgressEvent::Started { total_steps } => {
+                if let Some(total) = total_steps.filter(|&t| t < usize::MAX / 4) {
+                    bar.set_length(total as u64);
+                }
+            }
+            ProgressEvent::Step { step, loss, .. } => {
+                bar.set_position(*step as u64);
+                bar.set_message(format!("loss {loss:.4}  val NDCG@10 {validation:.4}"));
+            }
+            ProgressEvent::Validated { ndcg_at_10, .. } => validation = *ndcg_at_10,
+            ProgressEvent::Finished => {}
+        },
+        AblationEvent::Ranking { users, .. } => {
+            bar.set_message(format!("ranking the catalogue for {users} users"));
+        }
+        AblationEvent::Done {
+            name,
+            train_seconds,
+        } => {
+            bar.println(format!("{name}: trained in {train_seconds:.0} s"));
+        }
+    })
+}
+
+pub fn run(args: AblationArgs) -> Result<(), CliError> {
+    let device = args.device.open()?;
+    let config = args.config();
+    let source = match &args.data {
+        Some(path) => super::data::load_source(path, &args.events)?,
+        None => {
+            let simulator = SimulatorConfig {
+                users: args.users,
+                seed: args.seed,
+                ..SimulatorConfig::default()
+            };
+            eprintln!(
+                "no --data: simulating {} listeners and {} tracks over {} days (seed {}); 60 days train, 7 are held out",
+                simulator.users, simulator.tracks, simulator.days, simulator.seed
+            );
+            Source::Window(Box::new(simulated_split(&simulator)?))
+        }
+    };
+    let name = args
+        .data
+        .as_ref()
+        .map_or("the built-in simulator".to_string(), |p| {
+            p.display().to_string()
+        });
+    eprintln!(
+        "training {} models, {} each, seed {}; {}",
+        config.variants.len() + 2,
+        config.budget,
+        config.seed,
+        config.objective.describe()
+    );
+    match source {
+        Source::Window(split) => {
+            let result = run_profile_ablation(
+                &config,
+                &split,
+                &name,
+                &device,
+                &args.out,
+                progress(args.quiet),
+            )?;
+            result.write(&args.out)?;
+            println!("{}", result.table1_markdown());
+        }
+        Source::Sequences(loaded) => {
+            let result = run_next_item_ablation(
+                &config,
+                &loaded.dataset,
+                &name,
+                &device,
+                &args.out,
+                progress(args.quiet),
+            )?;
+            result.write(&args.out)?;
+            println!("{}", result.to_markdown());
+        }
+    }
+    println!("results written to {}", args.out.display());
+    Ok(())
+}
