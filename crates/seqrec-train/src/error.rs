@@ -58,6 +58,10 @@ pub enum TrainError {
         /// Its 0-based position in the history.
         position: usize,
     },
+    /// A PyTorch (or exported SafeTensors) gSASRec checkpoint could not be imported (boxed:
+    /// it names the file and the tensor).
+    #[error(transparent)]
+    Import(Box<crate::interop::ImportError>),
     /// Training stopped with an error reported by the learner.
     #[error("training failed: {0}")]
     Training(String),

@@ -9,35 +9,56 @@
 //! - [`Objective`]: next-item (causal), future window, or cloze — chosen so that no target
 //!   is visible to the position that scores it.
 //! - [`train`]: a full run that writes a model directory; [`Recommender`] serves it.
-//! - [`evaluate_next_item`]: full-catalogue ranking metrics on held-out items.
+//! - [`evaluate_next_item`]: full-catalogue ranking metrics on held-out items (any
+//!   [`seqrec_model::SequenceScorer`]); [`rank_top_k`]: batched top-k lists.
+//! - [`train_item_item`]: the paper's neural item-item baseline (item2vec), trained, saved
+//!   and served (`Recommender::<ItemItem>::open`) like gSASRec.
+//! - [`import_gsasrec_checkpoint`]: serve models trained with the PyTorch reference code;
+//!   [`export_gsasrec_safetensors`]: hand ours back to it.
 
 mod batch;
 mod config;
 mod error;
 mod evaluate;
+mod interop;
+mod item_item;
 mod loader;
 mod metric;
 mod model_dir;
 mod objective;
 mod plan;
 mod progress;
+mod ranking;
 mod recommender;
+mod session;
 mod step;
 mod train;
 
 pub use batch::{EvalBatch, NegativeIds, TrainBatch};
 pub use config::{TrainConfig, TrainLimit};
 pub use error::TrainError;
-pub use evaluate::{REPORTED_CUTOFFS, evaluate_next_item};
+pub use evaluate::{REPORTED_CUTOFFS, evaluate_next_item, held_out_ranks, top_k_chunked};
+pub use interop::{
+    FORMAT_GSASREC_PYTORCH, ImportError, METADATA_CAUSAL, METADATA_FORMAT, METADATA_HEADS,
+    METADATA_LAYER_NORM_EPS, export_gsasrec_safetensors, import_gsasrec_checkpoint,
+    import_gsasrec_model_dir, load_gsasrec_safetensors,
+};
+pub use item_item::{
+    ItemItemManifest, ItemItemTrainConfig, ItemItemTraining, PairBatch, PairLoader, PairPlan,
+    SkipGramPairs, plan_pairs, save_item_item_dir, train_item_item,
+};
 pub use loader::{EvalLoader, TrainLoader};
 pub use metric::{NdcgMetric, RankInput};
 pub use model_dir::{
-    CONFIG_FILE, ITEMS_FILE, ModelManifest, WEIGHTS_FILE, load_model_dir, load_weights,
+    CONFIG_FILE, ITEMS_FILE, ModelManifest, SavedModel, WEIGHTS_FILE, load_model_dir, load_weights,
     save_model_dir, save_weights,
 };
 pub use objective::Objective;
 pub use plan::{BatchPlan, BatchPlanner, NO_EVENT};
 pub use progress::{CallbackRenderer, ProgressCallback, ProgressEvent};
+pub use ranking::rank_top_k;
 pub use recommender::{Recommendation, Recommender};
-pub use step::{RankOutput, StepOutput, StepSetup, TrainingModel, target_ranks};
+pub use step::{
+    PerPositionScoring, RankOutput, StepOutput, StepSetup, TrainingModel, target_ranks,
+};
 pub use train::{REPORT_FILE, TrainOptions, TrainReport, TrainingData, WORK_DIR, train};

@@ -1,12 +1,15 @@
 //! A trained model on disk: `config.json` (model and training configuration), `items.json`
 //! (the item vocabulary) and `model.safetensors` (the weights).
 
+use std::fmt::Debug;
 use std::path::{Path, PathBuf};
 
+use burn::module::Module;
 use burn::store::{ModuleSnapshot, SafetensorsStore};
 use burn::tensor::Device;
 use seqrec_data::ItemVocabulary;
-use seqrec_model::{GsasRec, GsasRecConfig};
+use seqrec_model::{GsasRec, GsasRecConfig, SequenceScorer};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::config::TrainConfig;
@@ -35,14 +38,16 @@ pub fn save_model_dir(
     manifest: &ModelManifest,
     items: &ItemVocabulary,
 ) -> Result<(), TrainError> {
-    std::fs::create_dir_all(dir).map_err(TrainError::io(dir))?;
-    write_json(&dir.join(CONFIG_FILE), manifest)?;
-    write_json(&dir.join(ITEMS_FILE), items)?;
-    save_weights(model, &dir.join(WEIGHTS_FILE))
+    save_dir(dir, model, manifest, items)
 }
 
 /// Saves the weights of `model` as SafeTensors.
 pub fn save_weights(model: &GsasRec, path: &Path) -> Result<(), TrainError> {
+    save_module(model, path)
+}
+
+/// Saves the parameters of any module as SafeTensors (shared by every model directory).
+pub(crate) fn save_module<M: Module>(model: &M, path: &Path) -> Result<(), TrainError> {
     let mut store = SafetensorsStore::from_file(path.to_path_buf()).overwrite(true);
     model
         .save_into(&mut store)
@@ -59,13 +64,17 @@ pub fn load_weights(
     path: &Path,
     device: &Device,
 ) -> Result<GsasRec, TrainError> {
+    load_module(config.init(device)?, path)
+}
+
+/// Loads SafeTensors weights into `model`; every tensor must be present with its shape.
+pub(crate) fn load_module<M: Module>(mut model: M, path: &Path) -> Result<M, TrainError> {
     if !path.is_file() {
         return Err(TrainError::Weights {
             path: path.to_path_buf(),
             message: "file not found".into(),
         });
     }
-    let mut model = config.init(device)?;
     let mut store = SafetensorsStore::from_file(path.to_path_buf());
     let result = model
         .load_from(&mut store)
@@ -90,18 +99,67 @@ pub fn load_model_dir(
     dir: &Path,
     device: &Device,
 ) -> Result<(GsasRec, ModelManifest, ItemVocabulary), TrainError> {
-    let manifest: ModelManifest = read_json(&dir.join(CONFIG_FILE))?;
+    let (manifest, items): (ModelManifest, _) =
+        read_manifest_and_items(dir, |m: &ModelManifest| m.model.num_items)?;
+    let model = load_weights(&manifest.model, &dir.join(WEIGHTS_FILE), device)?;
+    Ok((model, manifest, items))
+}
+
+/// Reads `config.json` and `items.json` of a model directory and checks that the vocabulary
+/// has the model's number of items (given by `num_items`).
+pub(crate) fn read_manifest_and_items<T: DeserializeOwned>(
+    dir: &Path,
+    num_items: impl FnOnce(&T) -> usize,
+) -> Result<(T, ItemVocabulary), TrainError> {
+    let manifest: T = read_json(&dir.join(CONFIG_FILE))?;
     let items: ItemVocabulary = read_json(&dir.join(ITEMS_FILE))?;
-    if items.len() != manifest.model.num_items {
+    let expected = num_items(&manifest);
+    if items.len() != expected {
         return Err(TrainError::Config(format!(
             "{}: {} items in the vocabulary but the model has {}",
             dir.join(ITEMS_FILE).display(),
             items.len(),
-            manifest.model.num_items
+            expected
         )));
     }
-    let model = load_weights(&manifest.model, &dir.join(WEIGHTS_FILE), device)?;
-    Ok((model, manifest, items))
+    Ok((manifest, items))
+}
+
+/// Writes a model directory of any model: manifest, vocabulary and weights.
+pub(crate) fn save_dir<M: Module, T: Serialize>(
+    dir: &Path,
+    model: &M,
+    manifest: &T,
+    items: &ItemVocabulary,
+) -> Result<(), TrainError> {
+    std::fs::create_dir_all(dir).map_err(TrainError::io(dir))?;
+    write_json(&dir.join(CONFIG_FILE), manifest)?;
+    write_json(&dir.join(ITEMS_FILE), items)?;
+    save_module(model, &dir.join(WEIGHTS_FILE))
+}
+
+/// A model that a [`Recommender`](crate::Recommender) can serve from a model directory
+/// (`config.json`, `items.json`, `model.safetensors`).
+pub trait SavedModel: SequenceScorer + Sized {
+    /// The contents of the directory's `config.json`.
+    type Manifest: Clone + Debug + Serialize + DeserializeOwned;
+
+    /// Reads a model directory: the model on `device`, its manifest and the item vocabulary.
+    fn load_dir(
+        dir: &Path,
+        device: &Device,
+    ) -> Result<(Self, Self::Manifest, ItemVocabulary), TrainError>;
+}
+
+impl SavedModel for GsasRec {
+    type Manifest = ModelManifest;
+
+    fn load_dir(
+        dir: &Path,
+        device: &Device,
+    ) -> Result<(Self, ModelManifest, ItemVocabulary), TrainError> {
+        load_model_dir(dir, device)
+    }
 }
 
 pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), TrainError> {

@@ -8,7 +8,11 @@ use seqrec_model::GsasRec;
 
 use crate::batch::EvalBatch;
 use crate::error::TrainError;
-use crate::model_dir::{ModelManifest, load_model_dir};
+use crate::model_dir::{SavedModel, load_model_dir};
+use crate::ranking::{rank_top_k, validate_histories};
+
+/// Histories ranked at a time by [`Recommender::recommend_ids`].
+const RECOMMEND_BATCH_SIZE: usize = 256;
 
 /// One recommended item.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -17,39 +21,39 @@ pub struct Recommendation {
     pub item: String,
     /// The model's id of the item.
     pub id: u32,
-    /// Its score (a logit: higher is better).
+    /// Its score, higher is better (a logit for gSASRec, a mean cosine similarity for the
+    /// item-item model, a play count for popularity).
     pub score: f32,
 }
 
-/// A trained model ready to recommend.
+/// A trained model ready to recommend: gSASRec by default, or any [`SavedModel`] (such as
+/// the item-item baseline, `Recommender::<ItemItem>::open(dir, device)`).
 ///
 /// Histories are in time order, oldest first; only the last `max_len` items are read.
-pub struct Recommender {
-    model: GsasRec,
-    manifest: ModelManifest,
+pub struct Recommender<M: SavedModel = GsasRec> {
+    model: M,
+    manifest: M::Manifest,
     items: ItemVocabulary,
     device: Device,
 }
 
-impl Recommender {
-    /// Loads a model directory written by training (or by an import) onto `device`.
+impl Recommender<GsasRec> {
+    /// Loads a gSASRec model directory written by training (or by an import) onto `device`.
     pub fn load(dir: impl AsRef<Path>, device: &Device) -> Result<Self, TrainError> {
         let (model, manifest, items) = load_model_dir(dir.as_ref(), device)?;
-        Ok(Self {
-            model,
-            manifest,
-            items,
-            device: device.clone(),
-        })
+        Ok(Self::new(model, manifest, items, device))
+    }
+}
+
+impl<M: SavedModel> Recommender<M> {
+    /// Loads a model directory of `M` (see [`SavedModel::load_dir`]) onto `device`.
+    pub fn open(dir: impl AsRef<Path>, device: &Device) -> Result<Self, TrainError> {
+        let (model, manifest, items) = M::load_dir(dir.as_ref(), device)?;
+        Ok(Self::new(model, manifest, items, device))
     }
 
     /// Wraps a model in memory.
-    pub fn new(
-        model: GsasRec,
-        manifest: ModelManifest,
-        items: ItemVocabulary,
-        device: &Device,
-    ) -> Self {
+    pub fn new(model: M, manifest: M::Manifest, items: ItemVocabulary, device: &Device) -> Self {
         Self {
             model,
             manifest,
@@ -59,12 +63,12 @@ impl Recommender {
     }
 
     /// The model.
-    pub fn model(&self) -> &GsasRec {
+    pub fn model(&self) -> &M {
         &self.model
     }
 
     /// Its configuration.
-    pub fn manifest(&self) -> &ModelManifest {
+    pub fn manifest(&self) -> &M::Manifest {
         &self.manifest
     }
 
@@ -114,82 +118,39 @@ impl Recommender {
     }
 
     /// The user representations `[batch, dim]` of histories of model ids: compute once, score
-    /// candidates with [`GsasRec::score_candidates`] or [`GsasRec::score_all`].
+    /// them with [`score_all`](seqrec_model::SequenceScorer::score_all) (or, for gSASRec, candidates with
+    /// [`GsasRec::score_candidates`]).
     pub fn user_representation(&self, histories: &[Vec<u32>]) -> Result<Tensor<2>, TrainError> {
-        let batch = self.batch(histories, false)?;
+        validate_histories(histories, self.model.num_items())?;
+        let refs: Vec<&[u32]> = histories.iter().map(Vec::as_slice).collect();
+        let targets = vec![0u32; histories.len()];
+        let batch = EvalBatch::new(
+            &refs,
+            &targets,
+            self.model.max_len(),
+            self.model.num_items(),
+            false,
+            &self.device,
+        );
         Ok(self.model.user_representation(batch.input))
     }
 
     /// Top `k` `(model id, score)` per history of model ids, best first, over the whole
     /// catalogue. Padding and (with `exclude_history`) history items are never returned.
+    /// See [`rank_top_k`], which this calls with batches of 256 histories.
     pub fn recommend_ids(
         &self,
         histories: &[Vec<u32>],
         k: usize,
         exclude_history: bool,
     ) -> Result<Vec<Vec<(u32, f32)>>, TrainError> {
-        if histories.is_empty() || k == 0 {
-            return Ok(vec![Vec::new(); histories.len()]);
-        }
-        let batch = self.batch(histories, exclude_history)?;
-        let mut scores = self
-            .model
-            .score_all(self.model.user_representation(batch.input));
-        if let Some(exclusion) = batch.exclusion {
-            scores = scores + exclusion;
-        }
-        let k = k.min(self.model.num_items);
-        let (values, indices) = scores.topk_with_indices(k, 1);
-        let values = values
-            .try_into_vec_as::<f32>()
-            .map_err(|e| TrainError::Device(e.to_string()))?;
-        let indices = indices
-            .try_into_vec_as::<i64>()
-            .map_err(|e| TrainError::Device(e.to_string()))?;
-        Ok(values
-            .chunks(k)
-            .zip(indices.chunks(k))
-            .map(|(v, i)| {
-                v.iter()
-                    .zip(i)
-                    .filter(|(s, _)| s.is_finite())
-                    .map(|(&s, &id)| (id as u32, s))
-                    .collect()
-            })
-            .collect())
-    }
-
-    fn batch(
-        &self,
-        histories: &[Vec<u32>],
-        exclude_history: bool,
-    ) -> Result<EvalBatch, TrainError> {
-        let num_items = self.model.num_items;
-        for history in histories {
-            if history.is_empty() {
-                return Err(TrainError::EmptyHistory);
-            }
-            if let Some((position, &id)) = history
-                .iter()
-                .enumerate()
-                .find(|&(_, &id)| id == 0 || id as usize > num_items)
-            {
-                return Err(TrainError::UnknownItem {
-                    item: id.to_string(),
-                    position,
-                });
-            }
-        }
-        let refs: Vec<&[u32]> = histories.iter().map(Vec::as_slice).collect();
-        // No target: 0 is never in a history, so nothing is spared from exclusion.
-        let targets = vec![0u32; histories.len()];
-        Ok(EvalBatch::new(
-            &refs,
-            &targets,
-            self.model.max_len,
-            num_items,
+        rank_top_k(
+            &self.model,
+            histories,
+            k,
             exclude_history,
+            RECOMMEND_BATCH_SIZE,
             &self.device,
-        ))
+        )
     }
 }

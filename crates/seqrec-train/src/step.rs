@@ -5,7 +5,7 @@ use burn::tensor::{Int, Tensor};
 use burn::train::metric::{Adaptor, LossInput};
 use burn::train::{InferenceStep, ItemLazy, TrainOutput, TrainStep};
 use seqrec_loss::{LossKind, bce_loss, full_softmax_loss, gbce_loss, sampled_softmax_loss};
-use seqrec_model::GsasRec;
+use seqrec_model::{GsasRec, SequenceScorer};
 
 use crate::batch::{EvalBatch, NegativeIds, TrainBatch};
 
@@ -64,9 +64,29 @@ impl ItemLazy for RankOutput {
     }
 }
 
+/// How per-position negatives are scored (see [`GsasRec::score_per_position`]); the values
+/// are the same either way, up to float rounding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PerPositionScoring {
+    /// Full-catalogue logits when the catalogue is small next to the number of negatives
+    /// ([`GsasRec::full_logits_pay_off`]), gathered embeddings otherwise.
+    #[default]
+    Auto,
+    /// One `[positions, catalogue]` matrix product, then a gather of the negatives' columns.
+    Logits,
+    /// A gathered `[positions · k, dim]` tensor of the negatives' embeddings.
+    Gather,
+}
+
 impl TrainingModel {
     /// The batch's loss.
     pub fn loss(&self, batch: TrainBatch) -> Tensor<1> {
+        self.loss_with(batch, PerPositionScoring::Auto)
+    }
+
+    /// The batch's loss, scoring per-position negatives as `scoring` says (the other sharing
+    /// modes ignore it). [`TrainingModel::loss`] uses [`PerPositionScoring::Auto`].
+    pub fn loss_with(&self, batch: TrainBatch, scoring: PerPositionScoring) -> Tensor<1> {
         let hidden = self.model.forward(batch.input);
         let [b, _, d] = hidden.dims();
         let [_, t] = batch.targets.dims();
@@ -85,7 +105,15 @@ impl TrainingModel {
         }
         let positives = self.model.score_targets(per_target.clone(), batch.targets);
         let negatives = match batch.negatives {
-            NegativeIds::PerPosition(ids) => self.model.score_per_position(per_target, ids),
+            NegativeIds::PerPosition(ids) => match scoring {
+                PerPositionScoring::Auto => self.model.score_per_position(per_target, ids),
+                PerPositionScoring::Logits => {
+                    self.model.score_per_position_via_logits(per_target, ids)
+                }
+                PerPositionScoring::Gather => {
+                    self.model.score_per_position_via_gather(per_target, ids)
+                }
+            },
             NegativeIds::PerSequence(ids) => {
                 let k = ids.dims()[1];
                 self.model
@@ -115,7 +143,7 @@ impl TrainingModel {
 /// 1-based rank of each target among all items: 1 + the number of items scored strictly
 /// higher (ties count in the target's favour). Padding, the mask token and excluded items
 /// score `-inf` and never outrank a target.
-pub fn target_ranks(model: &GsasRec, batch: EvalBatch) -> Tensor<1, Int> {
+pub fn target_ranks(model: &impl SequenceScorer, batch: EvalBatch) -> Tensor<1, Int> {
     let mut scores = model.score_all(model.user_representation(batch.input));
     if let Some(exclusion) = batch.exclusion {
         scores = scores + exclusion;

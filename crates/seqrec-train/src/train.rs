@@ -3,20 +3,8 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-use burn::lr_scheduler::constant::ConstantLr;
-use burn::optim::AdamConfig;
-use burn::store::{BurnpackStore, ModuleSnapshot};
 use burn::tensor::Device;
-use burn::train::checkpoint::{
-    ComposedCheckpointingStrategy, KeepLastNCheckpoints, MetricCheckpointingStrategy,
-};
-use burn::train::metric::LossMetric;
-use burn::train::metric::store::{Aggregate, Direction, Split};
-use burn::train::{
-    Interrupter, Learner, MetricEarlyStoppingStrategy, StoppingCondition, SupervisedTraining,
-};
 use seqrec_data::{HeldOut, ItemVocabulary, SequenceDataset};
 use seqrec_model::GsasRec;
 use seqrec_sampling::{NegativeDistribution, NegativeSampler};
@@ -25,10 +13,10 @@ use serde::{Deserialize, Serialize};
 use crate::config::TrainConfig;
 use crate::error::TrainError;
 use crate::loader::{EvalLoader, TrainLoader};
-use crate::metric::NdcgMetric;
-use crate::model_dir::{ModelManifest, read_json, save_model_dir, write_json};
+use crate::model_dir::{ModelManifest, save_model_dir, write_json};
 use crate::plan::BatchPlanner;
-use crate::progress::{CallbackRenderer, ProgressCallback};
+use crate::progress::ProgressCallback;
+use crate::session::{Schedule, WorkDir, run_supervised, total_steps};
 use crate::step::{StepSetup, TrainingModel};
 
 /// Sub-directory of the output directory where burn-train keeps checkpoints and logs.
@@ -139,51 +127,20 @@ pub fn train(
         exclude_history: config.exclude_history_from_negatives,
     };
     let steps_per_pass = sequences.len().div_ceil(config.batch_size);
-    let total_steps = [
-        config.limit.steps,
-        config.limit.epochs.map(|e| e * steps_per_pass),
-    ]
-    .into_iter()
-    .flatten()
-    .min()
-    .unwrap_or(usize::MAX / 2);
-    let num_epochs = total_steps.div_ceil(config.eval_every);
-
-    let work = out_dir.join(WORK_DIR);
-    let checkpoints = work.join("checkpoint");
-    let history_file = work.join("validations.json");
-    let (start_epoch, previous) = if options.resume {
-        let epoch = latest_checkpoint(&checkpoints).ok_or_else(|| {
-            TrainError::Config(format!(
-                "nothing to resume: no checkpoint in {}",
-                checkpoints.display()
-            ))
-        })?;
-        let history: Vec<f64> = read_json(&history_file).unwrap_or_default();
-        (epoch, history.into_iter().take(epoch).collect::<Vec<_>>())
-    } else {
-        if work.exists() {
-            std::fs::remove_dir_all(&work).map_err(TrainError::io(&work))?;
-        }
-        (0, Vec::new())
-    };
-    std::fs::create_dir_all(&work).map_err(TrainError::io(&work))?;
+    let total_steps = total_steps(&config.limit, steps_per_pass);
+    let work = WorkDir::prepare(out_dir, options.resume)?;
+    let start_epoch = work.start_epoch;
 
     device.seed(config.seed);
     let train_device = device.clone().autodiff();
-    let model = config.model.init(&train_device)?;
     let setup = StepSetup {
         loss: config.loss.clone(),
         beta: config.beta()?,
     };
-    let learner = Learner::new(
-        TrainingModel {
-            model,
-            setup: setup.clone(),
-        },
-        AdamConfig::new().init(),
-        ConstantLr::new(config.learning_rate),
-    );
+    let model = TrainingModel {
+        model: config.model.init(&train_device)?,
+        setup: setup.clone(),
+    };
     let train_loader = TrainLoader::new(
         Arc::new(sequences),
         planner,
@@ -205,54 +162,9 @@ pub fn train(
         device.clone(),
     );
 
-    let ndcg = NdcgMetric::new(10);
-    let interrupter = Interrupter::new();
-    let callback: ProgressCallback = options.progress.unwrap_or_else(|| Box::new(|_| {}));
-    let renderer = CallbackRenderer::new(
-        callback,
-        config.batch_size,
-        config.eval_every,
-        start_epoch + 1,
-    );
-    let mut training = SupervisedTraining::new(
-        &work,
-        Arc::new(train_loader.clone()),
-        Arc::new(valid_loader),
-    )
-    .metric_train_numeric(LossMetric::new())
-    .metric_valid_numeric(ndcg.clone())
-    .with_default_checkpointers()
-    .with_checkpointing_strategy(
-        ComposedCheckpointingStrategy::builder()
-            .add(KeepLastNCheckpoints::new(1))
-            .add(MetricCheckpointingStrategy::new(
-                &ndcg,
-                Aggregate::Mean,
-                Direction::Highest,
-                Split::Valid,
-            ))
-            .build(),
-    )
-    .early_stopping(MetricEarlyStoppingStrategy::new(
-        &ndcg,
-        Aggregate::Mean,
-        Direction::Highest,
-        Split::Valid,
-        StoppingCondition::NoImprovementSince {
-            n_epochs: config.patience.max(1),
-        },
-    ))
-    .num_epochs(num_epochs)
-    .with_interrupter(interrupter.clone())
-    .renderer(Box::new(renderer))
-    .with_application_logger(None);
-    if start_epoch > 0 {
-        training = training.checkpoint(start_epoch);
-    }
-
     tracing::info!(
         steps = total_steps,
-        epochs = num_epochs,
+        epochs = total_steps.div_ceil(config.eval_every),
         sequences = data.train.len(),
         resume_from = start_epoch,
         "training gSASRec ({:?} attention, {:?} positions, {} objective)",
@@ -260,66 +172,31 @@ pub fn train(
         config.model.positions,
         config.objective
     );
-    let started = Instant::now();
-    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
-    let watchdog = config.limit.seconds.map(|limit| {
-        let interrupter = interrupter.clone();
-        std::thread::spawn(move || {
-            if done_rx
-                .recv_timeout(Duration::from_secs_f64(limit))
-                .is_err()
-            {
-                interrupter.stop(Some("time limit reached"));
-            }
-        })
-    });
-    let result = training.launch(learner);
-    drop(done_tx);
-    if let Some(handle) = watchdog {
-        let _ = handle.join();
-    }
-    let seconds = started.elapsed().as_secs_f64();
-    if let Some(error) = interrupter.error() {
-        return Err(TrainError::Training(error.to_string()));
-    }
-
-    let mut validations = previous;
-    validations.extend(ndcg.history().lock().map(|h| h.clone()).unwrap_or_default());
-    write_json(&history_file, &validations)?;
-    let best = validations
-        .iter()
-        .enumerate()
-        .filter(|(_, v)| v.is_finite())
-        .max_by(|a, b| a.1.total_cmp(b.1))
-        .map(|(i, _)| i + 1);
-    let model = match best.map(|epoch| checkpoints.join(format!("model-{epoch}.bpk"))) {
-        Some(path) if path.is_file() => {
-            // Checkpoints hold the learner's module: the model under `model.`.
-            let mut best = TrainingModel {
+    let schedule = Schedule {
+        batch_size: config.batch_size,
+        eval_every: config.eval_every,
+        total_steps,
+        patience: config.patience,
+        learning_rate: config.learning_rate,
+        epsilon: 1e-5, // burn's default
+        seconds: config.limit.seconds,
+    };
+    let (best, report) = run_supervised(
+        work,
+        &schedule,
+        options.progress,
+        model,
+        Arc::new(train_loader.clone()),
+        Arc::new(valid_loader),
+        &|| train_loader.delivered_steps(),
+        || {
+            Ok(TrainingModel {
                 model: config.model.init(device)?,
                 setup: setup.clone(),
-            };
-            best.load_from(&mut BurnpackStore::from_file(&path))
-                .map_err(|e| TrainError::Weights {
-                    path: path.clone(),
-                    message: e.to_string(),
-                })?;
-            best.model
-        }
-        _ => result.model.model,
-    };
-    let steps = train_loader.delivered_steps();
-    let report = TrainReport {
-        steps,
-        seconds,
-        seconds_per_step: seconds
-            / steps.saturating_sub(start_epoch * config.eval_every).max(1) as f64,
-        best_step: best.map_or(steps, |b| (b * config.eval_every).min(total_steps)),
-        best_validation: best,
-        stopped_before_budget: steps < total_steps,
-        validations,
-    };
-    tracing::info!(steps, seconds, best = ?report.best_validation, "training finished");
+            })
+        },
+    )?;
+    let model = best.model;
     let manifest = ModelManifest {
         model: config.model.clone(),
         training: Some(config.clone()),
@@ -327,19 +204,4 @@ pub fn train(
     save_model_dir(out_dir, &model, &manifest, &data.items)?;
     write_json(&out_dir.join(REPORT_FILE), &report)?;
     Ok((model, report))
-}
-
-/// The highest epoch with a model checkpoint in `dir`.
-fn latest_checkpoint(dir: &Path) -> Option<usize> {
-    std::fs::read_dir(dir)
-        .ok()?
-        .filter_map(|e| e.ok())
-        .filter_map(|e| {
-            let name = e.file_name().into_string().ok()?;
-            name.strip_prefix("model-")?
-                .strip_suffix(".bpk")?
-                .parse()
-                .ok()
-        })
-        .max()
 }

@@ -11,7 +11,10 @@
 //! - [`sampling`] (`seqrec-sampling`): seeded negative samplers;
 //! - [`eval`] (`seqrec-eval`): ranking metrics;
 //! - [`data`] (`seqrec-data`): datasets, splits, vocabularies;
-//! - [`train`] (`seqrec-train`): [`train::train`], [`train::Recommender`];
+//! - [`train`] (`seqrec-train`): [`train::train`], [`train::Recommender`],
+//!   [`train::import_gsasrec_checkpoint`] (models of the PyTorch reference code);
+//! - [`ablation`]: the paper's Tables 1 and 2 (four variants, item-item and popularity
+//!   baselines, profile evaluation) from one call;
 //! - [`device`]: backends by name for the command line.
 //!
 //! ```no_run
@@ -33,6 +36,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod ablation;
 pub mod device;
 
 pub use seqrec_data as data;

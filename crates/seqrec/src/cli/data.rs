@@ -5,7 +5,7 @@ use std::path::Path;
 
 use seqrec::data::{
     DAY_MS, EventFormat, ItemVocabulary, LeaveOneOutOptions, ReadOptions, SequenceDataset,
-    WindowOptions, read_events, split_by_time, split_leave_one_out,
+    WindowOptions, WindowSplit, read_events, split_by_time, split_leave_one_out,
 };
 
 use super::CliError;
@@ -38,11 +38,29 @@ pub struct LoadedData {
 
 /// Loads `path`: the gSASRec layout when it is a directory with `dataset_stats.json`,
 /// listening events otherwise.
+/// What `--data` holds, before it becomes training data.
+pub enum Source {
+    /// A next-item dataset: the gSASRec layout, or sequences split leave-one-out.
+    Sequences(LoadedData),
+    /// A listening log split into history and held-out windows.
+    Window(Box<WindowSplit>),
+}
+
 pub fn load(path: &Path, events: &EventArgs) -> Result<LoadedData, CliError> {
+    Ok(match load_source(path, events)? {
+        Source::Sequences(loaded) => loaded,
+        Source::Window(split) => LoadedData {
+            items: split.model_items(),
+            dataset: split.dataset,
+        },
+    })
+}
+
+pub fn load_source(path: &Path, events: &EventArgs) -> Result<Source, CliError> {
     if path.is_dir() && path.join("dataset_stats.json").is_file() {
         let dataset = SequenceDataset::load_dir(path)?;
         let items = ItemVocabulary::identity(dataset.num_items);
-        return Ok(LoadedData { dataset, items });
+        return Ok(Source::Sequences(LoadedData { dataset, items }));
     }
     let format = match events.format {
         Some(format) => format,
@@ -56,20 +74,15 @@ pub fn load(path: &Path, events: &EventArgs) -> Result<LoadedData, CliError> {
     eprintln!("{}: {report}", path.display());
     if format == EventFormat::Sequences {
         let split = split_leave_one_out(&log, &LeaveOneOutOptions::default())?;
-        return Ok(LoadedData {
+        return Ok(Source::Sequences(LoadedData {
             dataset: split.dataset,
             items: split.items,
-        });
+        }));
     }
     let windows = WindowOptions {
         history_ms: events.history_days * DAY_MS,
         held_out_ms: events.held_out_days * DAY_MS,
         ..WindowOptions::default()
     };
-    let split = split_by_time(&log, &windows)?;
-    let items = split.model_items();
-    Ok(LoadedData {
-        dataset: split.dataset,
-        items,
-    })
+    Ok(Source::Window(Box::new(split_by_time(&log, &windows)?)))
 }

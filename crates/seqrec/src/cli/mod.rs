@@ -1,7 +1,10 @@
 //! Command-line arguments and their commands.
 
+mod ablation;
 mod data;
 mod evaluate;
+mod export;
+mod import;
 mod recommend;
 mod simulate;
 mod train;
@@ -21,6 +24,9 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Reproduce the paper's ablation: item-item and popularity baselines and the four
+    /// transformer variants, trained alike and evaluated with the profile protocol.
+    Ablation(Box<ablation::AblationArgs>),
     /// Train a gSASRec model and save the best one (by validation NDCG@10).
     Train(Box<train::TrainArgs>),
     /// Rank the whole catalogue for held-out users and print NDCG@10, recall@10, recall@1, MRR.
@@ -29,15 +35,22 @@ enum Command {
     Recommend(recommend::RecommendArgs),
     /// Generate a realistic listening log (the built-in default data).
     Simulate(simulate::SimulateArgs),
+    /// Import a gSASRec checkpoint of the PyTorch reference code as a model directory.
+    ImportGsasrec(import::ImportArgs),
+    /// Export a model as the PyTorch reference code's state_dict, in a SafeTensors file.
+    Export(export::ExportArgs),
 }
 
 /// Runs the parsed command.
 pub fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
+        Command::Ablation(args) => ablation::run(*args),
         Command::Train(args) => train::run(*args),
         Command::Evaluate(args) => evaluate::run(args),
         Command::Recommend(args) => recommend::run(args),
         Command::Simulate(args) => simulate::run(args),
+        Command::ImportGsasrec(args) => import::run(args),
+        Command::Export(args) => export::run(args),
     }
 }
 
