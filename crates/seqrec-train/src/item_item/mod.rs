@@ -118,7 +118,7 @@ pub fn train_item_item(
         total_steps,
         patience: config.patience,
         learning_rate: config.learning_rate,
-        epsilon: std::env::var("SEQREC_II_EPS").map(|s| s.parse().unwrap()).unwrap_or(1e-5),
+        epsilon: 1e-5,
         seconds: config.limit.seconds,
     };
     let (best, report) = run_supervised(
