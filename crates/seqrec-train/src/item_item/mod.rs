@@ -79,7 +79,7 @@ pub fn train_item_item(
     let rows = config.model.vocab_rows();
     model.context_bias = Param::from_tensor(Tensor::full(
         [rows],
-        std::env::var("SEQREC_II_BIAS").map(|s| s.parse().unwrap()).unwrap_or(-(config.negatives as f64).ln()),
+        -(config.negatives as f64).ln(),
         &train_device,
     ));
     let model = ItemItemTraining { model };

@@ -34,7 +34,12 @@ pub fn run(args: ExportArgs) -> Result<(), CliError> {
         config.dim,
         config.heads,
         config.blocks,
-        model.output_embedding.is_none()
+        // Python's spelling, so that the line can be pasted.
+        if model.output_embedding.is_none() {
+            "True"
+        } else {
+            "False"
+        }
     );
     Ok(())
 }
