@@ -76,8 +76,9 @@ pub fn held_out_ranks(
 
 /// The `k` best items of every user over a catalogue scored `chunk` items at a time, best
 /// first: users `[users, dim]` against the rows `first_id..` of `table` `[items, dim]` (for a
-/// model, [`GsasRec::output_table`] with `first_id = 0`, where ids 0 and `num_items + 1` are
-/// not items and should be excluded). `exclude(user, id)` removes pairs (a user's history).
+/// model, [`GsasRec::output_table`](seqrec_model::GsasRec::output_table) with `first_id = 0`,
+/// where ids 0 and `num_items + 1` are not items and should be excluded). `exclude(user, id)`
+/// removes pairs (a user's history).
 ///
 /// Only one `[users, chunk]` block of scores exists at a time, so memory beyond the table is
 /// `users × (chunk + k)` scores whatever the catalogue size.

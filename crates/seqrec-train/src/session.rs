@@ -93,8 +93,6 @@ pub(crate) struct Schedule {
     pub patience: usize,
     /// Adam's learning rate.
     pub learning_rate: f64,
-    /// Adam's epsilon.
-    pub epsilon: f32,
     /// Wall-clock limit in seconds.
     pub seconds: Option<f64>,
 }
@@ -129,7 +127,7 @@ where
     let num_epochs = total_steps.div_ceil(eval_every);
     let learner = Learner::new(
         model,
-        AdamConfig::new().with_epsilon(schedule.epsilon).init(),
+        AdamConfig::new().init(),
         ConstantLr::new(schedule.learning_rate),
     );
     let ndcg = NdcgMetric::new(10);

@@ -178,7 +178,6 @@ pub fn train(
         total_steps,
         patience: config.patience,
         learning_rate: config.learning_rate,
-        epsilon: 1e-5, // burn's default
         seconds: config.limit.seconds,
     };
     let (best, report) = run_supervised(

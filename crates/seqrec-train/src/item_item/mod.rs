@@ -118,7 +118,6 @@ pub fn train_item_item(
         total_steps,
         patience: config.patience,
         learning_rate: config.learning_rate,
-        epsilon: 1e-5,
         seconds: config.limit.seconds,
     };
     let (best, report) = run_supervised(
