@@ -173,6 +173,19 @@ fn bad_input_is_a_clear_error_and_a_failure() {
         "{}",
         text(&out)
     );
+    let out = seqrec(&[
+        "ablation",
+        "--out",
+        "x",
+        "--variants",
+        "no-mask-pe,mask-rope",
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("unknown variant \"mask-rope\""),
+        "{}",
+        text(&out)
+    );
     if !cfg!(feature = "cuda") {
         let out = seqrec(&["train", "--out", "x", "--device", "cuda"]);
         assert!(text(&out).contains("--features cuda"), "{}", text(&out));

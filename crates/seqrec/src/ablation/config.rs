@@ -8,8 +8,10 @@ use std::time::Duration;
 use seqrec_data::DAY_MS;
 use seqrec_eval::ProfileEvalConfig;
 use seqrec_loss::{GBceBeta, LossKind};
-use seqrec_model::{AttentionMode, GsasRecConfig, ItemItemConfig, PositionEncoding, Recency};
-use seqrec_sampling::NegativeSharing;
+use seqrec_model::{
+    AttentionMode, GsasRecConfig, ItemItemConfig, OutputEmbeddings, PositionEncoding, Recency,
+};
+use seqrec_sampling::{NegativeDistribution, NegativeSharing};
 use seqrec_train::{ItemItemTrainConfig, Objective, TrainConfig, TrainLimit};
 use serde::{Deserialize, Serialize};
 
@@ -69,6 +71,39 @@ impl Variant {
             }
             _ => None,
         }
+    }
+}
+
+impl FromStr for Variant {
+    type Err = AblationError;
+
+    /// A variant by the file name of its model directory (`"causal-mask-no-pe"`,
+    /// `"no-mask-no-pe"`, `"causal-mask-pe"`, `"no-mask-pe"`) or a short form (`"causal-pe"`).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let name = s.trim().to_ascii_lowercase().replace(['_', ' ', ','], "-");
+        let (attention, rest) = if let Some(rest) = name.strip_prefix("causal-mask-") {
+            (AttentionMode::Causal, rest)
+        } else if let Some(rest) = name.strip_prefix("causal-") {
+            (AttentionMode::Causal, rest)
+        } else if let Some(rest) = name.strip_prefix("no-mask-") {
+            (AttentionMode::Bidirectional, rest)
+        } else {
+            (AttentionMode::Bidirectional, "?")
+        };
+        let positions = match rest {
+            "pe" => Some(PositionEncoding::Learned),
+            "no-pe" => Some(PositionEncoding::None),
+            "sinusoidal-pe" => Some(PositionEncoding::Sinusoidal),
+            _ => None,
+        };
+        positions
+            .map(|positions| Variant::new(attention, positions))
+            .ok_or_else(|| {
+                AblationError::Config(format!(
+                    "unknown variant {s:?}: expected causal-mask-no-pe, no-mask-no-pe, \
+                     causal-mask-pe, no-mask-pe (or causal-pe, no-mask-sinusoidal-pe, …)"
+                ))
+            })
     }
 }
 
@@ -202,6 +237,9 @@ pub struct AblationConfig {
     pub blocks: usize,
     /// Attention heads. Default 1.
     pub heads: usize,
+    /// Output embedding table of the transformers. Default separate (gSASRec's).
+    #[serde(default = "separate")]
+    pub output_embeddings: OutputEmbeddings,
     /// Dropout. Default 0.0625 (the paper's).
     pub dropout: f64,
     /// Transformer loss. Default gBCE with β = 0.9 (the paper's).
@@ -210,6 +248,10 @@ pub struct AblationConfig {
     pub negatives: usize,
     /// How negatives are shared. Default per sequence.
     pub sharing: NegativeSharing,
+    /// Distribution of the transformers' negatives. Default uniform over the catalogue
+    /// (gSASRec's); item-item always draws popularity^0.75 (word2vec's).
+    #[serde(default)]
+    pub negative_distribution: NegativeDistribution,
     /// Sequences per transformer batch. Default 128.
     pub batch_size: usize,
     /// Adam learning rate of the transformers. Default 5e-3: with the short default budget,
@@ -247,12 +289,14 @@ impl Default for AblationConfig {
             dim: 64,
             blocks: 2,
             heads: 1,
+            output_embeddings: OutputEmbeddings::Separate,
             dropout: 0.0625,
             loss: LossKind::GBce {
                 beta: GBceBeta::Fixed(0.9),
             },
             negatives: 128,
             sharing: NegativeSharing::PerSequence,
+            negative_distribution: NegativeDistribution::Uniform,
             batch_size: 128,
             learning_rate: 5e-3,
             budget: Budget::Steps(600),
@@ -276,6 +320,7 @@ impl AblationConfig {
             .with_dim(self.dim)
             .with_blocks(self.blocks)
             .with_heads(self.heads)
+            .with_output_embeddings(self.output_embeddings)
             .with_dropout(self.dropout)
             .with_attention(variant.attention)
             .with_positions(variant.positions);
@@ -284,6 +329,7 @@ impl AblationConfig {
         config.loss = self.loss.clone();
         config.negatives = self.negatives.min(num_items.saturating_sub(1)).max(1);
         config.sharing = self.sharing;
+        config.negative_distribution = self.negative_distribution.clone();
         config.batch_size = self.batch_size;
         config.learning_rate = self.learning_rate;
         config.limit = self.budget.limit();
@@ -327,6 +373,10 @@ impl AblationConfig {
         }
         Ok(())
     }
+}
+
+fn separate() -> OutputEmbeddings {
+    OutputEmbeddings::Separate
 }
 
 /// The default split of a listening log for an ablation: the paper's 60 days of history
@@ -378,6 +428,24 @@ mod tests {
             ]
         );
         assert!(Variant::PAPER.iter().all(|v| v.paper_name().is_some()));
+    }
+
+    #[test]
+    fn variants_parse_from_their_directory_names() {
+        for v in Variant::PAPER {
+            let dir = super::super::run::slug(&v.name());
+            assert_eq!(dir.parse::<Variant>().unwrap(), v, "{dir}");
+        }
+        assert_eq!(
+            "causal-pe".parse::<Variant>().unwrap(),
+            Variant::new(AttentionMode::Causal, PositionEncoding::Learned)
+        );
+        assert_eq!(
+            "no-mask-sinusoidal-pe".parse::<Variant>().unwrap(),
+            Variant::new(AttentionMode::Bidirectional, PositionEncoding::Sinusoidal)
+        );
+        assert!("mask-pe".parse::<Variant>().is_err());
+        assert!("causal-mask-rope".parse::<Variant>().is_err());
     }
 
     #[test]

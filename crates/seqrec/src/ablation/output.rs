@@ -105,7 +105,7 @@ impl ProfileAblation {
     fn training_note(&self) -> String {
         let c = &self.config;
         let mut s = format!(
-            "Trained on {} ({} tracks, {} users, {} plays); {} users evaluated. Budget: {} per model, seed {}; {}. Transformers: len {}, d {}, {} blocks, {} head(s), dropout {}, {:?}, {} negatives {}, lr {}.\n",
+            "Trained on {} ({} tracks, {} users, {} plays); {} users evaluated. Budget: {} per model, seed {}; {}. Transformers: len {}, d {}, {} blocks, {} head(s), {} output embeddings, dropout {}, {:?}, {} negatives {} ({:?}), lr {}.\n",
             self.data.source,
             self.data.tracks,
             self.data.training_users,
@@ -118,10 +118,15 @@ impl ProfileAblation {
             c.dim,
             c.blocks,
             c.heads,
+            match c.output_embeddings {
+                seqrec_model::OutputEmbeddings::Separate => "separate",
+                seqrec_model::OutputEmbeddings::Shared => "shared",
+            },
             c.dropout,
             c.loss,
             c.negatives,
             c.sharing,
+            c.negative_distribution,
             c.learning_rate
         );
         for run in &self.runs {

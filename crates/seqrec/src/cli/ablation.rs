@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use seqrec::ablation::{
-    AblationConfig, AblationEvent, AblationProgress, Budget, VariantObjective,
+    AblationConfig, AblationEvent, AblationProgress, Budget, Variant, VariantObjective,
     run_next_item_ablation, run_profile_ablation, simulated_split,
 };
 use seqrec::data::SimulatorConfig;
@@ -31,6 +31,14 @@ pub struct AblationArgs {
     /// Training budget of every model: steps ("600") or a duration ("2m").
     #[arg(long, default_value = "600")]
     budget: Budget,
+    /// Transformer variants to train, comma-separated (default: the paper's four):
+    /// causal-mask-no-pe, no-mask-no-pe, causal-mask-pe, no-mask-pe.
+    #[arg(long, value_delimiter = ',')]
+    variants: Vec<Variant>,
+    /// Item-item: weight the history's tracks by recency with this half-life in plays
+    /// (default: the uniform mean over the history, as the paper's baseline).
+    #[arg(long)]
+    item_item_half_life: Option<f64>,
     /// Train the causal variants with next-item prediction (teacher forcing), as the paper
     /// did, instead of the future-window objective shared by all variants.
     #[arg(long)]
@@ -44,6 +52,10 @@ pub struct AblationArgs {
     /// Embedding width of every model.
     #[arg(long, default_value_t = 64)]
     dim: usize,
+    /// Output embedding table of the transformers: separate (gSASRec's default) or shared
+    /// with the input items (SASRec's).
+    #[arg(long, value_enum, default_value_t = super::train::Output::Separate)]
+    output_embeddings: super::train::Output,
     /// Transformer blocks.
     #[arg(long, default_value_t = 2)]
     blocks: usize,
@@ -59,6 +71,10 @@ pub struct AblationArgs {
     /// Negatives per target.
     #[arg(long, default_value_t = 128)]
     negatives: usize,
+    /// Draw the transformers' negatives in proportion to count^GAMMA (0.75: word2vec's, as
+    /// item-item) instead of uniformly over the catalogue (gSASRec's).
+    #[arg(long)]
+    popularity_gamma: Option<f64>,
     /// Adam learning rate of the transformers.
     #[arg(long)]
     lr: Option<f64>,
@@ -80,6 +96,16 @@ impl AblationArgs {
     fn config(&self) -> AblationConfig {
         let defaults = AblationConfig::default();
         AblationConfig {
+            variants: if self.variants.is_empty() {
+                defaults.variants.clone()
+            } else {
+                self.variants.clone()
+            },
+            item_item_recency: self
+                .item_item_half_life
+                .map_or(defaults.item_item_recency, |items| {
+                    seqrec::model::Recency::HalfLife { items }
+                }),
             objective: if self.next_item_for_causal {
                 VariantObjective::NextItemForCausal { len: self.window }
             } else {
@@ -88,12 +114,18 @@ impl AblationArgs {
             max_len: self.max_len,
             dim: self.dim,
             blocks: self.blocks,
+            output_embeddings: self.output_embeddings.into(),
             heads: self.heads,
             dropout: self.dropout,
             loss: seqrec::loss::LossKind::GBce {
                 beta: seqrec::loss::GBceBeta::Fixed(self.beta),
             },
             negatives: self.negatives,
+            negative_distribution: self
+                .popularity_gamma
+                .map_or(defaults.negative_distribution.clone(), |gamma| {
+                    seqrec::sampling::NegativeDistribution::Popularity { gamma }
+                }),
             learning_rate: self.lr.unwrap_or(defaults.learning_rate),
             budget: self.budget,
             eval_every: self.eval_every,

@@ -28,10 +28,20 @@ enum Positions {
     Sinusoidal,
 }
 
+/// `--output-embeddings` of `train` and `ablation`.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
-enum Output {
+pub(super) enum Output {
     Separate,
     Shared,
+}
+
+impl From<Output> for OutputEmbeddings {
+    fn from(output: Output) -> Self {
+        match output {
+            Output::Separate => OutputEmbeddings::Separate,
+            Output::Shared => OutputEmbeddings::Shared,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -162,10 +172,7 @@ impl TrainArgs {
                 Positions::Learned => PositionEncoding::Learned,
                 Positions::Sinusoidal => PositionEncoding::Sinusoidal,
             })
-            .with_output_embeddings(match self.output_embeddings {
-                Output::Separate => OutputEmbeddings::Separate,
-                Output::Shared => OutputEmbeddings::Shared,
-            });
+            .with_output_embeddings(self.output_embeddings.into());
         let mut config = TrainConfig::new(model);
         if let Some(objective) = self.objective {
             config.objective = objective;
