@@ -371,6 +371,32 @@ impl AblationConfig {
                 "the future window must hold at least one item".into(),
             ));
         }
+        // Settings that would otherwise only fail when their model's turn comes, after the
+        // models before it have trained.
+        if let NegativeDistribution::Popularity { gamma } = self.negative_distribution
+            && !(gamma.is_finite() && gamma >= 0.0)
+        {
+            return Err(AblationError::Config(format!(
+                "the popularity exponent of the negatives must be finite and >= 0, got {gamma}"
+            )));
+        }
+        if let Recency::HalfLife { items } = self.item_item_recency
+            && !(items.is_finite() && items > 0.0)
+        {
+            return Err(AblationError::Config(format!(
+                "the item-item recency half-life must be positive, got {items}"
+            )));
+        }
+        for (name, lr) in [
+            ("transformers", self.learning_rate),
+            ("item-item", self.item_item_learning_rate),
+        ] {
+            if !(lr.is_finite() && lr > 0.0) {
+                return Err(AblationError::Config(format!(
+                    "the learning rate of the {name} must be positive, got {lr}"
+                )));
+            }
+        }
         Ok(())
     }
 }
@@ -446,6 +472,35 @@ mod tests {
         );
         assert!("mask-pe".parse::<Variant>().is_err());
         assert!("causal-mask-rope".parse::<Variant>().is_err());
+    }
+
+    #[test]
+    fn bad_settings_fail_before_any_training() {
+        assert!(AblationConfig::default().validate().is_ok());
+        let bad = [
+            AblationConfig {
+                negative_distribution: NegativeDistribution::Popularity { gamma: -1.0 },
+                ..AblationConfig::default()
+            },
+            AblationConfig {
+                item_item_recency: Recency::HalfLife { items: 0.0 },
+                ..AblationConfig::default()
+            },
+            AblationConfig {
+                learning_rate: f64::NAN,
+                ..AblationConfig::default()
+            },
+            AblationConfig {
+                variants: vec![],
+                ..AblationConfig::default()
+            },
+        ];
+        for config in bad {
+            assert!(
+                matches!(config.validate(), Err(AblationError::Config(_))),
+                "{config:?}"
+            );
+        }
     }
 
     #[test]

@@ -184,6 +184,7 @@ fn progress(quiet: bool) -> AblationProgress {
 pub fn run(args: AblationArgs) -> Result<(), CliError> {
     let device = args.device.open()?;
     let config = args.config();
+    config.validate()?; // before loading or simulating any data
     let source = match &args.data {
         Some(path) => super::data::load_source(path, &args.events)?,
         None => {
