@@ -20,8 +20,8 @@ pub enum AblationError {
     Train {
         /// The model being trained or ranked.
         model: String,
-        /// The cause.
-        source: TrainError,
+        /// The cause (boxed: a training error is large).
+        source: Box<TrainError>,
     },
     /// The evaluation failed.
     #[error(transparent)]
@@ -51,7 +51,7 @@ impl AblationError {
     pub(crate) fn train(model: &str) -> impl FnOnce(TrainError) -> Self + '_ {
         move |source| AblationError::Train {
             model: model.to_string(),
-            source,
+            source: Box::new(source),
         }
     }
 

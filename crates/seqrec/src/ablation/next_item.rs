@@ -147,8 +147,10 @@ pub fn run_next_item_ablation(
         .filter(|(h, _)| !h.is_empty())
         .map(|(h, &t)| (h.clone(), t))
         .unzip();
-    let mut bootstrap = BootstrapConfig::default();
-    bootstrap.seed = config.seed;
+    let bootstrap = BootstrapConfig {
+        seed: config.seed,
+        ..BootstrapConfig::default()
+    };
 
     let progress = std::sync::Arc::new(std::sync::Mutex::new(progress));
     let forward = progress.clone();

@@ -77,13 +77,13 @@ pub struct ModelRun {
 }
 
 /// A trained model of any kind.
-pub(crate) enum TrainedModel {
-    GsasRec(GsasRec),
-    ItemItem(ItemItem),
-    Popularity(Popularity),
+pub(crate) enum TrainedModel<'a> {
+    GsasRec(&'a GsasRec),
+    ItemItem(&'a ItemItem),
+    Popularity(&'a Popularity),
 }
 
-impl TrainedModel {
+impl TrainedModel<'_> {
     /// Top-`k` model ids per history, best first.
     pub(crate) fn top_k(
         &self,
@@ -94,13 +94,13 @@ impl TrainedModel {
     ) -> Result<Vec<Vec<u32>>, seqrec_train::TrainError> {
         let ranked = match self {
             TrainedModel::GsasRec(m) => {
-                rank_top_k(m, histories, k, exclude_history, RANK_BATCH, device)
+                rank_top_k(*m, histories, k, exclude_history, RANK_BATCH, device)
             }
             TrainedModel::ItemItem(m) => {
-                rank_top_k(m, histories, k, exclude_history, RANK_BATCH, device)
+                rank_top_k(*m, histories, k, exclude_history, RANK_BATCH, device)
             }
             TrainedModel::Popularity(m) => {
-                rank_top_k(m, histories, k, exclude_history, RANK_BATCH, device)
+                rank_top_k(*m, histories, k, exclude_history, RANK_BATCH, device)
             }
         }?;
         Ok(ranked
@@ -132,7 +132,7 @@ pub(crate) fn train_all(
     device: &Device,
     out_dir: &Path,
     progress: AblationProgress,
-    mut use_model: impl FnMut(&mut ModelRun, &TrainedModel) -> Result<(), AblationError>,
+    mut use_model: impl FnMut(&mut ModelRun, &TrainedModel<'_>) -> Result<(), AblationError>,
 ) -> Result<Vec<ModelRun>, AblationError> {
     let progress = Arc::new(Mutex::new(progress));
     let emit = |event: AblationEvent<'_>| {
@@ -181,7 +181,7 @@ pub(crate) fn train_all(
     };
     finish(
         &mut run,
-        &TrainedModel::ItemItem(model),
+        &TrainedModel::ItemItem(&model),
         &mut use_model,
         &emit,
     )?;
@@ -210,7 +210,7 @@ pub(crate) fn train_all(
     };
     finish(
         &mut run,
-        &TrainedModel::Popularity(model),
+        &TrainedModel::Popularity(&model),
         &mut use_model,
         &emit,
     )?;
@@ -243,7 +243,7 @@ pub(crate) fn train_all(
         };
         finish(
             &mut run,
-            &TrainedModel::GsasRec(model),
+            &TrainedModel::GsasRec(&model),
             &mut use_model,
             &emit,
         )?;
@@ -254,8 +254,8 @@ pub(crate) fn train_all(
 
 fn finish(
     run: &mut ModelRun,
-    model: &TrainedModel,
-    use_model: &mut impl FnMut(&mut ModelRun, &TrainedModel) -> Result<(), AblationError>,
+    model: &TrainedModel<'_>,
+    use_model: &mut impl FnMut(&mut ModelRun, &TrainedModel<'_>) -> Result<(), AblationError>,
     emit: &impl Fn(AblationEvent<'_>),
 ) -> Result<(), AblationError> {
     let started = Instant::now();

@@ -41,14 +41,14 @@ pub struct LoadedData {
 /// What `--data` holds, before it becomes training data.
 pub enum Source {
     /// A next-item dataset: the gSASRec layout, or sequences split leave-one-out.
-    Sequences(LoadedData),
+    Sequences(Box<LoadedData>),
     /// A listening log split into history and held-out windows.
     Window(Box<WindowSplit>),
 }
 
 pub fn load(path: &Path, events: &EventArgs) -> Result<LoadedData, CliError> {
     Ok(match load_source(path, events)? {
-        Source::Sequences(loaded) => loaded,
+        Source::Sequences(loaded) => *loaded,
         Source::Window(split) => LoadedData {
             items: split.model_items(),
             dataset: split.dataset,
@@ -60,7 +60,7 @@ pub fn load_source(path: &Path, events: &EventArgs) -> Result<Source, CliError> 
     if path.is_dir() && path.join("dataset_stats.json").is_file() {
         let dataset = SequenceDataset::load_dir(path)?;
         let items = ItemVocabulary::identity(dataset.num_items);
-        return Ok(Source::Sequences(LoadedData { dataset, items }));
+        return Ok(Source::Sequences(Box::new(LoadedData { dataset, items })));
     }
     let format = match events.format {
         Some(format) => format,
@@ -74,10 +74,10 @@ pub fn load_source(path: &Path, events: &EventArgs) -> Result<Source, CliError> 
     eprintln!("{}: {report}", path.display());
     if format == EventFormat::Sequences {
         let split = split_leave_one_out(&log, &LeaveOneOutOptions::default())?;
-        return Ok(Source::Sequences(LoadedData {
+        return Ok(Source::Sequences(Box::new(LoadedData {
             dataset: split.dataset,
             items: split.items,
-        }));
+        })));
     }
     let windows = WindowOptions {
         history_ms: events.history_days * DAY_MS,
