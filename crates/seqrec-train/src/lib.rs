@@ -27,6 +27,7 @@ mod metric;
 mod model_dir;
 mod objective;
 mod plan;
+mod prefetch;
 mod progress;
 mod ranking;
 mod recommender;
@@ -55,6 +56,7 @@ pub use model_dir::{
 };
 pub use objective::Objective;
 pub use plan::{BatchPlan, BatchPlanner, NO_EVENT};
+pub use prefetch::{PlannedBatch, PrefetchLoader};
 pub use progress::{CallbackRenderer, ProgressCallback, ProgressEvent};
 pub use ranking::rank_top_k;
 pub use recommender::{Recommendation, Recommender};

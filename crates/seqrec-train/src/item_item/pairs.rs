@@ -1,20 +1,15 @@
 //! Skip-gram training pairs: (item, context) drawn from the training histories with their
 //! negatives, planned in a seeded background thread like gSASRec's batches.
 
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use burn::data::dataloader::{DataLoader, DataLoaderIterator, Progress};
-use burn::data::dataset::DatasetError;
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use rand::{Rng, SeedableRng};
+use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use seqrec_sampling::{Exclusion, NegativeSampler};
 
 use crate::error::TrainError;
-
-/// Batches planned ahead of the training thread.
-const PREFETCH: usize = 4;
+use crate::prefetch::{PlannedBatch, PrefetchLoader};
 
 /// The skip-gram pairs of a set of histories: every `(sequence[i], sequence[j])` with
 /// `0 < |i − j| ≤ window` and two different items (a replay next to itself teaches nothing
@@ -158,36 +153,25 @@ pub fn plan_pairs<R: Rng + ?Sized>(
     })
 }
 
-struct Producer {
-    receiver: Receiver<Result<PairPlan, TrainError>>,
-    delivered: usize,
-}
-
-struct Shared {
-    pairs: SkipGramPairs,
-    sampler: NegativeSampler,
-    batch_size: usize,
-    negatives: usize,
-    steps_per_epoch: usize,
-    total_steps: usize,
-    skip_steps: usize,
-    seed: u64,
-    producer: Mutex<Option<Producer>>,
-}
-
 /// Endless batches of skip-gram pairs for burn-train, `steps_per_epoch` per loader epoch
 /// (one validation period), `total_steps` in all; the item-item counterpart of
-/// [`TrainLoader`](crate::TrainLoader).
+/// [`TrainLoader`](crate::TrainLoader), on the same [`PrefetchLoader`].
 ///
 /// One producer thread draws every pair and negative from one seeded random stream: the same
 /// seed gives the same batches, and a resumed run replays the stream up to its checkpoint.
-#[derive(Clone)]
-pub struct PairLoader {
-    shared: Arc<Shared>,
-    device: Device,
+pub type PairLoader = PrefetchLoader<PairBatch>;
+
+impl PlannedBatch for PairBatch {
+    type Plan = PairPlan;
+    const UNIT: &'static str = "pairs";
+    const THREAD: &'static str = "seqrec-pairs";
+
+    fn upload(plan: &PairPlan, device: &Device) -> Self {
+        PairBatch::from_plan(plan, device)
+    }
 }
 
-impl PairLoader {
+impl PrefetchLoader<PairBatch> {
     /// A loader of batches of `batch_size` pairs with `negatives` negatives each, skipping the
     /// first `skip_steps` batches (when resuming).
     #[allow(clippy::too_many_arguments)]
@@ -202,138 +186,24 @@ impl PairLoader {
         seed: u64,
         device: Device,
     ) -> Self {
-        Self {
-            shared: Arc::new(Shared {
-                pairs,
-                sampler,
-                batch_size,
-                negatives,
-                steps_per_epoch,
-                total_steps,
-                skip_steps,
-                seed,
-                producer: Mutex::new(None),
-            }),
+        let plan =
+            move |rng: &mut ChaCha8Rng| plan_pairs(&pairs, &sampler, batch_size, negatives, rng);
+        Self::from_planner(
+            Box::new(plan),
+            batch_size,
+            steps_per_epoch,
+            total_steps,
+            skip_steps,
+            seed,
             device,
-        }
-    }
-
-    /// Batches handed to the trainer so far (including those skipped when resuming).
-    pub fn delivered_steps(&self) -> usize {
-        let guard = self
-            .shared
-            .producer
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        guard
-            .as_ref()
-            .map_or(self.shared.skip_steps, |p| p.delivered)
-    }
-
-    fn start(shared: &Arc<Shared>) -> Producer {
-        let (sender, receiver) = sync_channel(PREFETCH);
-        let worker = shared.clone();
-        std::thread::Builder::new()
-            .name("seqrec-pairs".into())
-            .spawn(move || produce(&worker, sender))
-            .expect("spawning the pair thread");
-        Producer {
-            receiver,
-            delivered: shared.skip_steps,
-        }
-    }
-}
-
-fn produce(shared: &Shared, sender: SyncSender<Result<PairPlan, TrainError>>) {
-    let mut rng = ChaCha8Rng::seed_from_u64(shared.seed);
-    for step in 0..shared.total_steps {
-        let plan = plan_pairs(
-            &shared.pairs,
-            &shared.sampler,
-            shared.batch_size,
-            shared.negatives,
-            &mut rng,
-        );
-        if step < shared.skip_steps {
-            continue; // resuming: replay the random stream up to the checkpoint
-        }
-        if sender.send(plan).is_err() {
-            return; // the trainer is gone
-        }
-    }
-}
-
-struct PairIter<'a> {
-    loader: &'a PairLoader,
-    remaining: usize,
-    total: usize,
-}
-
-impl Iterator for PairIter<'_> {
-    type Item = Result<PairBatch, DatasetError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.remaining == 0 {
-            return None;
-        }
-        let mut guard = self.loader.shared.producer.lock().ok()?;
-        let producer = guard.as_mut()?;
-        let plan = producer.receiver.recv().ok()?;
-        producer.delivered += 1;
-        self.remaining -= 1;
-        Some(
-            plan.map(|p| PairBatch::from_plan(&p, &self.loader.device))
-                .map_err(DatasetError::new),
         )
-    }
-}
-
-impl DataLoaderIterator<PairBatch> for PairIter<'_> {
-    fn progress(&self) -> Progress {
-        let done = self.total - self.remaining;
-        let b = self.loader.shared.batch_size;
-        Progress {
-            items_processed: done * b,
-            items_total: self.total * b,
-            unit: Some("pairs".into()),
-        }
-    }
-}
-
-impl DataLoader<PairBatch> for PairLoader {
-    fn iter<'a>(&'a self) -> Box<dyn DataLoaderIterator<PairBatch> + 'a> {
-        let shared = &self.shared;
-        let mut guard = shared.producer.lock().unwrap_or_else(|e| e.into_inner());
-        let producer = guard.get_or_insert_with(|| Self::start(shared));
-        let left = shared.total_steps.saturating_sub(producer.delivered);
-        let epoch = shared.steps_per_epoch.min(left);
-        Box::new(PairIter {
-            loader: self,
-            remaining: epoch,
-            total: epoch,
-        })
-    }
-
-    fn num_items(&self) -> usize {
-        self.shared.steps_per_epoch * self.shared.batch_size
-    }
-
-    fn to_device(&self, device: &Device) -> Arc<dyn DataLoader<PairBatch>> {
-        Arc::new(Self {
-            shared: self.shared.clone(),
-            device: device.clone(),
-        })
-    }
-
-    fn slice(&self, _start: usize, _end: usize) -> Arc<dyn DataLoader<PairBatch>> {
-        // One seeded stream shared by every slice (see `TrainLoader::slice`).
-        Arc::new(self.clone())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rand::SeedableRng;
 
     fn pairs(sequences: Vec<Vec<u32>>, window: usize) -> Result<SkipGramPairs, TrainError> {
         SkipGramPairs::new(Arc::new(sequences), window)
