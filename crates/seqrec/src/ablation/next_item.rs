@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::AblationError;
 use super::config::AblationConfig;
 use super::profile::DataSummary;
-use super::run::{AblationEvent, AblationProgress, ModelRun, train_all};
+use super::run::{AblationProgress, ModelRun, train_all};
 
 /// The cutoff of the next-item table.
 pub const NEXT_ITEM_K: usize = 10;
@@ -152,26 +152,15 @@ pub fn run_next_item_ablation(
         ..BootstrapConfig::default()
     };
 
-    let progress = std::sync::Arc::new(std::sync::Mutex::new(progress));
-    let forward = progress.clone();
     let mut per_user: Vec<(String, Vec<f64>, Vec<f64>)> = Vec::new();
     let runs = train_all(
         config,
         &data,
         device,
         out_dir,
-        Box::new(move |event| {
-            if let Ok(mut p) = forward.lock() {
-                p(event)
-            }
-        }),
+        inputs.len(),
+        progress,
         |run, model| {
-            if let Ok(mut p) = progress.lock() {
-                p(AblationEvent::Ranking {
-                    name: &run.name,
-                    users: inputs.len(),
-                });
-            }
             let lists = model
                 .top_k(&inputs, NEXT_ITEM_K, true, device)
                 .map_err(AblationError::train(&run.name))?;

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::AblationError;
 use super::config::AblationConfig;
-use super::run::{AblationEvent, AblationProgress, ModelRun, train_all};
+use super::run::{AblationProgress, ModelRun, train_all};
 
 /// Size of the data an ablation ran on (part of `run.json`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -130,26 +130,15 @@ pub fn run_profile_ablation(
     };
     debug_assert!(users.iter().all(|&u| (u as usize) <= trained_users));
 
-    let progress = std::sync::Arc::new(std::sync::Mutex::new(progress));
-    let forward = progress.clone();
     let mut evaluations: Vec<ModelEvaluation> = Vec::new();
     let runs = train_all(
         config,
         &data,
         device,
         out_dir,
-        Box::new(move |event| {
-            if let Ok(mut p) = forward.lock() {
-                p(event)
-            }
-        }),
+        users.len(),
+        progress,
         |run, model| {
-            if let Ok(mut p) = progress.lock() {
-                p(AblationEvent::Ranking {
-                    name: &run.name,
-                    users: users.len(),
-                });
-            }
             let lists = model
                 .top_k(&histories, k, false, device)
                 .map_err(AblationError::train(&run.name))?;

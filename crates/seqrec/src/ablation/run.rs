@@ -124,13 +124,14 @@ pub(crate) fn slug(name: &str) -> String {
 }
 
 /// Trains the baselines and every variant in order, handing each trained model to `use_model`
-/// (which ranks and evaluates it) before the next one is trained, so that one model at a
-/// time is in memory.
+/// (which ranks the catalogue for `ranked_users` users and evaluates the lists) before the
+/// next one is trained, so that one model at a time is in memory.
 pub(crate) fn train_all(
     config: &AblationConfig,
     data: &TrainingData,
     device: &Device,
     out_dir: &Path,
+    ranked_users: usize,
     progress: AblationProgress,
     mut use_model: impl FnMut(&mut ModelRun, &TrainedModel<'_>) -> Result<(), AblationError>,
 ) -> Result<Vec<ModelRun>, AblationError> {
@@ -183,6 +184,7 @@ pub(crate) fn train_all(
         &mut run,
         &TrainedModel::ItemItem(&model),
         &mut use_model,
+        ranked_users,
         &emit,
     )?;
     runs.push(run);
@@ -212,6 +214,7 @@ pub(crate) fn train_all(
         &mut run,
         &TrainedModel::Popularity(&model),
         &mut use_model,
+        ranked_users,
         &emit,
     )?;
     runs.push(run);
@@ -245,6 +248,7 @@ pub(crate) fn train_all(
             &mut run,
             &TrainedModel::GsasRec(&model),
             &mut use_model,
+            ranked_users,
             &emit,
         )?;
         runs.push(run);
@@ -256,8 +260,13 @@ fn finish(
     run: &mut ModelRun,
     model: &TrainedModel<'_>,
     use_model: &mut impl FnMut(&mut ModelRun, &TrainedModel<'_>) -> Result<(), AblationError>,
+    ranked_users: usize,
     emit: &impl Fn(AblationEvent<'_>),
 ) -> Result<(), AblationError> {
+    emit(AblationEvent::Ranking {
+        name: &run.name,
+        users: ranked_users,
+    });
     let started = Instant::now();
     use_model(run, model)?;
     run.rank_seconds = started.elapsed().as_secs_f64();
