@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::SamplingError;
+
 /// The distribution negatives are drawn from.
 ///
 /// Serialised with an internal `kind` tag, e.g. `{"kind":"uniform"}` or
@@ -21,6 +23,25 @@ pub enum NegativeDistribution {
         /// Exponent applied to the item counts; must be finite and `>= 0`.
         gamma: f64,
     },
+}
+
+impl NegativeDistribution {
+    /// Checks the settings without building a sampler: [`SamplingError::InvalidGamma`] for a
+    /// negative or non-finite exponent.
+    ///
+    /// ```
+    /// use seqrec_sampling::NegativeDistribution;
+    /// assert!(NegativeDistribution::Popularity { gamma: 0.75 }.validate().is_ok());
+    /// assert!(NegativeDistribution::Popularity { gamma: -1.0 }.validate().is_err());
+    /// ```
+    pub fn validate(&self) -> Result<(), SamplingError> {
+        match *self {
+            NegativeDistribution::Popularity { gamma } if !gamma.is_finite() || gamma < 0.0 => {
+                Err(SamplingError::InvalidGamma { gamma })
+            }
+            _ => Ok(()),
+        }
+    }
 }
 
 #[cfg(test)]

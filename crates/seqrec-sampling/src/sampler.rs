@@ -86,9 +86,8 @@ impl NegativeSampler {
     /// [`SamplingError::NoMass`] when every count is 0 (and `gamma > 0`),
     /// [`SamplingError::CatalogueTooLarge`] when the ids do not fit `u32`.
     pub fn popularity(counts: &[u64], gamma: f64) -> Result<Self, SamplingError> {
-        if !gamma.is_finite() || gamma < 0.0 {
-            return Err(SamplingError::InvalidGamma { gamma });
-        }
+        let distribution = NegativeDistribution::Popularity { gamma };
+        distribution.validate()?;
         if counts.len() < 2 {
             return Err(SamplingError::EmptyCatalogue);
         }
@@ -96,7 +95,6 @@ impl NegativeSampler {
             u32::try_from(counts.len() - 1).map_err(|_| SamplingError::CatalogueTooLarge {
                 len: counts.len() - 1,
             })?;
-        let distribution = NegativeDistribution::Popularity { gamma };
         if gamma == 0.0 {
             return Ok(Self {
                 num_items,

@@ -93,6 +93,7 @@ impl TrainConfig {
         if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
             return fail("the learning rate must be positive");
         }
+        self.negative_distribution.validate()?;
         let sampled = !matches!(self.loss, LossKind::FullSoftmax);
         if sampled && (self.negatives == 0 || self.negatives >= self.model.num_items) {
             return Err(TrainError::Config(format!(
@@ -118,5 +119,24 @@ impl TrainConfig {
             LossKind::GBce { beta } => beta.resolve(self.negatives, self.model.num_items)?,
             _ => 1.0,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bad_negative_distribution_fails_validation_before_training() {
+        let mut config = TrainConfig::new(GsasRecConfig::new(1000));
+        config.limit.steps = Some(1);
+        assert!(config.validate().is_ok());
+        config.negative_distribution = NegativeDistribution::Popularity { gamma: f64::NAN };
+        assert!(matches!(
+            config.validate(),
+            Err(TrainError::Sampling(
+                seqrec_sampling::SamplingError::InvalidGamma { .. }
+            ))
+        ));
     }
 }

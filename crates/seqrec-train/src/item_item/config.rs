@@ -91,11 +91,7 @@ impl ItemItemTrainConfig {
                 self.model.num_items, self.negatives
             )));
         }
-        if let NegativeDistribution::Popularity { gamma } = self.negative_distribution
-            && !(gamma.is_finite() && gamma >= 0.0)
-        {
-            return fail("the popularity exponent must be finite and non-negative");
-        }
+        self.negative_distribution.validate()?;
         if let Some(s) = self.limit.seconds
             && !(s.is_finite() && s > 0.0)
         {

@@ -373,20 +373,13 @@ impl AblationConfig {
         }
         // Settings that would otherwise only fail when their model's turn comes, after the
         // models before it have trained.
-        if let NegativeDistribution::Popularity { gamma } = self.negative_distribution
-            && !(gamma.is_finite() && gamma >= 0.0)
-        {
-            return Err(AblationError::Config(format!(
-                "the popularity exponent of the negatives must be finite and >= 0, got {gamma}"
-            )));
-        }
-        if let Recency::HalfLife { items } = self.item_item_recency
-            && !(items.is_finite() && items > 0.0)
-        {
-            return Err(AblationError::Config(format!(
-                "the item-item recency half-life must be positive, got {items}"
-            )));
-        }
+        self.negative_distribution
+            .validate()
+            .map_err(|e| AblationError::Config(format!("the transformers' negatives: {e}")))?;
+        ItemItemConfig::new(1)
+            .with_recency(self.item_item_recency)
+            .validate()
+            .map_err(|e| AblationError::Config(e.to_string()))?;
         for (name, lr) in [
             ("transformers", self.learning_rate),
             ("item-item", self.item_item_learning_rate),
