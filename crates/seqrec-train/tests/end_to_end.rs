@@ -3,37 +3,16 @@
 //! directory loads back with identical scores, and serving rejects bad input.
 
 use burn::tensor::Device;
-use seqrec_data::SyntheticConfig;
 use seqrec_loss::{GBceBeta, LossKind};
 use seqrec_model::{AttentionMode, GsasRecConfig, PositionEncoding};
 use seqrec_sampling::NegativeSharing;
 use seqrec_train::{
-    Objective, Recommender, TrainConfig, TrainError, TrainOptions, TrainingData,
-    evaluate_next_item, train,
+    Objective, Recommender, TrainConfig, TrainError, TrainOptions, evaluate_next_item, train,
 };
 
-/// The backend's random generator is global: training tests run one at a time so that a seed
-/// fixes every draw.
-static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+mod common;
 
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn data() -> (seqrec_data::SequenceDataset, TrainingData) {
-    let dataset = SyntheticConfig {
-        users: 300,
-        items: 120,
-        clusters: 6,
-        median_length: 30.0,
-        validation_users: 64,
-        ..Default::default()
-    }
-    .generate()
-    .unwrap();
-    let training = TrainingData::from_sequences(&dataset).unwrap();
-    (dataset, training)
-}
+use common::{data, serial};
 
 fn config(attention: AttentionMode, sharing: NegativeSharing, steps: usize) -> TrainConfig {
     let model = GsasRecConfig::new(120)

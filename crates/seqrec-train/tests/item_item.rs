@@ -3,35 +3,15 @@
 //! random ranking, it is deterministic, and its model directory serves identical scores.
 
 use burn::tensor::{Device, Int, Tensor};
-use seqrec_data::SyntheticConfig;
 use seqrec_model::{ItemItem, ItemItemConfig, Popularity, SequenceScorer};
 use seqrec_train::{
-    ItemItemTrainConfig, ProgressEvent, Recommender, TrainError, TrainOptions, TrainingData,
-    evaluate_next_item, rank_top_k, train_item_item,
+    ItemItemTrainConfig, ProgressEvent, Recommender, TrainError, TrainOptions, evaluate_next_item,
+    rank_top_k, train_item_item,
 };
 
-/// The backend's random generator is global: training tests run one at a time so that a seed
-/// fixes every draw.
-static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+mod common;
 
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn data() -> (seqrec_data::SequenceDataset, TrainingData) {
-    let dataset = SyntheticConfig {
-        users: 300,
-        items: 120,
-        clusters: 6,
-        median_length: 30.0,
-        validation_users: 64,
-        ..Default::default()
-    }
-    .generate()
-    .unwrap();
-    let training = TrainingData::from_sequences(&dataset).unwrap();
-    (dataset, training)
-}
+use common::{data, serial};
 
 fn config(steps: usize) -> ItemItemTrainConfig {
     let mut config = ItemItemTrainConfig::new(ItemItemConfig::new(120).with_dim(16));

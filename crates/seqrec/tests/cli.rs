@@ -1,40 +1,9 @@
 //! The `seqrec` program as a user runs it: train on a tiny dataset in the gSASRec layout,
 //! evaluate with `--json`, recommend with `--json`, and clear errors for bad input.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
-use seqrec::data::SyntheticConfig;
-
-fn seqrec(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_seqrec"))
-        .args(args)
-        .output()
-        .expect("running seqrec")
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn dataset(dir: &Path) {
-    SyntheticConfig {
-        users: 120,
-        items: 60,
-        clusters: 4,
-        median_length: 20.0,
-        validation_users: 32,
-        ..Default::default()
-    }
-    .generate()
-    .unwrap()
-    .save_dir(dir)
-    .unwrap();
-}
+use common::{dataset, seqrec, text};
 
 #[test]
 fn train_evaluate_recommend() {

@@ -2,23 +2,11 @@
 //! would: `seqrec import-gsasrec`, `seqrec recommend --json` (the reference's ids and
 //! top-k), `seqrec export` and the exported file imported again.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn seqrec(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_seqrec"))
-        .args(args)
-        .output()
-        .expect("running seqrec")
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
+use common::{seqrec, text};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
