@@ -93,6 +93,48 @@ pub fn full_softmax_loss(logits: Tensor<3>, targets: Tensor<2, Int>, mask: Tenso
     masked_mean(log_prob_target.neg(), mask)
 }
 
+/// Cross-entropy over the whole catalogue when every target of a row is scored from one
+/// state (the future-window objective): the same loss as [`full_softmax_loss`] with `logits`
+/// repeated for each of the row's `targets`, but one `log_softmax` per row instead of one
+/// per target.
+///
+/// * `logits` — `[batch, num_items + 1]` (column 0, padding, never receives probability);
+/// * `targets` — `[batch, len]`, target ids (`0` = padding);
+/// * `mask` — `[batch, len]`, `1.0` for real targets.
+///
+/// Returns the mean over real targets (`0` when all are padding), a rank-1 tensor holding
+/// one element.
+///
+/// # Panics
+///
+/// If the shapes disagree or the catalogue has fewer than one real item.
+pub fn full_softmax_loss_per_row(
+    logits: Tensor<2>,
+    targets: Tensor<2, Int>,
+    mask: Tensor<2>,
+) -> Tensor<1> {
+    let [batch, vocab] = logits.dims();
+    let [target_batch, len] = targets.dims();
+    assert!(
+        vocab >= 2,
+        "full_softmax_loss_per_row: logits need a padding column plus at least one item, got {vocab} columns"
+    );
+    assert_eq!(
+        target_batch, batch,
+        "full_softmax_loss_per_row: targets and logits have different batch sizes"
+    );
+    assert_eq!(
+        mask.dims(),
+        [batch, len],
+        "full_softmax_loss_per_row: mask shape does not match targets"
+    );
+    let fill = large_negative(logits.dtype());
+    let padding_column = Tensor::<2>::full([batch, 1], fill, (&logits.device(), logits.dtype()));
+    let logits = logits.slice_assign([0..batch, 0..1], padding_column);
+    let log_prob_target = log_softmax(logits, 1).gather(1, targets);
+    masked_mean(log_prob_target.neg(), mask)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -391,5 +433,31 @@ mod tests {
                 .iter()
                 .all(|x| x.is_finite())
         );
+    }
+
+    #[test]
+    fn per_row_full_softmax_equals_the_loss_of_repeated_logits() {
+        let device = Default::default();
+        let logits =
+            Tensor::<2>::from_floats([[0.3, 1.0, -2.0, 0.5], [2.0, -1.0, 0.0, 3.0]], &device);
+        let targets = Tensor::<2, Int>::from_ints([[1, 3, 0], [2, 2, 3]], &device);
+        let mask = Tensor::<2>::from_floats([[1.0, 1.0, 0.0], [1.0, 1.0, 1.0]], &device);
+        let per_row: f32 =
+            full_softmax_loss_per_row(logits.clone(), targets.clone(), mask.clone()).into_scalar();
+        let repeated: f32 = full_softmax_loss(
+            logits.unsqueeze_dim::<3>(1).expand([2, 3, 4]),
+            targets,
+            mask,
+        )
+        .into_scalar();
+        // By hand: log-sum-exp over ids 1..=3 of each row, minus the target's logit.
+        let lse = |xs: &[f64]| xs.iter().map(|x| x.exp()).sum::<f64>().ln();
+        let (a, b) = (lse(&[1.0, -2.0, 0.5]), lse(&[-1.0, 0.0, 3.0]));
+        let want = ((a - 1.0) + (a - 0.5) + (b - 0.0) + (b - 0.0) + (b - 3.0)) / 5.0;
+        assert!(
+            (f64::from(per_row) - want).abs() < 1e-5,
+            "{per_row} vs {want}"
+        );
+        assert!((per_row - repeated).abs() < 1e-6, "{per_row} vs {repeated}");
     }
 }
