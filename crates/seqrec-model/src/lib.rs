@@ -13,9 +13,10 @@
 //! projection, there is no output projection, the feed-forward layer is `dim → dim → dim`
 //! with ReLU, and a final layer norm closes the stack.
 //!
-//! Two baselines serve through the same [`SequenceScorer`] interface: [`ItemItem`], the
+//! Three baselines serve through the same [`SequenceScorer`] interface: [`ItemItem`], the
 //! paper's neural item-item model (item2vec, scored by mean cosine similarity to the
-//! history), and [`Popularity`], the same most-played ranking for everyone.
+//! history), and [`Popularity`], the same most-played ranking for everyone. A third,
+//! [`PersonalPopularity`] replays each listener's own most played tracks before everyone's.
 //!
 //! The crate reads no files and knows no trainer; tensors carry no backend type: the
 //! [`Device`](burn::tensor::Device) chooses it at run time.
@@ -43,8 +44,10 @@ mod block;
 mod config;
 mod item_item;
 mod model;
+mod personal_popularity;
 mod popularity;
 mod position;
+mod repeat;
 mod scorer;
 
 pub use attention::SasRecAttention;
@@ -52,6 +55,10 @@ pub use block::SasRecBlock;
 pub use config::{AttentionMode, ConfigError, GsasRecConfig, OutputEmbeddings, PositionEncoding};
 pub use item_item::{ItemItem, ItemItemConfig, Recency};
 pub use model::GsasRec;
+pub use personal_popularity::{
+    PERSONAL_POPULARITY_MAX_LEN_LIMIT, PersonalPopularity, PersonalPopularityConfig,
+};
 pub use popularity::Popularity;
 pub use position::{position_rows, sinusoidal};
+pub use repeat::RepeatScore;
 pub use scorer::SequenceScorer;

@@ -2,7 +2,9 @@
 //! dot-product scores against an output embedding table.
 
 use burn::module::Module;
-use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, LayerNorm, LayerNormConfig};
+use burn::nn::{
+    Dropout, DropoutConfig, Embedding, EmbeddingConfig, Initializer, LayerNorm, LayerNormConfig,
+};
 use burn::tensor::activation::softmax;
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 
@@ -10,6 +12,7 @@ use crate::attention::MASKED;
 use crate::block::SasRecBlock;
 use crate::config::{AttentionMode, GsasRecConfig, OutputEmbeddings, PositionEncoding};
 use crate::position::{position_rows, sinusoidal};
+use crate::repeat::RepeatScore;
 
 /// The gSASRec transformer (SASRec blocks; gSASRec's separate output embeddings by default).
 ///
@@ -42,6 +45,8 @@ pub struct GsasRec {
     pub output_embedding: Option<Embedding>,
     /// Dropout on the summed input embeddings.
     pub embedding_dropout: Dropout,
+    /// The learned repeat term added to the scores, when the config asks for it.
+    pub repeat: Option<RepeatScore>,
     /// Number of catalogue items.
     pub num_items: usize,
     /// Longest history read.
@@ -61,11 +66,20 @@ impl GsasRec {
 
     /// Builds the model; prefer [`GsasRecConfig::init`], which validates the config first.
     pub fn new(config: &GsasRecConfig, device: &Device) -> Self {
-        let table = || EmbeddingConfig::new(config.vocab_rows(), config.dim).init(device);
+        let initializer = Initializer::Normal {
+            mean: 0.0,
+            std: config.embedding_init_std(),
+        };
+        let embedding = |rows: usize| {
+            EmbeddingConfig::new(rows, config.dim)
+                .with_initializer(initializer.clone())
+                .init(device)
+        };
+        let table = || embedding(config.vocab_rows());
         Self {
             item_embedding: table(),
             position_embedding: (config.positions == PositionEncoding::Learned)
-                .then(|| EmbeddingConfig::new(config.max_len, config.dim).init(device)),
+                .then(|| embedding(config.max_len)),
             blocks: (0..config.blocks)
                 .map(|_| {
                     SasRecBlock::new(
@@ -82,6 +96,9 @@ impl GsasRec {
                 .init(device),
             output_embedding: (config.output_embeddings == OutputEmbeddings::Separate).then(table),
             embedding_dropout: DropoutConfig::new(config.dropout).init(),
+            repeat: config
+                .repeat_half_life
+                .map(|half_life| RepeatScore::new(half_life, device)),
             num_items: config.num_items,
             max_len: config.max_len,
             attention: config.attention,
@@ -247,6 +264,34 @@ impl GsasRec {
         self.last_block_last_position(last, seq, padding, not_padding)
     }
 
+    /// The repeat term of every id `[batch, num_items + 2]` for histories `[batch, len]`
+    /// (the window the model reads), or `None` for a model without one.
+    pub fn repeat_bias_all(&self, items: Tensor<2, Int>) -> Option<Tensor<2>> {
+        let repeat = self.repeat.as_ref()?;
+        Some(repeat.all(self.truncate(items), self.num_items + 2))
+    }
+
+    /// The repeat term of candidates `[batch, n]` for histories `[batch, len]` → `[batch, n]`,
+    /// or `None` for a model without one.
+    pub fn repeat_bias(
+        &self,
+        items: Tensor<2, Int>,
+        candidates: Tensor<2, Int>,
+    ) -> Option<Tensor<2>> {
+        let repeat = self.repeat.as_ref()?;
+        Some(repeat.candidates(self.truncate(items), candidates))
+    }
+
+    /// Scores of every id `[batch, num_items + 2]` for histories `[batch, len]`: the dot
+    /// products of [`GsasRec::score_all`] plus the repeat term when the model has one.
+    pub fn score_histories(&self, items: Tensor<2, Int>) -> Tensor<2> {
+        let scores = self.score_all(self.user_representation(items.clone()));
+        match self.repeat_bias_all(items) {
+            Some(bias) => scores + bias,
+            None => scores,
+        }
+    }
+
     /// The output embedding table `[num_items + 2, dim]` (the input table when shared).
     pub fn output_table(&self) -> Tensor<2> {
         self.output_embedding
@@ -378,5 +423,51 @@ impl GsasRec {
             .reshape([batch * len, dim])
             .matmul(emb.transpose())
             .reshape([batch, len, k])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(deprecated)] // `Device::ndarray` is the test backend.
+
+    use super::*;
+
+    /// Sample mean and standard deviation of a tensor's values.
+    fn moments(t: Tensor<2>) -> (f64, f64) {
+        let v: Vec<f32> = t.into_data().to_vec().unwrap();
+        let n = v.len() as f64;
+        let mean = v.iter().map(|&x| f64::from(x)).sum::<f64>() / n;
+        let var = v
+            .iter()
+            .map(|&x| (f64::from(x) - mean).powi(2))
+            .sum::<f64>()
+            / n;
+        (mean, var.sqrt())
+    }
+
+    #[test]
+    fn embeddings_start_small_unless_asked_otherwise() {
+        let device = Device::ndarray();
+        device.seed(3);
+        let config = GsasRecConfig::new(998).with_dim(32);
+        let model = config.init(&device).unwrap();
+        for table in [
+            model.item_embedding.weight.val(),
+            model.output_table(),
+            model.position_embedding.as_ref().unwrap().weight.val(),
+        ] {
+            let (mean, std) = moments(table);
+            assert!(mean.abs() < 0.002, "mean {mean}");
+            assert!((std - 0.02).abs() < 0.002, "std {std}");
+        }
+        let wide = config.with_init_std(Some(1.0)).init(&device).unwrap();
+        let (_, std) = moments(wide.item_embedding.weight.val());
+        assert!((std - 1.0).abs() < 0.05, "std {std}");
+        assert!(
+            GsasRecConfig::new(10)
+                .with_init_std(Some(0.0))
+                .validate()
+                .is_err()
+        );
     }
 }

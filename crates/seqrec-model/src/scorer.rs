@@ -37,6 +37,14 @@ pub trait SequenceScorer {
     /// Scores `[batch, num_items + 2]` of every id for each user representation; column `i`
     /// scores item `i`; padding (0) and the reserved id (`num_items + 1`) score `-inf`.
     fn score_all(&self, users: Tensor<2>) -> Tensor<2>;
+
+    /// Scores `[batch, num_items + 2]` of every id for left-padded histories `[batch, len]`:
+    /// what ranking, validation and serving call. The default is
+    /// `score_all(user_representation(items))`; a model whose scores also read the history
+    /// directly (gSASRec's repeat-aware term, personal popularity) overrides it.
+    fn score_histories(&self, items: Tensor<2, Int>) -> Tensor<2> {
+        self.score_all(self.user_representation(items))
+    }
 }
 
 impl SequenceScorer for GsasRec {
@@ -54,5 +62,9 @@ impl SequenceScorer for GsasRec {
 
     fn score_all(&self, users: Tensor<2>) -> Tensor<2> {
         GsasRec::score_all(self, users)
+    }
+
+    fn score_histories(&self, items: Tensor<2, Int>) -> Tensor<2> {
+        GsasRec::score_histories(self, items)
     }
 }
