@@ -144,6 +144,9 @@ pub struct WindowSplit {
     /// Each trained user's full training sequence (validation item included), indexed by
     /// user id − 1: the model's input for the held-out evaluation.
     pub histories: Vec<Vec<u32>>,
+    /// The milliseconds played of each entry of [`WindowSplit::histories`] (same shape),
+    /// `None` where the log does not say: what tells positive history plays from skips.
+    pub history_ms_played: Vec<Vec<Option<u32>>>,
     /// Item ids: `1..=dataset.num_items` are the model's tracks, later ids are tracks seen
     /// only in the held-out window. Save [`WindowSplit::model_items`] next to a model.
     pub items: ItemVocabulary,
@@ -165,6 +168,31 @@ impl WindowSplit {
     /// The model's item vocabulary (ids `1..=dataset.num_items`).
     pub fn model_items(&self) -> ItemVocabulary {
         self.items.truncated(self.dataset.num_items as usize)
+    }
+
+    /// Each trained user's history plays of at least `min_ms` milliseconds (the entries
+    /// of [`WindowSplit::histories`] whose [`history_ms_played`](WindowSplit::history_ms_played)
+    /// is known and at least `min_ms`), indexed by user id − 1; `None` when no duration of
+    /// any history play is known, i.e. when positive plays cannot be told apart. A user may
+    /// have no positive play (an empty row).
+    pub fn positive_histories(&self, min_ms: u32) -> Option<Vec<Vec<u32>>> {
+        if !self.history_ms_played.iter().flatten().any(Option::is_some) {
+            return None;
+        }
+        Some(
+            self.histories
+                .iter()
+                .zip(&self.history_ms_played)
+                .map(|(items, ms)| {
+                    items
+                        .iter()
+                        .zip(ms)
+                        .filter(|&(_, ms)| ms.is_some_and(|ms| ms >= min_ms))
+                        .map(|(&item, _)| item)
+                        .collect()
+                })
+                .collect(),
+        )
     }
 
     /// The history length of user `user` (0 for an unknown id).
@@ -272,20 +300,21 @@ pub fn split_by_time(log: &EventLog, options: &WindowOptions) -> Result<WindowSp
                 _ => true,
             }
     };
-    let mut trained = Vec::new(); // (old user id, sequence)
+    let mut trained = Vec::new(); // (old user id, sequence, ms played of each entry)
     let mut others = Vec::new(); // old user ids without a sequence but with plays in a window
     for u in 1..=log.users().len() as u32 {
-        let sequence: Vec<u32> = if user_plays[u as usize] >= options.min_user_plays.max(1) {
-            log.user_events(u)
-                .filter(|e| trainable(e))
-                .map(|e| item_map[e.item as usize])
-                .collect()
-        } else {
-            Vec::new()
-        };
+        let (sequence, ms_played): (Vec<u32>, Vec<Option<u32>>) =
+            if user_plays[u as usize] >= options.min_user_plays.max(1) {
+                log.user_events(u)
+                    .filter(|e| trainable(e))
+                    .map(|e| (item_map[e.item as usize], e.ms_played))
+                    .unzip()
+            } else {
+                (Vec::new(), Vec::new())
+            };
         report.history_plays_not_trained += user_plays[u as usize] as usize - sequence.len();
         if !sequence.is_empty() {
-            trained.push((u, sequence));
+            trained.push((u, sequence, ms_played));
         } else if user_plays[u as usize] > 0 || held_out_by_user[u as usize] > 0 {
             if held_out_by_user[u as usize] > 0 {
                 report.held_out_users_without_history += 1;
@@ -306,20 +335,20 @@ pub fn split_by_time(log: &EventLog, options: &WindowOptions) -> Result<WindowSp
     // Users: trained first, then the others.
     let mut user_map = vec![0_u32; log.users().len() + 1];
     let mut user_names = Vec::with_capacity(trained.len() + others.len());
-    for &old in trained.iter().map(|(u, _)| u).chain(&others) {
+    for &old in trained.iter().map(|(u, _, _)| u).chain(&others) {
         user_names.push(log.users().names()[old as usize - 1].clone());
         user_map[old as usize] = user_names.len() as u32;
     }
     let history_lengths: Vec<u32> = trained
         .iter()
-        .map(|(u, _)| *u)
+        .map(|(u, _, _)| *u)
         .chain(others.iter().copied())
         .map(|u| user_plays[u as usize].min(u64::from(u32::MAX)) as u32)
         .collect();
 
     // Held-out plays; tracks unseen in the history get ids after the model's.
     let mut held_out = Vec::with_capacity(report.held_out_events);
-    for &old_user in trained.iter().map(|(u, _)| u).chain(&others) {
+    for &old_user in trained.iter().map(|(u, _, _)| u).chain(&others) {
         for e in log
             .user_events(old_user)
             .filter(|e| windows.in_held_out(e.timestamp_ms))
@@ -347,7 +376,8 @@ pub fn split_by_time(log: &EventLog, options: &WindowOptions) -> Result<WindowSp
             first_target[play.user as usize - 1] = play.item;
         }
     }
-    let histories: Vec<Vec<u32>> = trained.into_iter().map(|(_, s)| s).collect();
+    let (histories, history_ms_played): (Vec<Vec<u32>>, Vec<Vec<Option<u32>>>) =
+        trained.into_iter().map(|(_, s, ms)| (s, ms)).unzip();
     let (test_inputs, test_targets): (Vec<Vec<u32>>, Vec<u32>) = histories
         .iter()
         .zip(&first_target)
@@ -382,6 +412,7 @@ pub fn split_by_time(log: &EventLog, options: &WindowOptions) -> Result<WindowSp
     Ok(WindowSplit {
         dataset,
         histories,
+        history_ms_played,
         items: Vocabulary::from(item_names),
         users: Vocabulary::from(user_names),
         history_lengths,
@@ -520,6 +551,49 @@ mod tests {
         assert_eq!(split.report.users_below_min, 1);
         // a: short play and y; b: light.
         assert_eq!(split.report.history_plays_not_trained, 3);
+    }
+
+    #[test]
+    fn history_durations_follow_the_histories_and_give_positive_plays() {
+        let log = log(&[
+            ("a", "x", 1, 60_000),
+            ("a", "y", 2, 5_000),
+            ("a", "x", 3, 30_000),
+            ("b", "y", 1, 29_999),
+            ("c", "z", 9, 1),
+        ]);
+        let options = WindowOptions {
+            held_out_ms: DAY_MS,
+            ..Default::default()
+        };
+        let split = split_by_time(&log, &options).unwrap();
+        // c's play is at the cut: held out, so c has no history.
+        assert_eq!(split.histories, vec![vec![1, 2, 1], vec![2]]);
+        assert_eq!(
+            split.history_ms_played,
+            vec![
+                vec![Some(60_000), Some(5_000), Some(30_000)],
+                vec![Some(29_999)]
+            ]
+        );
+        assert_eq!(
+            split.positive_histories(30_000),
+            Some(vec![vec![1, 1], vec![]])
+        );
+        assert_eq!(split.positive_histories(0), Some(split.histories.clone()));
+        // Without durations positive plays are unknown; unknown plays are never positive.
+        let mut b = EventLogBuilder::default();
+        let (u, x, y) = (b.user_id("a"), b.item_id("x"), b.item_id("y"));
+        b.push(Event::new(u, x, DAY_MS)).unwrap();
+        b.push(Event::new(u, y, 2 * DAY_MS)).unwrap();
+        let (unknown, _) = b.finish(true);
+        let options = WindowOptions {
+            held_out_ms: 0,
+            ..Default::default()
+        };
+        let split = split_by_time(&unknown, &options).unwrap();
+        assert_eq!(split.history_ms_played, vec![vec![None, None]]);
+        assert_eq!(split.positive_histories(30_000), None);
     }
 
     #[test]
