@@ -32,6 +32,10 @@ pub struct TrainBatch {
     pub negatives: NegativeIds,
     /// Valid negatives `[batch, targets, k]` (batch-shared negatives that hit the target are 0).
     pub negative_mask: Option<Tensor<3>>,
+    /// Flat indices (`row · targets + column`) of the real targets `[n]`, when some targets
+    /// are padding and at least one is real: losses over the whole catalogue score only these
+    /// rows (left-padded windows are about half padding on ML-1M).
+    pub target_rows: Option<Tensor<1, Int>>,
 }
 
 fn ints<const D: usize>(ids: &[u32], shape: [usize; D], device: &Device) -> Tensor<D, Int> {
@@ -54,7 +58,13 @@ impl TrainBatch {
             NegativeSharing::PerSequence => NegativeIds::PerSequence(ints(ids, [b, k], device)),
             NegativeSharing::PerBatch => NegativeIds::PerBatch(ints(ids, [k], device)),
         };
+        let real: Vec<u32> = (0..plan.targets.len() as u32)
+            .filter(|&i| plan.targets[i as usize] != 0)
+            .collect();
+        let target_rows = (!real.is_empty() && real.len() < plan.targets.len())
+            .then(|| ints(&real, [real.len()], device));
         Self {
+            target_rows,
             input: ints(&plan.input, [b, l], device),
             targets: ints(&plan.targets, [b, t], device),
             target_mask: Tensor::from_data(TensorData::new(mask, [b, t]), device),

@@ -54,6 +54,11 @@ pub struct TrainConfig {
     pub eval_batch_size: usize,
     /// Seed of every random choice (weights, batches, negatives, dropout). Default: 42.
     pub seed: u64,
+    /// Whether validation ranks the user's history items too. Default: false, the
+    /// next-item protocol of SASRec and gSASRec (history items are not ranked); true for
+    /// listening logs, where the next played track is often one played before.
+    #[serde(default)]
+    pub validation_ranks_history: bool,
 }
 
 impl TrainConfig {
@@ -76,6 +81,7 @@ impl TrainConfig {
             patience: 20,
             eval_batch_size: 256,
             seed: 42,
+            validation_ranks_history: false,
         }
     }
 
@@ -94,6 +100,12 @@ impl TrainConfig {
             return fail("the learning rate must be positive");
         }
         self.negative_distribution.validate()?;
+        if self.model.repeat_half_life.is_some() && !self.objective.scores_from_last_position() {
+            return fail(
+                "the repeat-aware score needs an objective that scores from the last position \
+                 (future-window): next-item and cloze score every position",
+            );
+        }
         let sampled = !matches!(self.loss, LossKind::FullSoftmax);
         if sampled && (self.negatives == 0 || self.negatives >= self.model.num_items) {
             return Err(TrainError::Config(format!(

@@ -13,6 +13,10 @@
 //!   [`seqrec_model::SequenceScorer`]); [`rank_top_k`]: batched top-k lists.
 //! - [`train_item_item`]: the paper's neural item-item baseline (item2vec), trained, saved
 //!   and served (`Recommender::<ItemItem>::open`) like gSASRec.
+//! - [`save_personal_popularity_dir`]: the personal popularity baseline
+//!   ([`seqrec_model::PersonalPopularity`]), saved and served
+//!   (`Recommender::<PersonalPopularity>::open`); [`ModelKind::detect`] tells the kinds of
+//!   model directories apart.
 //! - [`import_gsasrec_checkpoint`]: serve models trained with the PyTorch reference code;
 //!   [`export_gsasrec_safetensors`]: hand ours back to it.
 
@@ -26,6 +30,7 @@ mod loader;
 mod metric;
 mod model_dir;
 mod objective;
+mod personal_popularity;
 mod plan;
 mod prefetch;
 mod progress;
@@ -51,16 +56,22 @@ pub use item_item::{
 pub use loader::{EvalLoader, TrainLoader};
 pub use metric::{NdcgMetric, RankInput};
 pub use model_dir::{
-    CONFIG_FILE, ITEMS_FILE, ModelManifest, SavedModel, WEIGHTS_FILE, load_model_dir, load_weights,
-    save_model_dir, save_weights,
+    CONFIG_FILE, ITEMS_FILE, ModelKind, ModelManifest, SavedModel, WEIGHTS_FILE, load_model_dir,
+    load_weights, save_model_dir, save_weights,
 };
 pub use objective::Objective;
+pub use personal_popularity::{
+    COUNTS_FILE, PERSONAL_POPULARITY_KIND, PersonalPopularityManifest, save_personal_popularity_dir,
+};
 pub use plan::{BatchPlan, BatchPlanner, NO_EVENT};
 pub use prefetch::{PlannedBatch, PrefetchLoader};
 pub use progress::{CallbackRenderer, ProgressCallback, ProgressEvent};
 pub use ranking::rank_top_k;
 pub use recommender::{Recommendation, Recommender};
+pub use session::{METRICS_FILE, write_curve};
 pub use step::{
     PerPositionScoring, RankOutput, StepOutput, StepSetup, TrainingModel, target_ranks,
 };
-pub use train::{REPORT_FILE, TrainOptions, TrainReport, TrainingData, WORK_DIR, train};
+pub use train::{
+    CurvePoint, REPORT_FILE, TrainOptions, TrainReport, TrainingData, WORK_DIR, train,
+};

@@ -1,5 +1,6 @@
-//! NDCG@k over validation ranks as a burn-train metric, for early stopping and for choosing
-//! the checkpoint to keep.
+//! The metrics burn-train computes: NDCG@k over validation ranks, for early stopping and for
+//! choosing the checkpoint to keep, and the training loss, whose mean per validation period
+//! is kept for the learning curve.
 
 use std::sync::{Arc, Mutex};
 
@@ -11,7 +12,7 @@ use burn::train::metric::{
 };
 use seqrec_eval::ndcg_at_k;
 
-use crate::step::RankOutput;
+use crate::step::{RankOutput, StepOutput};
 
 /// Input of [`NdcgMetric`]: 1-based target ranks.
 pub struct RankInput {
@@ -103,6 +104,106 @@ impl Metric for NdcgMetric {
 }
 
 impl Numeric for NdcgMetric {
+    fn value(&self) -> Option<NumericEntry> {
+        Some(self.state.current_value())
+    }
+
+    fn running_value(&self) -> Option<NumericEntry> {
+        Some(self.state.running_value())
+    }
+
+    fn final_value(&self) -> NumericEntry {
+        self.state.final_value()
+    }
+}
+
+/// Input of [`TrainLossMetric`]: the loss of one step.
+pub struct StepLossInput {
+    loss: Tensor<1>,
+}
+
+impl Adaptor<StepLossInput> for StepOutput {
+    fn adapt(&self) -> StepLossInput {
+        StepLossInput {
+            loss: self.loss.clone(),
+        }
+    }
+}
+
+/// The mean training loss of each period between validations (burn-train's epoch), kept in
+/// [`TrainLossMetric::history`] for the learning curve; shown as "Loss" while training.
+#[derive(Clone)]
+pub struct TrainLossMetric {
+    name: MetricName,
+    state: NumericMetricState,
+    history: Arc<Mutex<Vec<f64>>>,
+}
+
+impl Default for TrainLossMetric {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TrainLossMetric {
+    /// A fresh metric.
+    pub fn new() -> Self {
+        Self {
+            name: Arc::new("Loss".to_string()),
+            state: NumericMetricState::default(),
+            history: Arc::new(Mutex::new(Vec::new())),
+        }
+    }
+
+    /// The mean loss of every completed period, in order (shared between clones).
+    pub fn history(&self) -> Arc<Mutex<Vec<f64>>> {
+        self.history.clone()
+    }
+}
+
+impl Metric for TrainLossMetric {
+    type Input = StepLossInput;
+
+    fn name(&self) -> MetricName {
+        self.name.clone()
+    }
+
+    fn attributes(&self) -> MetricAttributes {
+        NumericAttributes {
+            unit: None,
+            higher_is_better: false,
+        }
+        .into()
+    }
+
+    fn update(
+        &mut self,
+        item: &StepLossInput,
+        _: &MetricMetadata,
+    ) -> Result<SerializedEntry, TensorReadError> {
+        let loss = item.loss.clone().mean().try_into_scalar::<f64>()?;
+        self.state.update(loss, 1);
+        Ok(self
+            .state
+            .compute_update(FormatOptions::new(self.name()).precision(4)))
+    }
+
+    fn compute(&mut self) -> Result<SerializedEntry, TensorReadError> {
+        let value = self.state.final_value().current();
+        if let Ok(mut history) = self.history.lock() {
+            history.push(value);
+        }
+        Ok(self
+            .state
+            .compute_final(FormatOptions::new(self.name()).precision(4)))
+    }
+
+    fn clear(&mut self) {
+        self.state.reset()
+    }
+}
+
+impl Numeric for TrainLossMetric {
     fn value(&self) -> Option<NumericEntry> {
         Some(self.state.current_value())
     }

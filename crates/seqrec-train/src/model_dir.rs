@@ -162,6 +162,46 @@ impl SavedModel for GsasRec {
     }
 }
 
+/// The kind of model a model directory holds, read from its `config.json`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModelKind {
+    /// A gSASRec transformer ([`load_model_dir`], `Recommender::load`).
+    GsasRec,
+    /// The item-item baseline (`Recommender::<ItemItem>::open`).
+    ItemItem,
+    /// The personal popularity baseline (`Recommender::<PersonalPopularity>::open`).
+    PersonalPopularity,
+}
+
+impl ModelKind {
+    /// Reads `config.json` of `dir`: a manifest whose `kind` is
+    /// [`PERSONAL_POPULARITY_KIND`](crate::PERSONAL_POPULARITY_KIND) is personal popularity,
+    /// one whose model has a `recency` and no `blocks` is item-item, any other gSASRec
+    /// (whose loading then checks the rest). An unknown `kind` is an error.
+    pub fn detect(dir: &Path) -> Result<Self, TrainError> {
+        let path = dir.join(CONFIG_FILE);
+        let manifest: serde_json::Value = read_json(&path)?;
+        match manifest.get("kind").and_then(serde_json::Value::as_str) {
+            Some(crate::personal_popularity::PERSONAL_POPULARITY_KIND) => {
+                Ok(ModelKind::PersonalPopularity)
+            }
+            Some(other) => Err(TrainError::Config(format!(
+                "{}: unknown model kind {other:?}",
+                path.display()
+            ))),
+            None => {
+                let model = manifest.get("model");
+                let has = |key: &str| model.and_then(|m| m.get(key)).is_some();
+                Ok(if has("recency") && !has("blocks") {
+                    ModelKind::ItemItem
+                } else {
+                    ModelKind::GsasRec
+                })
+            }
+        }
+    }
+}
+
 pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), TrainError> {
     let text = serde_json::to_string_pretty(value).map_err(TrainError::json(path))?;
     std::fs::write(path, text).map_err(TrainError::io(path))

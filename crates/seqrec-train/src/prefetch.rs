@@ -7,6 +7,7 @@
 
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use burn::data::dataloader::{DataLoader, DataLoaderIterator, Progress};
 use burn::data::dataset::DatasetError;
@@ -51,6 +52,31 @@ struct Shared<B: PlannedBatch> {
     skip_steps: usize,
     seed: u64,
     producer: Mutex<Option<Producer<B::Plan>>>,
+    /// When each batch of this run was requested, in order (the first after `skip_steps`).
+    requests: Mutex<Vec<Instant>>,
+}
+
+/// What the training session reads from its loader after the run.
+pub(crate) trait StepClock {
+    /// Batches handed to the trainer so far (including those skipped when resuming).
+    fn delivered_steps(&self) -> usize;
+    /// When each batch of this run was requested: the request for batch `n + 1` marks the end
+    /// of step `n` (and of the validation after it, at the end of a period).
+    fn request_times(&self) -> Vec<Instant>;
+}
+
+impl<B: PlannedBatch> StepClock for PrefetchLoader<B> {
+    fn delivered_steps(&self) -> usize {
+        PrefetchLoader::delivered_steps(self)
+    }
+
+    fn request_times(&self) -> Vec<Instant> {
+        self.shared
+            .requests
+            .lock()
+            .map(|r| r.clone())
+            .unwrap_or_default()
+    }
 }
 
 /// Endless training batches for burn-train, `steps_per_epoch` per loader epoch, `total_steps`
@@ -91,6 +117,7 @@ impl<B: PlannedBatch> PrefetchLoader<B> {
                 skip_steps,
                 seed,
                 producer: Mutex::new(None),
+                requests: Mutex::new(Vec::new()),
             }),
             device,
         }
@@ -156,6 +183,9 @@ impl<B: PlannedBatch> Iterator for PrefetchIter<'_, B> {
     fn next(&mut self) -> Option<Self::Item> {
         if self.remaining == 0 {
             return None;
+        }
+        if let Ok(mut requests) = self.loader.shared.requests.lock() {
+            requests.push(Instant::now());
         }
         let mut guard = self.loader.shared.producer.lock().ok()?;
         let producer = guard.as_mut()?;

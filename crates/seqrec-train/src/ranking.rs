@@ -60,7 +60,7 @@ pub fn rank_top_k<M: SequenceScorer>(
             exclude_history,
             device,
         );
-        let mut scores = model.score_all(model.user_representation(batch.input));
+        let mut scores = model.score_histories(batch.input);
         if let Some(exclusion) = batch.exclusion {
             scores = scores + exclusion;
         }
@@ -132,7 +132,7 @@ mod tests {
             device,
         );
         let scores: Vec<f32> = model
-            .score_all(model.user_representation(batch.input))
+            .score_histories(batch.input)
             .into_data()
             .to_vec()
             .unwrap();

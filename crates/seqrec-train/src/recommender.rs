@@ -22,12 +22,15 @@ pub struct Recommendation {
     /// The model's id of the item.
     pub id: u32,
     /// Its score, higher is better (a logit for gSASRec, a mean cosine similarity for the
-    /// item-item model, a play count for popularity).
+    /// item-item model, a play count for popularity, 2 + the plays in the history for a
+    /// history track of personal popularity).
     pub score: f32,
 }
 
 /// A trained model ready to recommend: gSASRec by default, or any [`SavedModel`] (such as
-/// the item-item baseline, `Recommender::<ItemItem>::open(dir, device)`).
+/// the item-item baseline, `Recommender::<ItemItem>::open(dir, device)`, or personal
+/// popularity, `Recommender::<PersonalPopularity>::open(dir, device)`;
+/// [`ModelKind::detect`](crate::ModelKind::detect) says which a directory holds).
 ///
 /// Histories are in time order, oldest first; only the last `max_len` items are read.
 pub struct Recommender<M: SavedModel = GsasRec> {

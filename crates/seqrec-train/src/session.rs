@@ -14,7 +14,6 @@ use burn::store::{BurnpackStore, ModuleSnapshot};
 use burn::train::checkpoint::{
     ComposedCheckpointingStrategy, KeepLastNCheckpoints, MetricCheckpointingStrategy,
 };
-use burn::train::metric::LossMetric;
 use burn::train::metric::store::{Aggregate, Direction, Split};
 use burn::train::{
     InferenceStep, Interrupter, Learner, LearnerModel, MetricEarlyStoppingStrategy,
@@ -23,11 +22,75 @@ use burn::train::{
 
 use crate::config::TrainLimit;
 use crate::error::TrainError;
-use crate::metric::NdcgMetric;
+use crate::metric::{NdcgMetric, TrainLossMetric};
 use crate::model_dir::{read_json, write_json};
+use crate::prefetch::StepClock;
 use crate::progress::{CallbackRenderer, ProgressCallback};
 use crate::step::{RankOutput, StepOutput};
-use crate::train::{TrainReport, WORK_DIR};
+use crate::train::{CurvePoint, TrainReport, WORK_DIR};
+
+/// File of the learning curve in the output directory: one row per validation.
+pub const METRICS_FILE: &str = "metrics.csv";
+
+/// The learning curve of a run: validation `i` (1-based, over the whole run) took place at
+/// step `min(i · eval_every, total_steps)`. `losses` are the mean training losses of this
+/// run's periods and `requests` when this run's batches were requested (see
+/// [`StepClock::request_times`]); validations before a resume have neither.
+fn learning_curve(
+    validations: &[f64],
+    losses: &[f64],
+    requests: &[Instant],
+    started: Instant,
+    seconds: f64,
+    schedule: &Schedule,
+    start_epoch: usize,
+) -> Vec<CurvePoint> {
+    let first_step = start_epoch * schedule.eval_every;
+    validations
+        .iter()
+        .enumerate()
+        .map(|(i, &ndcg)| {
+            let step = ((i + 1) * schedule.eval_every).min(schedule.total_steps);
+            let this_run = i >= start_epoch;
+            // The validation after step `step` ends when batch `step + 1` is requested, or
+            // when the run ends.
+            let seconds = this_run.then(|| {
+                requests
+                    .get(step - first_step)
+                    .map_or(seconds, |t| t.duration_since(started).as_secs_f64())
+            });
+            CurvePoint {
+                step,
+                seconds,
+                loss: i
+                    .checked_sub(start_epoch)
+                    .and_then(|j| losses.get(j))
+                    .copied()
+                    .filter(|l| l.is_finite()),
+                ndcg_at_10: ndcg,
+                examples_per_second: seconds
+                    .filter(|&s| s > 0.0)
+                    .map(|s| ((step - first_step) * schedule.batch_size) as f64 / s),
+            }
+        })
+        .collect()
+}
+
+/// Writes the learning curve as CSV: `step,seconds,loss,ndcg_at_10,examples_per_second`.
+pub fn write_curve(path: &Path, curve: &[CurvePoint]) -> Result<(), TrainError> {
+    let io = |e: csv::Error| TrainError::Io {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(e),
+    };
+    let mut writer = csv::Writer::from_path(path).map_err(io)?;
+    for point in curve {
+        writer.serialize(point).map_err(io)?;
+    }
+    writer.flush().map_err(|e| TrainError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    })
+}
 
 /// The steps a run may take: the smaller of the step limit and the epoch limit (in passes of
 /// `steps_per_pass`), unbounded when only time limits it.
@@ -99,8 +162,8 @@ pub(crate) struct Schedule {
 
 /// Trains `model` (on the autodiff device) with Adam, validating NDCG@10 every `eval_every`
 /// steps, and returns the best validated model, reloaded into `fresh()` (a new model on the
-/// inference device), with the report. `delivered_steps` reads the loader's step count after
-/// the run.
+/// inference device), with the report. `loader` tells the steps taken and when, after the
+/// run.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn run_supervised<M>(
     work: WorkDir,
@@ -109,7 +172,7 @@ pub(crate) fn run_supervised<M>(
     model: M,
     train_loader: Arc<dyn DataLoader<<M as TrainStep>::Input>>,
     valid_loader: Arc<dyn DataLoader<<M as InferenceStep>::Input>>,
-    delivered_steps: &dyn Fn() -> usize,
+    loader: &dyn StepClock,
     fresh: impl FnOnce() -> Result<M, TrainError>,
 ) -> Result<(M, TrainReport), TrainError>
 where
@@ -133,10 +196,11 @@ where
     let ndcg = NdcgMetric::new(10);
     let interrupter = Interrupter::new();
     let callback: ProgressCallback = progress.unwrap_or_else(|| Box::new(|_| {}));
+    let loss = TrainLossMetric::new();
     let renderer =
         CallbackRenderer::new(callback, schedule.batch_size, eval_every, start_epoch + 1);
     let mut training = SupervisedTraining::new(&work, train_loader, valid_loader)
-        .metric_train_numeric(LossMetric::new())
+        .metric_train_numeric(loss.clone())
         .metric_valid_numeric(ndcg.clone())
         .with_default_checkpointers()
         .with_checkpointing_strategy(
@@ -212,8 +276,22 @@ where
         }
         _ => result.model,
     };
-    let steps = delivered_steps();
+    let steps = loader.delivered_steps();
+    let losses = loss.history().lock().map(|h| h.clone()).unwrap_or_default();
+    let curve = learning_curve(
+        &validations,
+        &losses,
+        &loader.request_times(),
+        started,
+        seconds,
+        schedule,
+        start_epoch,
+    );
+    if let Some(out_dir) = work.parent() {
+        write_curve(&out_dir.join(METRICS_FILE), &curve)?;
+    }
     let report = TrainReport {
+        curve,
         steps,
         seconds,
         seconds_per_step: seconds / steps.saturating_sub(start_epoch * eval_every).max(1) as f64,

@@ -4,7 +4,10 @@ use burn::module::Module;
 use burn::tensor::{Int, Tensor};
 use burn::train::metric::{Adaptor, LossInput};
 use burn::train::{InferenceStep, ItemLazy, TrainOutput, TrainStep};
-use seqrec_loss::{LossKind, bce_loss, full_softmax_loss, gbce_loss, sampled_softmax_loss};
+use seqrec_loss::{
+    LossKind, bce_loss, full_softmax_loss, full_softmax_loss_per_row, gbce_loss,
+    sampled_softmax_loss,
+};
 use seqrec_model::{GsasRec, SequenceScorer};
 
 use crate::batch::{EvalBatch, NegativeIds, TrainBatch};
@@ -87,6 +90,10 @@ impl TrainingModel {
     /// The batch's loss, scoring per-position negatives as `scoring` says (the other sharing
     /// modes ignore it). [`TrainingModel::loss`] uses [`PerPositionScoring::Auto`].
     pub fn loss_with(&self, batch: TrainBatch, scoring: PerPositionScoring) -> Tensor<1> {
+        // The repeat term reads the window the last position represents; objectives that
+        // score from every position are refused with it (`TrainConfig::validate`).
+        let window =
+            (batch.last_position_only && self.model.repeat.is_some()).then(|| batch.input.clone());
         let hidden = self.model.forward(batch.input);
         let [b, _, d] = hidden.dims();
         let [_, t] = batch.targets.dims();
@@ -99,30 +106,76 @@ impl TrainingModel {
         let per_target = queries.clone().expand([b, t, d]);
         let mask = batch.target_mask;
         if let LossKind::FullSoftmax = self.setup.loss {
-            let logits = self.model.score_all(per_target.reshape([b * t, d]));
+            if batch.last_position_only {
+                // Every target of a row is scored from one state: one row of logits each.
+                let mut logits = self.model.score_all(queries.reshape([b, d]));
+                if let Some(bias) = window.and_then(|w| self.model.repeat_bias_all(w)) {
+                    logits = logits + bias;
+                }
+                return full_softmax_loss_per_row(logits, batch.targets, mask);
+            }
+            // Only the rows of real targets are scored: the loss is their mean either way.
+            let Some(real) = batch.target_rows else {
+                let logits = self.model.score_all(per_target.reshape([b * t, d]));
+                let rows = logits.dims()[1];
+                return full_softmax_loss(logits.reshape([b, t, rows]), batch.targets, mask);
+            };
+            let [n] = real.dims();
+            let states = per_target.reshape([b * t, d]).select(0, real.clone());
+            let targets = batch.targets.reshape([b * t]).select(0, real);
+            let logits = self.model.score_all(states);
             let rows = logits.dims()[1];
-            return full_softmax_loss(logits.reshape([b, t, rows]), batch.targets, mask);
+            let all = Tensor::<2>::ones([1, n], &targets.device());
+            return full_softmax_loss(logits.reshape([1, n, rows]), targets.reshape([1, n]), all);
         }
-        let positives = self.model.score_targets(per_target.clone(), batch.targets);
+        let mut positives = self
+            .model
+            .score_targets(per_target.clone(), batch.targets.clone());
+        if let Some(w) = &window
+            && let Some(bias) = self.model.repeat_bias(w.clone(), batch.targets)
+        {
+            positives = positives + bias;
+        }
+        let repeat = |ids: Tensor<2, Int>| {
+            window
+                .as_ref()
+                .and_then(|w| self.model.repeat_bias(w.clone(), ids))
+        };
         let negatives = match batch.negatives {
-            NegativeIds::PerPosition(ids) => match scoring {
-                PerPositionScoring::Auto => self.model.score_per_position(per_target, ids),
-                PerPositionScoring::Logits => {
-                    self.model.score_per_position_via_logits(per_target, ids)
+            NegativeIds::PerPosition(ids) => {
+                let k = ids.dims()[2];
+                let bias = repeat(ids.clone().reshape([b, t * k]));
+                let scores = match scoring {
+                    PerPositionScoring::Auto => self.model.score_per_position(per_target, ids),
+                    PerPositionScoring::Logits => {
+                        self.model.score_per_position_via_logits(per_target, ids)
+                    }
+                    PerPositionScoring::Gather => {
+                        self.model.score_per_position_via_gather(per_target, ids)
+                    }
+                };
+                match bias {
+                    Some(bias) => scores + bias.reshape([b, t, k]),
+                    None => scores,
                 }
-                PerPositionScoring::Gather => {
-                    self.model.score_per_position_via_gather(per_target, ids)
-                }
-            },
+            }
             NegativeIds::PerSequence(ids) => {
                 let k = ids.dims()[1];
-                self.model
-                    .score_per_sequence(queries, ids)
-                    .expand([b, t, k])
+                let bias = repeat(ids.clone());
+                let mut scores = self.model.score_per_sequence(queries, ids);
+                if let Some(bias) = bias {
+                    scores = scores + bias.reshape([b, 1, k]);
+                }
+                scores.expand([b, t, k])
             }
             NegativeIds::PerBatch(ids) => {
                 let k = ids.dims()[0];
-                self.model.score_shared(queries, ids).expand([b, t, k])
+                let bias = repeat(ids.clone().reshape([1, k]).expand([b, k]));
+                let mut scores = self.model.score_shared(queries, ids);
+                if let Some(bias) = bias {
+                    scores = scores + bias.reshape([b, 1, k]);
+                }
+                scores.expand([b, t, k])
             }
         };
         let valid = batch.negative_mask;
@@ -144,7 +197,7 @@ impl TrainingModel {
 /// higher (ties count in the target's favour). Padding, the mask token and excluded items
 /// score `-inf` and never outrank a target.
 pub fn target_ranks(model: &impl SequenceScorer, batch: EvalBatch) -> Tensor<1, Int> {
-    let mut scores = model.score_all(model.user_representation(batch.input));
+    let mut scores = model.score_histories(batch.input);
     if let Some(exclusion) = batch.exclusion {
         scores = scores + exclusion;
     }

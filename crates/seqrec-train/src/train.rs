@@ -80,6 +80,24 @@ pub struct TrainReport {
     pub best_step: usize,
     /// Whether early stopping or the time limit ended training before its step budget.
     pub stopped_before_budget: bool,
+    /// The learning curve: one point per validation (also written to `metrics.csv`).
+    #[serde(default)]
+    pub curve: Vec<CurvePoint>,
+}
+
+/// One validation of a run: a row of the learning curve (`metrics.csv`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CurvePoint {
+    /// Optimiser steps done at this validation.
+    pub step: usize,
+    /// Wall-clock seconds since this run started (empty for validations before a resume).
+    pub seconds: Option<f64>,
+    /// Mean training loss of the steps since the previous validation (empty when unknown).
+    pub loss: Option<f64>,
+    /// Validation NDCG@10.
+    pub ndcg_at_10: f64,
+    /// Training sequences (or item-item pairs) per second since the run started.
+    pub examples_per_second: Option<f64>,
 }
 
 /// Trains a gSASRec model and writes the best one (by validation NDCG@10) as a model
@@ -158,7 +176,7 @@ pub fn train(
         config.eval_batch_size,
         config.model.max_len,
         data.num_items,
-        true,
+        !config.validation_ranks_history,
         device.clone(),
     );
 
@@ -187,7 +205,7 @@ pub fn train(
         model,
         Arc::new(train_loader.clone()),
         Arc::new(valid_loader),
-        &|| train_loader.delivered_steps(),
+        &train_loader,
         || {
             Ok(TrainingModel {
                 model: config.model.init(device)?,

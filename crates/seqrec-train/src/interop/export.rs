@@ -34,13 +34,21 @@ pub const METADATA_LAYER_NORM_EPS: &str = "layer_norm_eps";
 /// The string metadata records the heads, the mask and the layer-norm epsilon, which the
 /// tensors do not show, so that [`load_gsasrec_safetensors`] needs no settings. A model
 /// whose positions are not learned exports the position table that gives its scores
-/// (sinusoidal rows, or zeros). The reference's blocks are always causal: a bidirectional
+/// (sinusoidal rows, or zeros); a model with a repeat-aware score is refused. The reference's blocks are always causal: a bidirectional
 /// model round-trips through this file but scores differently in the reference code.
 pub fn export_gsasrec_safetensors(
     model: &GsasRec,
     config: &GsasRecConfig,
     path: impl AsRef<Path>,
 ) -> Result<(), TrainError> {
+    if model.repeat.is_some() {
+        return Err(TrainError::Config(
+            "this model has a repeat-aware score, which the reference gSASRec code has no \
+             tensor for: its exported scores would differ (train with the repeat term off to \
+             export)"
+                .into(),
+        ));
+    }
     let causal = config.attention == AttentionMode::Causal;
     let metadata = HashMap::from([
         (

@@ -127,7 +127,7 @@ pub fn train_item_item(
         model,
         Arc::new(train_loader.clone()),
         Arc::new(valid_loader),
-        &|| train_loader.delivered_steps(),
+        &train_loader,
         || {
             Ok(ItemItemTraining {
                 model: config.model.init(device)?,

@@ -1,3 +1,4 @@
+#![allow(dead_code)] // each test binary uses some of the helpers
 //! Helpers shared by the training tests.
 
 use seqrec_data::{SequenceDataset, SyntheticConfig};

@@ -1,0 +1,316 @@
+#![allow(deprecated)] // `Device::ndarray` is deprecated upstream but is the test backend.
+//! The pieces that make the models learn the listener: the full softmax that skips padding
+//! rows, the repeat-aware score in the loss (checked against a host computation in f64), a
+//! repeat term that learns to replay, and the learning curve written to `metrics.csv`.
+
+use burn::module::Param;
+use burn::tensor::{Device, Tensor, TensorData};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use seqrec_data::{HeldOut, ItemVocabulary};
+use seqrec_loss::LossKind;
+use seqrec_model::{AttentionMode, GsasRecConfig, PositionEncoding};
+use seqrec_sampling::{NegativeSampler, NegativeSharing};
+use seqrec_train::{
+    BatchPlanner, CurvePoint, METRICS_FILE, Objective, StepSetup, TrainBatch, TrainConfig,
+    TrainError, TrainOptions, TrainingData, TrainingModel, train,
+};
+
+mod common;
+
+const ITEMS: usize = 30;
+
+fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+    t.into_data().convert::<f32>().to_vec().unwrap()
+}
+
+/// Sequences of 2..=14 ids in `1..=ITEMS`, some replayed.
+fn sequences(n: usize, seed: u64) -> Vec<Vec<u32>> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    (0..n)
+        .map(|_| {
+            let len = rng.random_range(2..=14);
+            (0..len)
+                .map(|_| rng.random_range(1..=ITEMS as u32 / 3) * 3)
+                .collect()
+        })
+        .collect()
+}
+
+fn full_softmax_model(config: &GsasRecConfig, device: &Device) -> TrainingModel {
+    TrainingModel {
+        model: config.init(device).unwrap(),
+        setup: StepSetup {
+            loss: LossKind::FullSoftmax,
+            beta: 1.0,
+        },
+    }
+}
+
+fn planner(objective: Objective, max_len: usize, mask_token: u32) -> BatchPlanner {
+    BatchPlanner {
+        objective,
+        max_len,
+        mask_token,
+        negatives: 4,
+        sharing: NegativeSharing::PerSequence,
+        exclude_history: false,
+    }
+}
+
+#[test]
+fn full_softmax_over_real_targets_only_gives_the_masked_loss_and_gradients() {
+    let device = Device::ndarray().autodiff();
+    device.seed(5);
+    let config = GsasRecConfig::new(ITEMS)
+        .with_dim(8)
+        .with_max_len(10)
+        .with_blocks(1)
+        .with_dropout(0.0);
+    let model = full_softmax_model(&config, &device);
+    let seqs = sequences(6, 2);
+    let batch: Vec<&[u32]> = seqs.iter().map(Vec::as_slice).collect();
+    let sampler = NegativeSampler::uniform(ITEMS as u32).unwrap();
+    let plan = planner(Objective::NextItem, 10, config.mask_token() as u32)
+        .plan(&batch, &sampler, &mut ChaCha8Rng::seed_from_u64(1))
+        .unwrap();
+    let rows = TrainBatch::from_plan(&plan, &device);
+    let real = plan.targets.iter().filter(|&&t| t != 0).count();
+    assert!(
+        real > 0 && real < plan.targets.len(),
+        "some padding targets"
+    );
+    assert_eq!(rows.target_rows.as_ref().unwrap().dims(), [real]);
+    let mut masked = rows.clone();
+    masked.target_rows = None;
+
+    let run = |batch: TrainBatch| {
+        let loss = model.loss(batch);
+        let grads = loss.backward();
+        let grad = |w: Tensor<2>| values(w.grad(&grads).expect("a gradient"));
+        (
+            values(loss.clone())[0],
+            grad(model.model.output_table()),
+            grad(model.model.blocks[0].dense1.weight.val()),
+        )
+    };
+    let (loss_rows, out_rows, dense_rows) = run(rows);
+    let (loss_masked, out_masked, dense_masked) = run(masked);
+    assert!(loss_rows.is_finite() && loss_rows > 0.0);
+    assert!(
+        (loss_rows - loss_masked).abs() < 1e-5,
+        "{loss_rows} vs {loss_masked}"
+    );
+    for (a, b) in out_rows
+        .iter()
+        .zip(&out_masked)
+        .chain(dense_rows.iter().zip(&dense_masked))
+    {
+        assert!((a - b).abs() < 1e-5, "gradient {a} vs {b}");
+    }
+}
+
+/// The repeat bias of `item` for a window, by hand (the formula of `seqrec_model::RepeatScore`).
+fn repeat_by_hand(window: &[u32], item: u32, w: [f64; 3], half_life: f64) -> f64 {
+    let len = window.len();
+    let (mut n, mut r) = (0.0, 0.0);
+    for (p, &x) in window.iter().enumerate() {
+        if x != 0 && x == item {
+            n += 1.0;
+            r += 0.5f64.powf((len - 1 - p) as f64 / half_life);
+        }
+    }
+    w[0] * (1.0f64 + n).ln() + w[1] * r + w[2] * f64::from(u8::from(n > 0.0))
+}
+
+#[test]
+fn future_window_full_softmax_with_the_repeat_term_matches_a_host_computation() {
+    let device = Device::ndarray();
+    device.seed(9);
+    let half_life = 3.0;
+    let config = GsasRecConfig::new(ITEMS)
+        .with_dim(8)
+        .with_max_len(12)
+        .with_blocks(1)
+        .with_dropout(0.0)
+        .with_attention(AttentionMode::Bidirectional)
+        .with_repeat_half_life(Some(half_life));
+    let mut model = full_softmax_model(&config, &device);
+    let w = [0.8f32, 1.5, 0.6];
+    model.model.repeat.as_mut().unwrap().weights =
+        Param::from_tensor(Tensor::from_data(TensorData::new(w.to_vec(), [3]), &device));
+    let seqs = sequences(5, 4);
+    let batch: Vec<&[u32]> = seqs.iter().map(Vec::as_slice).collect();
+    let sampler = NegativeSampler::uniform(ITEMS as u32).unwrap();
+    let plan = planner(
+        Objective::FutureWindow { len: 3 },
+        12,
+        config.mask_token() as u32,
+    )
+    .plan(&batch, &sampler, &mut ChaCha8Rng::seed_from_u64(8))
+    .unwrap();
+    let batch = TrainBatch::from_plan(&plan, &device);
+    let got = values(model.loss(batch.clone()))[0] as f64;
+
+    // The host computation: user states from the model, everything else in f64.
+    let hidden = model.model.forward(batch.input.clone());
+    let [b, len, d] = hidden.dims();
+    let users = values(seqrec_model::GsasRec::last_state(hidden));
+    let table = values(model.model.output_table());
+    let t = plan.target_len;
+    let (mut sum, mut count) = (0.0, 0usize);
+    for row in 0..b {
+        let window = &plan.input[row * len..(row + 1) * len];
+        let logit = |item: usize| -> f64 {
+            let dot: f64 = (0..d)
+                .map(|j| f64::from(users[row * d + j]) * f64::from(table[item * d + j]))
+                .sum();
+            dot + repeat_by_hand(window, item as u32, w.map(f64::from), half_life)
+        };
+        let logits: Vec<f64> = (1..=ITEMS).map(logit).collect();
+        let max = logits.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        let log_z = max + logits.iter().map(|l| (l - max).exp()).sum::<f64>().ln();
+        for &target in &plan.targets[row * t..(row + 1) * t] {
+            if target != 0 {
+                sum += log_z - logits[target as usize - 1];
+                count += 1;
+            }
+        }
+    }
+    let want = sum / count as f64;
+    assert!(
+        (got - want).abs() < 1e-4 * want.abs().max(1.0),
+        "{got} vs {want}"
+    );
+}
+
+/// Listeners who replay a small personal set of tracks: every next track was played before.
+fn replaying_listeners(users: usize, seed: u64) -> TrainingData {
+    let items = 60usize;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut train = Vec::new();
+    let mut validation = HeldOut::default();
+    for u in 0..users {
+        let favourites: Vec<u32> = (0..4).map(|_| rng.random_range(1..=items as u32)).collect();
+        let seq: Vec<u32> = (0..24)
+            .map(|_| favourites[rng.random_range(0..favourites.len())])
+            .collect();
+        if u < 40 {
+            validation.inputs.push(seq[..seq.len() - 1].to_vec());
+            validation.targets.push(seq[seq.len() - 1]);
+            train.push(seq[..seq.len() - 1].to_vec());
+        } else {
+            train.push(seq);
+        }
+    }
+    let mut item_counts = vec![0u64; items + 1];
+    for s in &train {
+        for &i in s {
+            item_counts[i as usize] += 1;
+        }
+    }
+    TrainingData {
+        num_items: items,
+        train,
+        validation,
+        item_counts,
+        items: ItemVocabulary::identity(items as u32),
+    }
+}
+
+fn replay_config(repeat: Option<f64>, steps: usize) -> TrainConfig {
+    let model = GsasRecConfig::new(60)
+        .with_dim(8)
+        .with_max_len(16)
+        .with_blocks(1)
+        .with_attention(AttentionMode::Bidirectional)
+        .with_positions(PositionEncoding::Learned)
+        .with_repeat_half_life(repeat);
+    let mut config = TrainConfig::new(model);
+    config.objective = Objective::FutureWindow { len: 4 };
+    config.loss = LossKind::FullSoftmax;
+    config.batch_size = 32;
+    config.learning_rate = 1e-2;
+    config.limit.steps = Some(steps);
+    config.eval_every = 20;
+    config.validation_ranks_history = true;
+    config
+}
+
+#[test]
+fn the_repeat_term_learns_to_replay_and_the_curve_is_written() {
+    let _guard = common::serial();
+    let device = Device::ndarray();
+    let data = replaying_listeners(200, 3);
+    let best =
+        |report: &seqrec_train::TrainReport| report.validations.iter().cloned().fold(0.0, f64::max);
+
+    let dir = tempfile::tempdir().unwrap();
+    let (model, with_repeat) = train(
+        &replay_config(Some(10.0), 60),
+        &data,
+        &device,
+        dir.path(),
+        TrainOptions::default(),
+    )
+    .unwrap();
+    let weights = values(model.repeat.as_ref().unwrap().weights.val());
+    assert!(
+        weights.iter().sum::<f32>() > 0.1,
+        "repeat weights {weights:?}"
+    );
+
+    let plain_dir = tempfile::tempdir().unwrap();
+    let (_, plain) = train(
+        &replay_config(None, 60),
+        &data,
+        &device,
+        plain_dir.path(),
+        TrainOptions::default(),
+    )
+    .unwrap();
+    // A listener's next track is one of their four favourites: ranking the history first
+    // puts it in the top 4.
+    assert!(
+        best(&with_repeat) > 1.5 * best(&plain) && best(&with_repeat) > 0.4,
+        "validation NDCG@10 with the repeat term {:?}, without {:?}",
+        with_repeat.validations,
+        plain.validations
+    );
+
+    // One row per validation in metrics.csv, as in the report.
+    let text = std::fs::read_to_string(dir.path().join(METRICS_FILE)).unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let rows: Vec<CurvePoint> = reader.deserialize().map(Result::unwrap).collect();
+    assert_eq!(rows, with_repeat.curve);
+    assert_eq!(
+        rows.iter().map(|r| r.step).collect::<Vec<_>>(),
+        [20, 40, 60]
+    );
+    let ndcg: Vec<f64> = rows.iter().map(|r| r.ndcg_at_10).collect();
+    assert_eq!(ndcg, with_repeat.validations);
+    let seconds: Vec<f64> = rows.iter().map(|r| r.seconds.unwrap()).collect();
+    assert!(
+        seconds.windows(2).all(|w| w[0] < w[1]) && seconds[0] > 0.0,
+        "{seconds:?}"
+    );
+    assert!(*seconds.last().unwrap() <= with_repeat.seconds + 1e-9);
+    let losses: Vec<f64> = rows.iter().map(|r| r.loss.unwrap()).collect();
+    assert!(
+        losses.iter().all(|l| l.is_finite() && *l > 0.0),
+        "{losses:?}"
+    );
+    assert!(losses[2] < losses[0], "the loss falls: {losses:?}");
+}
+
+#[test]
+fn the_repeat_term_needs_an_objective_that_scores_from_the_last_position() {
+    let mut config = replay_config(Some(10.0), 10);
+    assert!(config.validate().is_ok());
+    config.model.attention = AttentionMode::Causal;
+    config.objective = Objective::NextItem;
+    assert!(matches!(config.validate(), Err(TrainError::Config(_))));
+    config.model.repeat_half_life = Some(0.0);
+    config.objective = Objective::FutureWindow { len: 3 };
+    assert!(matches!(config.validate(), Err(TrainError::Model(_))));
+}
