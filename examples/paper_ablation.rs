@@ -1,7 +1,8 @@
 //! The paper's ablation through the library API (no command line): simulate a listening
-//! log, train the item-item baseline, the popularity floor and the four gSASRec variants
-//! with one seed and one budget, evaluate them with the profile protocol, and write Tables 1
-//! and 2, the plots and `run.json`. A template for services and notebooks that embed seqrec.
+//! log, train the item-item baseline, the popularity floor, personal popularity and the four
+//! gSASRec variants with one seed and one budget, evaluate them with the profile protocol
+//! (also in the discovery view, history tracks excluded), and write Tables 1 and 2, the
+//! plots and `run.json`. A template for services and notebooks that embed seqrec.
 //!
 //! `cargo run --release --example paper_ablation -- [OUT_DIR] [BUDGET]`
 //! (defaults: `runs/paper_ablation`, `600` steps; a budget may also be a duration: `2m`).
@@ -46,7 +47,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }),
     )?;
     result.write(&out)?;
-    println!("\n{}", result.table1_markdown());
+    println!("\n{}", result.summary_markdown());
     println!("{}", result.table2_markdown());
     println!("written to {}", out.display());
     Ok(())

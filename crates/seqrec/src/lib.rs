@@ -13,8 +13,9 @@
 //! - [`data`] (`seqrec-data`): datasets, splits, vocabularies;
 //! - [`train`] (`seqrec-train`): [`train::train`], [`train::Recommender`],
 //!   [`train::import_gsasrec_checkpoint`] (models of the PyTorch reference code);
-//! - [`ablation`]: the paper's Tables 1 and 2 (four variants, item-item and popularity
-//!   baselines, profile evaluation) from one call;
+//! - [`ablation`]: the paper's Tables 1 and 2 (four variants, item-item, popularity and
+//!   personal popularity baselines, profile evaluation, and a discovery view without history
+//!   tracks) from one call;
 //! - [`device`]: backends by name for the command line.
 //!
 //! ```no_run

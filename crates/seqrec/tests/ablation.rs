@@ -5,10 +5,11 @@ use std::sync::Mutex;
 
 use burn::tensor::Device;
 use seqrec::ablation::{
-    AblationConfig, Budget, ITEM_ITEM, POPULARITY, ProfileAblation, Variant, run_profile_ablation,
-    simulated_split,
+    AblationConfig, Budget, ITEM_ITEM, PERSONAL_POPULARITY, POPULARITY, ProfileAblation, Variant,
+    run_profile_ablation, simulated_split,
 };
-use seqrec::data::SimulatorConfig;
+use seqrec::data::{SimulatorConfig, WindowSplit};
+use seqrec::eval::HistoryPolicy;
 
 /// The backend's random generator is global: runs must not interleave.
 static SERIAL: Mutex<()> = Mutex::new(());
@@ -34,6 +35,10 @@ fn tiny() -> (AblationConfig, SimulatorConfig) {
 }
 
 fn run(out: &std::path::Path) -> ProfileAblation {
+    run_with_split(out).0
+}
+
+fn run_with_split(out: &std::path::Path) -> (ProfileAblation, WindowSplit) {
     let (config, simulator) = tiny();
     let split = simulated_split(&simulator).unwrap();
     let device = Device::flex();
@@ -47,16 +52,20 @@ fn run(out: &std::path::Path) -> ProfileAblation {
     )
     .unwrap();
     result.write(out).unwrap();
-    result
+    (result, split)
 }
 
 #[test]
 fn every_model_is_trained_evaluated_and_written() {
     let _guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let dir = tempfile::tempdir().unwrap();
-    let result = run(dir.path());
+    let (result, split) = run_with_split(dir.path());
 
-    let mut expected = vec![ITEM_ITEM.to_string(), POPULARITY.to_string()];
+    let mut expected = vec![
+        ITEM_ITEM.to_string(),
+        POPULARITY.to_string(),
+        PERSONAL_POPULARITY.to_string(),
+    ];
     expected.extend(Variant::PAPER.iter().map(Variant::name));
     let names: Vec<_> = result
         .report
@@ -67,7 +76,11 @@ fn every_model_is_trained_evaluated_and_written() {
     assert_eq!(names, expected);
     assert!(result.data.evaluated_users > 0);
     for run in &result.runs {
-        if run.kind != "popularity" {
+        if run.kind == "personal_popularity" {
+            let dir = run.model_dir.as_ref().unwrap();
+            assert!(dir.join("counts.json").is_file() && dir.join("items.json").is_file());
+            assert!(run.training.is_none());
+        } else if run.kind != "popularity" {
             let training = run.training.as_ref().unwrap();
             assert!(
                 training.steps <= 6,
@@ -93,35 +106,155 @@ fn every_model_is_trained_evaluated_and_written() {
             .all(|r| (r.model == ITEM_ITEM) == r.vs_baseline.is_none())
     );
 
-    for file in [
-        "table1.md",
-        "table1.csv",
-        "table1.json",
-        "table2.md",
-        "table2.csv",
-        "table2.json",
-        "report.json",
-        "run.json",
-        "f1_at_k.svg",
-        "f1_by_cohort.svg",
-    ] {
+    let mut files = vec!["run.json".to_string()];
+    for suffix in ["", "_discovery"] {
+        for stem in ["table1", "table2"] {
+            for ext in ["md", "csv", "json"] {
+                files.push(format!("{stem}{suffix}.{ext}"));
+            }
+        }
+        files.push(format!("report{suffix}.json"));
+        files.push(format!("f1_at_k{suffix}.svg"));
+        files.push(format!("f1_by_cohort{suffix}.svg"));
+    }
+    for file in &files {
         let text = std::fs::read_to_string(dir.path().join(file)).unwrap();
         assert!(!text.is_empty(), "{file} is empty");
     }
-    for file in ["f1_at_k.png", "f1_by_cohort.png"] {
+    for file in [
+        "f1_at_k.png",
+        "f1_by_cohort.png",
+        "f1_at_k_discovery.png",
+        "f1_by_cohort_discovery.png",
+        "learning_curves.png",
+    ] {
         let bytes = std::fs::read(dir.path().join(file)).unwrap();
         assert_eq!(&bytes[1..4], b"PNG", "{file} is not a PNG");
     }
     let table1 = std::fs::read_to_string(dir.path().join("table1.md")).unwrap();
     assert!(table1.contains("No mask, PE") && table1.contains("Item-item"));
     let csv = std::fs::read_to_string(dir.path().join("table1.csv")).unwrap();
-    // Header + 6 models × 4 cutoffs, F1 only, all users.
-    assert_eq!(csv.lines().count(), 1 + 6 * 4);
+    // Header + 7 models × 4 cutoffs, F1 only, all users.
+    assert_eq!(csv.lines().count(), 1 + 7 * 4);
+    assert!(csv.contains("Personal popularity,All,f1,10,"), "{csv}");
+    // The learning curves: a row per validation (every 3 of 6 steps) of each model that
+    // trained with validations (item-item and the four variants).
+    let curves = std::fs::read_to_string(dir.path().join("learning_curves.csv")).unwrap();
+    assert_eq!(curves.lines().count(), 1 + 5 * 2, "{curves}");
+    assert!(curves.contains("\"No mask, PE\",6,"), "{curves}");
     let run_json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("run.json")).unwrap())
             .unwrap();
-    assert_eq!(run_json["models"].as_array().unwrap().len(), 6);
+    assert_eq!(run_json["models"].as_array().unwrap().len(), 7);
     assert_eq!(run_json["config"]["seed"], 42);
+    // The simulator logs play durations: personal popularity counts positive plays.
+    assert_eq!(run_json["data"]["positive_histories"], true);
+
+    // The discovery view: the same models, history tracks excluded, fewer (or as many) users.
+    let discovery = result.discovery.as_ref().unwrap();
+    assert_eq!(discovery.history, HistoryPolicy::Exclude);
+    assert_eq!(result.report.history, HistoryPolicy::Allow);
+    let names: Vec<_> = discovery.models.iter().map(|m| m.name.clone()).collect();
+    assert_eq!(names, expected);
+    let users = discovery.counts.users;
+    assert!(users > 0 && users <= result.report.counts.users);
+    assert_eq!(result.data.discovery_users, Some(users));
+    let csv = std::fs::read_to_string(dir.path().join("table1_discovery.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 7 * 4);
+    let md = std::fs::read_to_string(dir.path().join("table1_discovery.md")).unwrap();
+    assert!(md.contains("Discovery view") && md.contains("Personal popularity"));
+    assert!(result.summary_markdown().contains("Discovery view"));
+    // With history tracks excluded, personal popularity ranks as popularity does.
+    for row in discovery
+        .rows
+        .iter()
+        .filter(|r| r.model == PERSONAL_POPULARITY)
+    {
+        let twin = discovery
+            .rows
+            .iter()
+            .find(|p| {
+                p.model == POPULARITY
+                    && p.cohort == row.cohort
+                    && p.metric == row.metric
+                    && p.k == row.k
+            })
+            .unwrap();
+        assert_eq!(row.mean, twin.mean, "{row:?}");
+    }
+
+    // `seqrec recommend` serves the personal popularity directory of the ablation: a user's
+    // most played positive history track comes first.
+    let model_dir = dir.path().join("models").join("personal-popularity");
+    let items: Vec<String> =
+        serde_json::from_str(&std::fs::read_to_string(model_dir.join("items.json")).unwrap())
+            .unwrap();
+    let positive = split.positive_histories(30_000).unwrap();
+    let user = (0..positive.len())
+        .max_by_key(|&u| positive[u].len())
+        .unwrap();
+    let mut plays = std::collections::HashMap::<u32, (usize, usize)>::new();
+    for (t, &item) in positive[user].iter().enumerate() {
+        let e = plays.entry(item).or_default();
+        e.0 += 1;
+        e.1 = t;
+    }
+    // More plays first, then the later last play.
+    let (&favourite, _) = plays
+        .iter()
+        .max_by_key(|&(_, &(n, last))| (n, last))
+        .unwrap();
+    let history: Vec<&str> = positive[user]
+        .iter()
+        .map(|&id| items[id as usize - 1].as_str())
+        .collect();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_seqrec"))
+        .args([
+            "recommend",
+            "--model",
+            model_dir.to_str().unwrap(),
+            "--history",
+            &history.join(" "),
+            "-k",
+            "3",
+            "--json",
+            "--device",
+            "ndarray",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rec: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rec["items"][0], items[favourite as usize - 1].as_str());
+    // …and the item-item directory too.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_seqrec"))
+        .args([
+            "recommend",
+            "--model",
+            dir.path()
+                .join("models")
+                .join("item-item")
+                .to_str()
+                .unwrap(),
+            "--history",
+            &history.join(" "),
+            "-k",
+            "3",
+            "--json",
+            "--device",
+            "ndarray",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -131,7 +264,12 @@ fn the_same_seed_gives_the_same_tables() {
     let b = tempfile::tempdir().unwrap();
     run(a.path());
     run(b.path());
-    for file in ["table1.csv", "table2.csv"] {
+    for file in [
+        "table1.csv",
+        "table2.csv",
+        "table1_discovery.csv",
+        "table2_discovery.csv",
+    ] {
         let x = std::fs::read_to_string(a.path().join(file)).unwrap();
         let y = std::fs::read_to_string(b.path().join(file)).unwrap();
         assert_eq!(x, y, "{file} differs between two runs with one seed");

@@ -233,3 +233,92 @@ fn simulate_then_train_on_the_events() {
             .all(|i| items.contains(&i.as_str().unwrap().to_string()))
     );
 }
+
+/// FNV-1a (64 bits) of every byte written, and their number.
+struct Fnv1a {
+    hash: u64,
+    bytes: u64,
+}
+
+impl Fnv1a {
+    fn new() -> Self {
+        Self {
+            hash: 0xcbf2_9ce4_8422_2325,
+            bytes: 0,
+        }
+    }
+}
+
+impl std::io::Write for Fnv1a {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        for &b in buf {
+            self.hash ^= u64::from(b);
+            self.hash = self.hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        self.bytes += buf.len() as u64;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn fnv1a_matches_its_reference_values() {
+    use std::io::Write;
+    // The published FNV-1a 64 test vectors.
+    for (input, expected) in [
+        (&b""[..], 0xcbf2_9ce4_8422_2325u64),
+        (b"a", 0xaf63_dc4c_8601_ec8c),
+        (b"foobar", 0x8594_4171_f739_67e8),
+    ] {
+        let mut h = Fnv1a::new();
+        h.write_all(input).unwrap();
+        assert_eq!(h.hash, expected, "{input:?}");
+    }
+}
+
+/// The built-in simulator's default output is pinned: the exact bytes that
+/// `seqrec simulate --out events.csv` writes with default settings (a 57 MB file, about a
+/// second in the test profile), and the same bytes from the library
+/// (`Simulation::run(&SimulatorConfig::default())` written by `write_events_csv_to`,
+/// comma-delimited as for `.csv`). Any change to the simulator's output, or to the CSV
+/// writer, fails this test.
+///
+/// To recompute after an intended change: `seqrec simulate --out events.csv`, then FNV-1a 64
+/// of the file's bytes (e.g. `python3 -c "h=0xcbf29ce484222325
+/// for b in open('events.csv','rb').read(): h=((h^b)*0x100000001b3)%2**64
+/// print(hex(h))"`) and its length in bytes; or run this test, whose failure message prints
+/// both. Then update the two constants.
+#[test]
+fn the_default_simulation_is_byte_for_byte_pinned() {
+    use std::io::Write;
+    const EXPECTED_FNV1A: u64 = 0xbe51_ff8d_2c26_c5a4;
+    const EXPECTED_BYTES: u64 = 56_831_629;
+    let tmp = tempfile::tempdir().unwrap();
+    let events = tmp.path().join("events.csv");
+    let out = seqrec(&["simulate", "--out", events.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    let mut file = Fnv1a::new();
+    file.write_all(&std::fs::read(&events).unwrap()).unwrap();
+    assert_eq!(
+        (file.hash, file.bytes),
+        (EXPECTED_FNV1A, EXPECTED_BYTES),
+        "`seqrec simulate` changed its default output: FNV-1a {:#018x} of {} bytes",
+        file.hash,
+        file.bytes
+    );
+
+    let simulation =
+        seqrec::data::Simulation::run(&seqrec::data::SimulatorConfig::default()).unwrap();
+    let mut memory = Fnv1a::new();
+    seqrec::data::events::write_events_csv_to(&simulation.log, &mut memory, b',').unwrap();
+    assert_eq!(
+        (memory.hash, memory.bytes),
+        (EXPECTED_FNV1A, EXPECTED_BYTES),
+        "the default simulation changed: FNV-1a {:#018x} of {} bytes",
+        memory.hash,
+        memory.bytes
+    );
+}

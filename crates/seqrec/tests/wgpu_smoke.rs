@@ -54,6 +54,10 @@ fn train_evaluate_recommend_on_wgpu() {
             "1",
             "--negatives",
             "8",
+            // The sampled losses' negative paths (the default on this catalogue is the
+            // full softmax, which samples nothing).
+            "--loss",
+            "gbce",
             "--sharing",
             sharing,
             "--batch-size",

@@ -9,7 +9,8 @@ use seqrec_data::DAY_MS;
 use seqrec_eval::ProfileEvalConfig;
 use seqrec_loss::{GBceBeta, LossKind};
 use seqrec_model::{
-    AttentionMode, GsasRecConfig, ItemItemConfig, OutputEmbeddings, PositionEncoding, Recency,
+    AttentionMode, GsasRecConfig, ItemItemConfig, OutputEmbeddings, PersonalPopularityConfig,
+    PositionEncoding, Recency,
 };
 use seqrec_sampling::{NegativeDistribution, NegativeSharing};
 use seqrec_train::{ItemItemTrainConfig, Objective, TrainConfig, TrainLimit};
@@ -111,6 +112,8 @@ impl FromStr for Variant {
 pub const ITEM_ITEM: &str = "Item-item";
 /// See [`ITEM_ITEM`].
 pub const POPULARITY: &str = "Popularity";
+/// See [`ITEM_ITEM`]: each listener's own most played tracks, then popularity.
+pub const PERSONAL_POPULARITY: &str = "Personal popularity";
 
 /// How long each model trains. Every model of an ablation gets the same budget.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -242,8 +245,19 @@ pub struct AblationConfig {
     pub output_embeddings: OutputEmbeddings,
     /// Dropout. Default 0.0625 (the paper's).
     pub dropout: f64,
-    /// Transformer loss. Default gBCE with β = 0.9 (the paper's).
+    /// Transformer loss. Default: the full softmax over the catalogue (one row of logits per
+    /// sequence with the future-window objective; [`AblationConfig::paper`] has the paper's
+    /// gBCE with β = 0.9).
     pub loss: LossKind,
+    /// The transformers' repeat-aware score: the half-life, in history positions, of the
+    /// learned term for the tracks a listener already played (see
+    /// `seqrec_model::RepeatScore`); `None` for the paper's plain dot product. Default: 20.
+    #[serde(default)]
+    pub repeat_half_life: Option<f64>,
+    /// Standard deviation of the transformers' initial embeddings. Default: `None`, the
+    /// model's default (0.02).
+    #[serde(default)]
+    pub init_std: Option<f64>,
     /// Negatives per target. Default 128.
     pub negatives: usize,
     /// How negatives are shared. Default per sequence.
@@ -273,6 +287,10 @@ pub struct AblationConfig {
     /// Item-item: weighting of the history when scoring. Default uniform (the mean
     /// similarity over the history, as the paper's baseline).
     pub item_item_recency: Recency,
+    /// Personal popularity: recency half-life in plays. Default `None` (every positive
+    /// history play counts the same).
+    #[serde(default)]
+    pub personal_popularity_half_life: Option<f64>,
     /// The profile-based evaluation. Default: the paper's (30 s, Wilson z = 1.96, k = 10, 50,
     /// 100, 200, history cohorts, 1 000 bootstrap resamples).
     pub evaluation: ProfileEvalConfig,
@@ -291,9 +309,9 @@ impl Default for AblationConfig {
             heads: 1,
             output_embeddings: OutputEmbeddings::Separate,
             dropout: 0.0625,
-            loss: LossKind::GBce {
-                beta: GBceBeta::Fixed(0.9),
-            },
+            loss: LossKind::FullSoftmax,
+            repeat_half_life: Some(20.0),
+            init_std: None,
             negatives: 128,
             sharing: NegativeSharing::PerSequence,
             negative_distribution: NegativeDistribution::Uniform,
@@ -306,6 +324,7 @@ impl Default for AblationConfig {
             item_item_batch: 4096,
             item_item_learning_rate: 1e-2,
             item_item_recency: Recency::Uniform,
+            personal_popularity_half_life: None,
             evaluation: ProfileEvalConfig::default(),
             seed: 42,
         }
@@ -313,8 +332,27 @@ impl Default for AblationConfig {
 }
 
 impl AblationConfig {
+    /// The paper's training recipe for the transformers: gBCE with β = 0.9 over sampled
+    /// uniform negatives and the plain dot-product score (no repeat term); every other
+    /// setting as [`Default`]. `seqrec ablation --paper-recipe` runs it.
+    pub fn paper() -> Self {
+        Self {
+            loss: LossKind::GBce {
+                beta: GBceBeta::Fixed(0.9),
+            },
+            repeat_half_life: None,
+            ..Self::default()
+        }
+    }
+
     /// The training configuration of a transformer variant over `num_items` items.
     pub fn variant_config(&self, variant: Variant, num_items: usize) -> TrainConfig {
+        let objective = self.objective.for_variant(variant);
+        // The repeat term reads the window of the last position: variants trained with
+        // next-item teacher forcing (`--next-item-for-causal`) score without it.
+        let repeat = self
+            .repeat_half_life
+            .filter(|_| objective.scores_from_last_position());
         let model = GsasRecConfig::new(num_items)
             .with_max_len(self.max_len)
             .with_dim(self.dim)
@@ -323,9 +361,11 @@ impl AblationConfig {
             .with_output_embeddings(self.output_embeddings)
             .with_dropout(self.dropout)
             .with_attention(variant.attention)
-            .with_positions(variant.positions);
+            .with_positions(variant.positions)
+            .with_init_std(self.init_std)
+            .with_repeat_half_life(repeat);
         let mut config = TrainConfig::new(model);
-        config.objective = self.objective.for_variant(variant);
+        config.objective = objective;
         config.loss = self.loss.clone();
         config.negatives = self.negatives.min(num_items.saturating_sub(1)).max(1);
         config.sharing = self.sharing;
@@ -356,6 +396,12 @@ impl AblationConfig {
         config
     }
 
+    /// The personal popularity baseline over `num_items` items (its default `max_len`
+    /// covers a 60-day history).
+    pub fn personal_popularity_config(&self, num_items: usize) -> PersonalPopularityConfig {
+        PersonalPopularityConfig::new(num_items).with_half_life(self.personal_popularity_half_life)
+    }
+
     /// Checks the settings that no model checks itself.
     pub fn validate(&self) -> Result<(), AblationError> {
         if self.variants.is_empty() {
@@ -378,6 +424,9 @@ impl AblationConfig {
             .map_err(|e| AblationError::Config(format!("the transformers' negatives: {e}")))?;
         ItemItemConfig::new(1)
             .with_recency(self.item_item_recency)
+            .validate()
+            .map_err(|e| AblationError::Config(e.to_string()))?;
+        self.personal_popularity_config(1)
             .validate()
             .map_err(|e| AblationError::Config(e.to_string()))?;
         for (name, lr) in [
@@ -484,6 +533,10 @@ mod tests {
                 ..AblationConfig::default()
             },
             AblationConfig {
+                personal_popularity_half_life: Some(-2.0),
+                ..AblationConfig::default()
+            },
+            AblationConfig {
                 variants: vec![],
                 ..AblationConfig::default()
             },
@@ -494,6 +547,23 @@ mod tests {
                 "{config:?}"
             );
         }
+    }
+
+    #[test]
+    fn the_repeat_term_goes_with_the_future_window_only() {
+        let config = AblationConfig {
+            objective: VariantObjective::NextItemForCausal { len: 10 },
+            ..AblationConfig::default()
+        };
+        for v in &config.variants {
+            let t = config.variant_config(*v, 1000);
+            let causal = v.attention == AttentionMode::Causal;
+            assert_eq!(t.model.repeat_half_life.is_none(), causal, "{v:?}");
+            assert!(t.validate().is_ok());
+        }
+        let paper = AblationConfig::paper();
+        assert!(matches!(paper.loss, LossKind::GBce { .. }));
+        assert_eq!(paper.repeat_half_life, None);
     }
 
     #[test]

@@ -1,7 +1,10 @@
 //! The paper's ablation (its Tables 1 and 2) from one call: the neural item-item baseline,
-//! a popularity floor and the four gSASRec variants — causal mask or not, positional
-//! encoding or not — trained with one seed and one budget on the history window of a
-//! listening log, and evaluated with the profile protocol on the held-out window.
+//! a popularity floor, personal popularity (each listener's own most played tracks) and the
+//! four gSASRec variants — causal mask or not, positional encoding or not — trained with one
+//! seed and one budget on the history window of a listening log, and evaluated with the
+//! profile protocol on the held-out window, once as the paper does (history tracks may be
+//! recommended) and once in the discovery view (history tracks excluded from the lists and
+//! the profiles).
 //!
 //! On a dataset in the gSASRec layout (e.g. MovieLens-1M) the same models are compared with
 //! next-item metrics instead ([`run_next_item_ablation`]).
@@ -31,7 +34,8 @@ mod profile;
 mod run;
 
 pub use config::{
-    AblationConfig, Budget, ITEM_ITEM, POPULARITY, Variant, VariantObjective, default_windows,
+    AblationConfig, Budget, ITEM_ITEM, PERSONAL_POPULARITY, POPULARITY, Variant, VariantObjective,
+    default_windows,
 };
 pub use error::AblationError;
 pub use next_item::{NEXT_ITEM_K, NextItemAblation, NextItemRow, run_next_item_ablation};

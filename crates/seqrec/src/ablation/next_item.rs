@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::AblationError;
 use super::config::AblationConfig;
 use super::profile::DataSummary;
-use super::run::{AblationProgress, ModelRun, train_all};
+use super::run::{AblationProgress, Histories, ModelRun, train_all};
 
 /// The cutoff of the next-item table.
 pub const NEXT_ITEM_K: usize = 10;
@@ -113,10 +113,13 @@ pub(crate) fn csv_field(s: &str) -> String {
     }
 }
 
-/// Trains the item-item baseline, the popularity floor and every variant of `config` on the
-/// training split of `dataset` (early stopping on its validation split), then ranks the
-/// whole catalogue for every test user (history items removed, as the gSASRec code does)
-/// and reports NDCG@10 and Recall@10 with bootstrap intervals.
+/// Trains the item-item baseline, the popularity floor, personal popularity and every
+/// variant of `config` on the training split of `dataset` (early stopping on its validation
+/// split), then ranks the whole catalogue for every test user (history items removed, as the
+/// gSASRec code does) and reports NDCG@10 and Recall@10 with bootstrap intervals.
+///
+/// With history items removed, personal popularity (which ranks history items first) ranks
+/// exactly as popularity: it is reported so that every ablation lists the same models.
 pub fn run_next_item_ablation(
     config: &AblationConfig,
     dataset: &SequenceDataset,
@@ -139,6 +142,8 @@ pub fn run_next_item_ablation(
         held_out_plays_without_history: test.inputs.iter().filter(|h| h.is_empty()).count(),
         held_out_plays_without_duration: 0,
         evaluated_users: test.inputs.iter().filter(|h| !h.is_empty()).count(),
+        discovery_users: None,
+        positive_histories: false,
     };
     let (inputs, targets): (Vec<Vec<u32>>, Vec<u32>) = test
         .inputs
@@ -159,10 +164,15 @@ pub fn run_next_item_ablation(
         device,
         out_dir,
         inputs.len(),
+        None,
         progress,
         |run, model| {
+            let histories = Histories {
+                all: &inputs,
+                positive: None,
+            };
             let lists = model
-                .top_k(&inputs, NEXT_ITEM_K, true, device)
+                .top_k(histories, NEXT_ITEM_K, true, device)
                 .map_err(AblationError::train(&run.name))?;
             let mut evaluator = NextItemEvaluator::new(&[NEXT_ITEM_K])?;
             for (list, &target) in lists.iter().zip(&targets) {

@@ -10,6 +10,7 @@ use super::AblationError;
 use super::next_item::NextItemAblation;
 use super::plots;
 use super::profile::ProfileAblation;
+use super::run::ModelRun;
 
 /// The group label of all users in a [`ProfileReport`].
 pub const ALL_USERS: &str = "All";
@@ -77,13 +78,32 @@ fn differences(report: &ProfileReport, group: &str) -> String {
     s
 }
 
+/// Table 1 of `report` in Markdown with the paired differences to the baseline.
+fn table1(report: &ProfileReport) -> String {
+    let mut s = report.to_markdown_table1();
+    s.push('\n');
+    s.push_str(&differences(report, ALL_USERS));
+    s
+}
+
+/// Table 2 of `report` in Markdown with the paired differences per cohort.
+fn table2(report: &ProfileReport) -> String {
+    let mut s = report.to_markdown_table2();
+    for g in report.groups.iter().skip(1).filter(|g| g.users > 0) {
+        let _ = write!(s, "\n**{}** (n = {}): ", g.label, g.users);
+        s.push_str(&differences(report, &g.label));
+    }
+    s
+}
+
+/// The heading of the discovery view.
+const DISCOVERY_HEADING: &str = "Discovery view: history tracks excluded from the ranked lists (each model's top k without the listener's history tracks) and from the profiles, so that only tracks new to the listener count.";
+
 impl ProfileAblation {
     /// Table 1 in Markdown: F1@k of every model with intervals, then the paired differences
     /// to the item-item baseline, then how the models were trained.
     pub fn table1_markdown(&self) -> String {
-        let mut s = self.report.to_markdown_table1();
-        s.push('\n');
-        s.push_str(&differences(&self.report, ALL_USERS));
+        let mut s = table1(&self.report);
         s.push('\n');
         s.push_str(&self.training_note());
         s
@@ -92,25 +112,56 @@ impl ProfileAblation {
     /// Table 2 in Markdown: F1@k per history-length cohort, then the paired differences per
     /// cohort.
     pub fn table2_markdown(&self) -> String {
-        let mut s = self.report.to_markdown_table2();
-        for g in self.report.groups.iter().skip(1).filter(|g| g.users > 0) {
-            let _ = write!(s, "\n**{}** (n = {}): ", g.label, g.users);
-            s.push_str(&differences(&self.report, &g.label));
-        }
+        let mut s = table2(&self.report);
         s.push('\n');
         s.push_str(&self.training_note());
+        s
+    }
+
+    /// Table 1 of the discovery view ([`ProfileAblation::discovery`]) in Markdown, under a
+    /// heading that says what it is; `None` without a discovery view.
+    pub fn table1_discovery_markdown(&self) -> Option<String> {
+        let report = self.discovery.as_ref()?;
+        Some(format!(
+            "## {DISCOVERY_HEADING}\n\n{}\n{}",
+            table1(report),
+            self.training_note()
+        ))
+    }
+
+    /// Table 2 of the discovery view in Markdown; `None` without a discovery view.
+    pub fn table2_discovery_markdown(&self) -> Option<String> {
+        let report = self.discovery.as_ref()?;
+        Some(format!(
+            "## {DISCOVERY_HEADING}\n\n{}\n{}",
+            table2(report),
+            self.training_note()
+        ))
+    }
+
+    /// What the command line prints: Table 1, then Table 1 of the discovery view.
+    pub fn summary_markdown(&self) -> String {
+        let mut s = self.table1_markdown();
+        if let Some(discovery) = self.table1_discovery_markdown() {
+            s.push('\n');
+            s.push_str(&discovery);
+        }
         s
     }
 
     fn training_note(&self) -> String {
         let c = &self.config;
         let mut s = format!(
-            "Trained on {} ({} tracks, {} users, {} plays); {} users evaluated. Budget: {} per model, seed {}; {}. Transformers: len {}, d {}, {} blocks, {} head(s), {} output embeddings, dropout {}, {:?}, {} negatives {} ({:?}), lr {}.\n",
+            "Trained on {} ({} tracks, {} users, {} plays); {} users evaluated{}. Budget: {} per model, seed {}; {}. Transformers: len {}, d {}, {} blocks, {} head(s), {} output embeddings, dropout {}, {:?}, {} negatives {} ({:?}), lr {}.\n",
             self.data.source,
             self.data.tracks,
             self.data.training_users,
             self.data.training_plays,
             self.data.evaluated_users,
+            match self.data.discovery_users {
+                Some(n) => format!(" ({n} in the discovery view)"),
+                None => String::new(),
+            },
             c.budget,
             c.seed,
             c.objective.describe(),
@@ -129,6 +180,24 @@ impl ProfileAblation {
             c.negative_distribution,
             c.learning_rate
         );
+        if self.runs.iter().any(|r| r.kind == "personal_popularity") {
+            let counted = if self.data.positive_histories {
+                format!(
+                    "positive plays (at least {} ms)",
+                    c.evaluation.profile.positive_min_ms
+                )
+            } else {
+                "every play (no play durations)".to_string()
+            };
+            let weighting = match c.personal_popularity_half_life {
+                Some(h) => format!(", weighted with a half-life of {h} plays"),
+                None => String::new(),
+            };
+            let _ = writeln!(
+                s,
+                "Personal popularity ranks the listener's history tracks by {counted}{weighting}, then every other track by popularity."
+            );
+        }
         for run in &self.runs {
             if let Some(t) = &run.training {
                 let _ = writeln!(
@@ -149,24 +218,26 @@ impl ProfileAblation {
     }
 
     /// Writes `table1.{md,csv,json}`, `table2.{md,csv,json}`, `report.json` (every metric),
-    /// the plots (PNG and SVG) and `run.json` into `dir`; returns the paths written.
+    /// the plots (PNG and SVG) and `run.json` into `dir`, and the same tables, report and
+    /// plots of the discovery view with the suffix `_discovery` (`table1_discovery.csv`, …);
+    /// returns the paths written.
     pub fn write(&self, dir: &Path) -> Result<Vec<PathBuf>, AblationError> {
         std::fs::create_dir_all(dir).map_err(AblationError::io(dir))?;
-        let mut written = Vec::new();
-        let table1 = f1_only(&self.report, |g| g == ALL_USERS);
-        let table2 = f1_only(&self.report, |g| g != ALL_USERS);
-        written.push(write(&dir.join("table1.md"), &self.table1_markdown())?);
-        written.push(write(&dir.join("table1.csv"), &table1.to_csv())?);
-        let path = dir.join("table1.json");
-        written.push(write(&path, &to_json(&table1, &path)?)?);
-        written.push(write(&dir.join("table2.md"), &self.table2_markdown())?);
-        written.push(write(&dir.join("table2.csv"), &table2.to_csv())?);
-        let path = dir.join("table2.json");
-        written.push(write(&path, &to_json(&table2, &path)?)?);
-        let path = dir.join("report.json");
-        written.push(write(&path, &to_json(&self.report, &path)?)?);
-        written.extend(plots::f1_at_k(&self.report, &dir.join("f1_at_k"))?);
-        written.extend(plots::cohorts(&self.report, &dir.join("f1_by_cohort"))?);
+        let mut written = write_view(
+            dir,
+            "",
+            &self.report,
+            &self.table1_markdown(),
+            &self.table2_markdown(),
+        )?;
+        if let (Some(report), Some(md1), Some(md2)) = (
+            &self.discovery,
+            self.table1_discovery_markdown(),
+            self.table2_discovery_markdown(),
+        ) {
+            written.extend(write_view(dir, "_discovery", report, &md1, &md2)?);
+        }
+        written.extend(write_learning_curves(dir, &self.runs)?);
         let path = dir.join("run.json");
         let run = serde_json::json!({
             "protocol": "profile",
@@ -180,6 +251,73 @@ impl ProfileAblation {
     }
 }
 
+/// Writes `learning_curves.csv` (model, step, seconds, loss, validation NDCG@10) and the
+/// plot `learning_curves.{png,svg}` of every model that trained with validations.
+fn write_learning_curves(dir: &Path, runs: &[ModelRun]) -> Result<Vec<PathBuf>, AblationError> {
+    let mut csv = String::from("model,step,seconds,loss,ndcg_at_10\n");
+    let mut curves = Vec::new();
+    let cell = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
+    for run in runs {
+        let Some(training) = &run.training else {
+            continue;
+        };
+        let mut points = Vec::new();
+        for p in &training.curve {
+            csv.push_str(&format!(
+                "\"{}\",{},{},{},{}\n",
+                run.name.replace('"', "\"\""),
+                p.step,
+                cell(p.seconds),
+                cell(p.loss),
+                p.ndcg_at_10
+            ));
+            if let Some(seconds) = p.seconds {
+                points.push((p.step as f64, seconds, p.ndcg_at_10));
+            }
+        }
+        curves.push(plots::Curve {
+            name: &run.name,
+            points,
+        });
+    }
+    let mut written = vec![write(&dir.join("learning_curves.csv"), &csv)?];
+    if curves.iter().any(|c| !c.points.is_empty()) {
+        written.extend(plots::learning_curves(
+            &curves,
+            &dir.join("learning_curves"),
+        )?);
+    }
+    Ok(written)
+}
+
+/// Writes the tables, report and plots of one view of a profile ablation, every file name
+/// ending in `suffix` before its extension.
+fn write_view(
+    dir: &Path,
+    suffix: &str,
+    report: &ProfileReport,
+    table1_md: &str,
+    table2_md: &str,
+) -> Result<Vec<PathBuf>, AblationError> {
+    let mut written = Vec::new();
+    let name = |stem: &str, ext: &str| dir.join(format!("{stem}{suffix}{ext}"));
+    let table1 = f1_only(report, |g| g == ALL_USERS);
+    let table2 = f1_only(report, |g| g != ALL_USERS);
+    written.push(write(&name("table1", ".md"), table1_md)?);
+    written.push(write(&name("table1", ".csv"), &table1.to_csv())?);
+    let path = name("table1", ".json");
+    written.push(write(&path, &to_json(&table1, &path)?)?);
+    written.push(write(&name("table2", ".md"), table2_md)?);
+    written.push(write(&name("table2", ".csv"), &table2.to_csv())?);
+    let path = name("table2", ".json");
+    written.push(write(&path, &to_json(&table2, &path)?)?);
+    let path = name("report", ".json");
+    written.push(write(&path, &to_json(report, &path)?)?);
+    written.extend(plots::f1_at_k(report, &name("f1_at_k", ""))?);
+    written.extend(plots::cohorts(report, &name("f1_by_cohort", ""))?);
+    Ok(written)
+}
+
 impl NextItemAblation {
     /// Writes `next_item.{md,csv,json}` and `run.json` into `dir`; returns the paths.
     pub fn write(&self, dir: &Path) -> Result<Vec<PathBuf>, AblationError> {
@@ -189,6 +327,7 @@ impl NextItemAblation {
         written.push(write(&dir.join("next_item.csv"), &self.to_csv())?);
         let path = dir.join("next_item.json");
         written.push(write(&path, &to_json(&self.rows, &path)?)?);
+        written.extend(write_learning_curves(dir, &self.runs)?);
         let path = dir.join("run.json");
         let run = serde_json::json!({
             "protocol": "next_item",

@@ -6,7 +6,7 @@ use std::sync::Once;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use seqrec_eval::{Metric, MetricKey, ProfileReport};
+use seqrec_eval::{HistoryPolicy, Metric, MetricKey, ProfileReport};
 
 use super::AblationError;
 use super::output::ALL_USERS;
@@ -36,6 +36,14 @@ fn f1(report: &ProfileReport, model: &str, group: &str, k: usize) -> Option<(f64
     report
         .get(model, group, key)
         .map(|r| (r.ci_lower, r.mean, r.ci_upper))
+}
+
+/// What a caption adds for the discovery view.
+fn view(r: &ProfileReport) -> &'static str {
+    match r.history {
+        HistoryPolicy::Allow => "",
+        HistoryPolicy::Exclude => ", history tracks excluded",
+    }
 }
 
 fn color(i: usize) -> RGBColor {
@@ -75,7 +83,7 @@ fn draw_f1_at_k<DB: DrawingBackend>(
         .map_or(0, |g| g.users);
     let mut chart = ChartBuilder::on(&root)
         .caption(
-            format!("F1@k with 95 % intervals ({users} users)"),
+            format!("F1@k with 95 % intervals ({users} users{})", view(r)),
             (FONT, 24),
         )
         .margin(20)
@@ -143,7 +151,10 @@ fn draw_cohorts<DB: DrawingBackend>(
     let label_y = -y_max * 0.05;
     let mut chart = ChartBuilder::on(&root)
         .caption(
-            format!("F1@{k} by history length (plays in the history window), 95 % intervals"),
+            format!(
+                "F1@{k} by history length (plays in the history window), 95 % intervals{}",
+                view(r)
+            ),
             (FONT, 22),
         )
         .margin(20)
@@ -232,5 +243,83 @@ pub fn cohorts(report: &ProfileReport, stem: &Path) -> Result<Vec<PathBuf>, Abla
         stem,
         |root| draw_cohorts(root, report, k),
         |root| draw_cohorts(root, report, k),
+    )
+}
+
+/// One trained model's learning curve: `(step, seconds, validation NDCG@10)` points.
+pub struct Curve<'a> {
+    /// The model's name.
+    pub name: &'a str,
+    /// Its validations, in order.
+    pub points: Vec<(f64, f64, f64)>,
+}
+
+fn draw_curves<DB: DrawingBackend>(
+    root: DrawingArea<DB, Shift>,
+    curves: &[Curve<'_>],
+) -> DrawResult<DB> {
+    root.fill(&WHITE)?;
+    let panels = root.split_evenly((1, 2));
+    let y_max = curves
+        .iter()
+        .flat_map(|c| c.points.iter().map(|p| p.2))
+        .fold(0.0f64, f64::max)
+        .max(1e-3)
+        * 1.15;
+    for (panel, by_seconds) in panels.iter().zip([false, true]) {
+        let x = |p: &(f64, f64, f64)| if by_seconds { p.1 } else { p.0 };
+        let x_max = curves
+            .iter()
+            .flat_map(|c| c.points.iter().map(x))
+            .fold(0.0f64, f64::max)
+            .max(1.0)
+            * 1.05;
+        let mut chart = ChartBuilder::on(panel)
+            .caption(
+                if by_seconds {
+                    "Validation NDCG@10 against training time"
+                } else {
+                    "Validation NDCG@10 against steps"
+                },
+                (FONT, 20),
+            )
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(60)
+            .build_cartesian_2d(0.0..x_max, 0.0..y_max)?;
+        chart
+            .configure_mesh()
+            .x_desc(if by_seconds { "seconds" } else { "steps" })
+            .y_desc("NDCG@10")
+            .label_style((FONT, 14))
+            .draw()?;
+        for (i, curve) in curves.iter().enumerate() {
+            // Colours as in the F1 plots: the baselines without a curve take the first ones.
+            let style = color(i + 2).stroke_width(2);
+            let line: Vec<(f64, f64)> = curve.points.iter().map(|p| (x(p), p.2)).collect();
+            chart
+                .draw_series(LineSeries::new(line.clone(), style))?
+                .label(curve.name)
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
+            chart.draw_series(line.into_iter().map(|p| Circle::new(p, 3, style.filled())))?;
+        }
+        chart
+            .configure_series_labels()
+            .label_font((FONT, 13))
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK)
+            .position(SeriesLabelPosition::LowerRight)
+            .draw()?;
+    }
+    root.present()
+}
+
+/// Validation NDCG@10 of every trained model against steps (left) and seconds (right):
+/// `<stem>.png`, `<stem>.svg`.
+pub fn learning_curves(curves: &[Curve<'_>], stem: &Path) -> Result<Vec<PathBuf>, AblationError> {
+    both(
+        stem,
+        |root| draw_curves(root, curves),
+        |root| draw_curves(root, curves),
     )
 }

@@ -6,13 +6,16 @@ use std::time::Instant;
 
 use burn::tensor::Device;
 use seqrec_data::WindowSplit;
-use seqrec_eval::{History, ModelEvaluation, Play, ProfileEvaluator, ProfileReport};
+use seqrec_eval::{
+    History, HistoryPolicy, ModelEvaluation, Play, ProfileEvalConfig, ProfileEvaluator,
+    ProfileReport, Profiles,
+};
 use seqrec_train::TrainingData;
 use serde::{Deserialize, Serialize};
 
 use super::AblationError;
 use super::config::AblationConfig;
-use super::run::{AblationProgress, ModelRun, train_all};
+use super::run::{AblationProgress, Histories, ModelRun, train_all};
 
 /// Size of the data an ablation ran on (part of `run.json`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -35,6 +38,14 @@ pub struct DataSummary {
     pub held_out_plays_without_duration: usize,
     /// Users the profile protocol evaluates.
     pub evaluated_users: usize,
+    /// Users the discovery view evaluates (those with a relevant held-out track outside
+    /// their history); `None` without a discovery view.
+    #[serde(default)]
+    pub discovery_users: Option<usize>,
+    /// Whether personal popularity counted positive history plays only (play durations
+    /// known) rather than every history play.
+    #[serde(default)]
+    pub positive_histories: bool,
 }
 
 /// The result of [`run_profile_ablation`].
@@ -49,14 +60,26 @@ pub struct ProfileAblation {
     /// Every metric of every model, overall and per cohort, with intervals and the paired
     /// difference to the item-item baseline (the first model).
     pub report: ProfileReport,
+    /// The discovery view: the same models with every history track removed from the
+    /// ranked lists (each model's top k without its history) and from the profiles
+    /// ([`HistoryPolicy::Exclude`]), so that only tracks new to the listener count. `None`
+    /// when the evaluation already excludes history tracks, or when no user has a relevant
+    /// track outside the history.
+    #[serde(default)]
+    pub discovery: Option<ProfileReport>,
     /// Wall-clock seconds of the whole ablation.
     pub seconds: f64,
 }
 
-/// Trains the item-item baseline, the popularity floor and every variant of `config` on the
-/// history window of `split`, ranks the whole catalogue for every user with a held-out
-/// profile, and evaluates the lists with the profile protocol. Models are saved under
-/// `out_dir/models/`.
+/// Trains the item-item baseline, the popularity floor, personal popularity and every
+/// variant of `config` on the history window of `split`, ranks the whole catalogue for every
+/// user with a held-out profile, and evaluates the lists with the profile protocol, then
+/// again in the discovery view (history tracks excluded from lists and profiles). Models
+/// are saved under `out_dir/models/`.
+///
+/// Personal popularity counts each user's positive history plays (at least the protocol's
+/// `positive_min_ms`, 30 s by default) when the log has play durations, every history play
+/// otherwise.
 ///
 /// Users without a training history cannot be ranked by a history model and are left out
 /// (counted in [`DataSummary`]); held-out plays without a duration cannot be judged positive
@@ -110,13 +133,34 @@ pub fn run_profile_ablation(
     );
     let mut evaluation = config.evaluation.clone();
     evaluation.bootstrap.seed = config.seed;
-    let evaluator = ProfileEvaluator::new(evaluation, plays, &history)?;
+    let profiles = Profiles::build(plays, &evaluation.profile)?;
+    let evaluator = ProfileEvaluator::from_profiles(evaluation.clone(), &profiles, &history)?;
     let users: Vec<u32> = evaluator.users().to_vec();
-    let histories: Vec<Vec<u32>> = users
-        .iter()
-        .map(|&u| split.histories[u as usize - 1].clone())
-        .collect();
+    let min_ms = evaluator.config().profile.positive_min_ms;
+    let positive = split.positive_histories(min_ms);
+    let inputs = RankInputs::new(&users, split, positive.as_deref());
     let k = evaluator.config().ks.iter().copied().max().unwrap_or(200);
+
+    // The discovery view: history tracks excluded from the profiles and from the lists.
+    let discovery = match evaluation.history {
+        HistoryPolicy::Exclude => None,
+        HistoryPolicy::Allow => {
+            let mut history = history.clone();
+            for (u, items) in split.histories.iter().enumerate() {
+                history.add_items(u as u32 + 1, items.iter().copied());
+            }
+            let config = ProfileEvalConfig {
+                history: HistoryPolicy::Exclude,
+                ..evaluation.clone()
+            };
+            let evaluator = ProfileEvaluator::from_profiles(config, &profiles, &history)?;
+            (!evaluator.users().is_empty()).then(|| {
+                let users = evaluator.users().to_vec();
+                let inputs = RankInputs::new(&users, split, positive.as_deref());
+                (evaluator, users, inputs)
+            })
+        }
+    };
     let summary = DataSummary {
         source: source.to_string(),
         tracks: data.num_items,
@@ -127,31 +171,75 @@ pub fn run_profile_ablation(
         held_out_plays_without_history: without_history,
         held_out_plays_without_duration: without_duration,
         evaluated_users: users.len(),
+        discovery_users: discovery.as_ref().map(|(_, users, _)| users.len()),
+        positive_histories: positive.is_some(),
     };
     debug_assert!(users.iter().all(|&u| (u as usize) <= trained_users));
 
     let mut evaluations: Vec<ModelEvaluation> = Vec::new();
+    let mut discovery_evaluations: Vec<ModelEvaluation> = Vec::new();
     let runs = train_all(
         config,
         &data,
         device,
         out_dir,
         users.len(),
+        positive.is_some().then_some(min_ms),
         progress,
         |run, model| {
             let lists = model
-                .top_k(&histories, k, false, device)
+                .top_k(inputs.histories(), k, false, device)
                 .map_err(AblationError::train(&run.name))?;
             evaluations.push(evaluator.evaluate(&run.name, users.iter().copied().zip(lists))?);
+            if let Some((evaluator, users, inputs)) = &discovery {
+                let lists = model
+                    .top_k(inputs.histories(), k, true, device)
+                    .map_err(AblationError::train(&run.name))?;
+                discovery_evaluations
+                    .push(evaluator.evaluate(&run.name, users.iter().copied().zip(lists))?);
+            }
             Ok(())
         },
     )?;
     let report = evaluator.report(&evaluations)?;
+    let discovery = match &discovery {
+        Some((evaluator, _, _)) => Some(evaluator.report(&discovery_evaluations)?),
+        None => None,
+    };
     Ok(ProfileAblation {
         config: config.clone(),
         data: summary,
         runs,
         report,
+        discovery,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// The histories of the users to rank for, in the order of `users`.
+struct RankInputs {
+    all: Vec<Vec<u32>>,
+    positive: Option<Vec<Vec<u32>>>,
+}
+
+impl RankInputs {
+    /// Every history play of each user and, when known, the positive ones
+    /// (`positive[u - 1]` for user `u`).
+    fn new(users: &[u32], split: &WindowSplit, positive: Option<&[Vec<u32>]>) -> Self {
+        let row = |u: u32| u as usize - 1;
+        Self {
+            all: users
+                .iter()
+                .map(|&u| split.histories[row(u)].clone())
+                .collect(),
+            positive: positive.map(|p| users.iter().map(|&u| p[row(u)].clone()).collect()),
+        }
+    }
+
+    fn histories(&self) -> Histories<'_> {
+        Histories {
+            all: &self.all,
+            positive: self.positive.as_deref(),
+        }
+    }
 }

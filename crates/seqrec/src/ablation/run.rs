@@ -5,14 +5,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use burn::tensor::Device;
-use seqrec_model::{GsasRec, ItemItem, Popularity};
+use seqrec_model::{GsasRec, ItemItem, PersonalPopularity, Popularity};
 use seqrec_train::{
-    Objective, ProgressEvent, TrainOptions, TrainReport, TrainingData, rank_top_k, train,
-    train_item_item,
+    Objective, PersonalPopularityManifest, ProgressEvent, TrainOptions, TrainReport, TrainingData,
+    rank_top_k, save_personal_popularity_dir, train, train_item_item,
 };
 use serde::{Deserialize, Serialize};
 
-use super::config::{AblationConfig, ITEM_ITEM, POPULARITY, Variant};
+use super::config::{AblationConfig, ITEM_ITEM, PERSONAL_POPULARITY, POPULARITY, Variant};
 use super::{AblationError, memory};
 
 /// Users ranked per batch.
@@ -56,7 +56,7 @@ pub type AblationProgress = Box<dyn FnMut(AblationEvent<'_>) + Send + Sync>;
 pub struct ModelRun {
     /// Name in tables and plots.
     pub name: String,
-    /// `"gsasrec"`, `"item_item"` or `"popularity"`.
+    /// `"gsasrec"`, `"item_item"`, `"popularity"` or `"personal_popularity"`.
     pub kind: String,
     /// The transformer variant.
     pub variant: Option<Variant>,
@@ -81,17 +81,41 @@ pub(crate) enum TrainedModel<'a> {
     GsasRec(&'a GsasRec),
     ItemItem(&'a ItemItem),
     Popularity(&'a Popularity),
+    PersonalPopularity(&'a PersonalPopularity),
+}
+
+/// The histories of the users to rank for.
+#[derive(Clone, Copy)]
+pub(crate) struct Histories<'a> {
+    /// Every history play of each user: what the models read, and what `exclude_history`
+    /// removes from the lists.
+    pub(crate) all: &'a [Vec<u32>],
+    /// The positive history plays of each user (possibly none), when play durations are
+    /// known: what personal popularity counts.
+    pub(crate) positive: Option<&'a [Vec<u32>]>,
 }
 
 impl TrainedModel<'_> {
     /// Top-`k` model ids per history, best first.
+    ///
+    /// Personal popularity counts the positive plays when they are known; a user without
+    /// any gets global popularity. With `exclude_history` it is given every history play,
+    /// so that the history tracks it would rank first are removed and what is left is the
+    /// popularity order of the other tracks, as it would be from the positive plays.
     pub(crate) fn top_k(
         &self,
-        histories: &[Vec<u32>],
+        histories: Histories<'_>,
         k: usize,
         exclude_history: bool,
         device: &Device,
     ) -> Result<Vec<Vec<u32>>, seqrec_train::TrainError> {
+        let all = histories.all;
+        if let (TrainedModel::PersonalPopularity(m), Some(positive), false) =
+            (self, histories.positive, exclude_history)
+        {
+            return personal_top_k(m, all, positive, k, device);
+        }
+        let histories = all;
         let ranked = match self {
             TrainedModel::GsasRec(m) => {
                 rank_top_k(*m, histories, k, exclude_history, RANK_BATCH, device)
@@ -102,12 +126,54 @@ impl TrainedModel<'_> {
             TrainedModel::Popularity(m) => {
                 rank_top_k(*m, histories, k, exclude_history, RANK_BATCH, device)
             }
+            TrainedModel::PersonalPopularity(m) => {
+                rank_top_k(*m, histories, k, exclude_history, RANK_BATCH, device)
+            }
         }?;
         Ok(ranked
             .into_iter()
             .map(|list| list.into_iter().map(|(id, _)| id).collect())
             .collect())
     }
+}
+
+/// Personal popularity's top `k` (history allowed) from the positive plays of each user;
+/// a user without positive plays (`positive[u]` empty) gets global popularity.
+fn personal_top_k(
+    model: &PersonalPopularity,
+    all: &[Vec<u32>],
+    positive: &[Vec<u32>],
+    k: usize,
+    device: &Device,
+) -> Result<Vec<Vec<u32>>, seqrec_train::TrainError> {
+    if positive.len() != all.len() {
+        return Err(seqrec_train::TrainError::Config(format!(
+            "personal popularity: {} positive histories for {} users",
+            positive.len(),
+            all.len()
+        )));
+    }
+    let (with, without): (Vec<usize>, Vec<usize>) =
+        (0..all.len()).partition(|&u| !positive[u].is_empty());
+    let inputs: Vec<Vec<u32>> = with.iter().map(|&u| positive[u].clone()).collect();
+    let ranked = rank_top_k(model, &inputs, k, false, RANK_BATCH, device)?;
+    let mut lists = vec![Vec::new(); all.len()];
+    for (&u, list) in with.iter().zip(ranked) {
+        lists[u] = list.into_iter().map(|(id, _)| id).collect();
+    }
+    if !without.is_empty() {
+        // The scores of an empty history: popularity (ties by lower id).
+        let scores = model.score_history(&[]);
+        let mut ids: Vec<u32> = (0..scores.len() as u32)
+            .filter(|&id| scores[id as usize].is_finite())
+            .collect();
+        ids.sort_by(|&a, &b| scores[b as usize].total_cmp(&scores[a as usize]));
+        ids.truncate(k);
+        for u in without {
+            lists[u] = ids.clone();
+        }
+    }
+    Ok(lists)
 }
 
 /// File-system-safe name of a model: `"No mask, PE"` → `"no-mask-pe"`.
@@ -125,13 +191,17 @@ pub(crate) fn slug(name: &str) -> String {
 
 /// Trains the baselines and every variant in order, handing each trained model to `use_model`
 /// (which ranks the catalogue for `ranked_users` users and evaluates the lists) before the
-/// next one is trained, so that one model at a time is in memory.
+/// next one is trained, so that one model at a time is in memory. `positive_min_ms` is the
+/// threshold of the positive plays that personal popularity is given to count (recorded in
+/// its model directory), `None` when it counts every play.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn train_all(
     config: &AblationConfig,
     data: &TrainingData,
     device: &Device,
     out_dir: &Path,
     ranked_users: usize,
+    positive_min_ms: Option<u32>,
     progress: AblationProgress,
     mut use_model: impl FnMut(&mut ModelRun, &TrainedModel<'_>) -> Result<(), AblationError>,
 ) -> Result<Vec<ModelRun>, AblationError> {
@@ -153,7 +223,7 @@ pub(crate) fn train_all(
         }
     };
     let models_dir = out_dir.join("models");
-    let total = config.variants.len() + 2;
+    let total = config.variants.len() + 3;
     let mut runs = Vec::with_capacity(total);
 
     // The item-item baseline.
@@ -219,14 +289,58 @@ pub(crate) fn train_all(
     )?;
     runs.push(run);
 
+    // Personal popularity: the user's own tracks by plays, then the training play counts.
+    emit(AblationEvent::Model {
+        index: 3,
+        total,
+        name: PERSONAL_POPULARITY,
+    });
+    let started = Instant::now();
+    let personal_config = config.personal_popularity_config(data.num_items);
+    let model = personal_config
+        .init(&data.item_counts)
+        .map_err(|e| AblationError::Config(e.to_string()))?;
+    let manifest = PersonalPopularityManifest::new(personal_config, positive_min_ms);
+    let dir = models_dir.join(slug(PERSONAL_POPULARITY));
+    save_personal_popularity_dir(&dir, &model, &manifest, &data.items)
+        .map_err(AblationError::train(PERSONAL_POPULARITY))?;
+    let mut run = ModelRun {
+        name: PERSONAL_POPULARITY.into(),
+        kind: "personal_popularity".into(),
+        variant: None,
+        objective: None,
+        hyperparameters: serde_json::json!({
+            "model": manifest.model,
+            "counts": match positive_min_ms {
+                Some(ms) => format!("the user's history plays of at least {ms} ms, then plays per track in the training sequences"),
+                None => "the user's history plays, then plays per track in the training sequences".into(),
+            },
+        }),
+        training: None,
+        train_seconds: started.elapsed().as_secs_f64(),
+        peak_rss_bytes: None,
+        rank_seconds: 0.0,
+        model_dir: Some(dir),
+    };
+    finish(
+        &mut run,
+        &TrainedModel::PersonalPopularity(&model),
+        &mut use_model,
+        ranked_users,
+        &emit,
+    )?;
+    runs.push(run);
+
     for (i, variant) in config.variants.iter().enumerate() {
         let name = variant.name();
         emit(AblationEvent::Model {
-            index: i + 3,
+            index: i + 4,
             total,
             name: &name,
         });
-        let train_config = config.variant_config(*variant, data.num_items);
+        let mut train_config = config.variant_config(*variant, data.num_items);
+        // On a listening log the validation item is often a replay: rank the history too.
+        train_config.validation_ranks_history = positive_min_ms.is_some();
         let dir = models_dir.join(slug(&name));
         memory::reset_peak();
         let started = Instant::now();
@@ -283,12 +397,55 @@ fn to_value<T: Serialize>(value: &T) -> serde_json::Value {
 
 #[cfg(test)]
 mod tests {
-    use super::slug;
+    #![allow(deprecated)] // `Device::ndarray` is the test backend.
+
+    use super::*;
+    use seqrec_model::PersonalPopularityConfig;
+
+    #[test]
+    fn personal_popularity_counts_positive_plays_and_excludes_every_history_play() {
+        let device = Device::ndarray();
+        // Items 1..=5, training counts 5, 1, 9, 3, 7: popularity order 3, 5, 1, 4, 2.
+        let model = PersonalPopularityConfig::new(5)
+            .init(&[0, 5, 1, 9, 3, 7])
+            .unwrap();
+        let trained = TrainedModel::PersonalPopularity(&model);
+        let all = vec![vec![1, 2, 4, 1, 2], vec![4, 4], vec![5]];
+        // User 0 completed 2 twice and 1 once (skipped the other 1 and 4), user 1 skipped
+        // everything, user 2 completed 5.
+        let positive = vec![vec![2, 1, 2], vec![], vec![5]];
+        let histories = Histories {
+            all: &all,
+            positive: Some(&positive),
+        };
+        let lists = trained.top_k(histories, 4, false, &device).unwrap();
+        assert_eq!(
+            lists,
+            vec![vec![2, 1, 3, 5], vec![3, 5, 1, 4], vec![5, 3, 1, 4]]
+        );
+        // History excluded: every history play goes, skips included; popularity is left.
+        let lists = trained.top_k(histories, 4, true, &device).unwrap();
+        assert_eq!(lists, vec![vec![3, 5], vec![3, 5, 1, 2], vec![3, 1, 4, 2]]);
+        // Without durations every play counts: user 0 played 1 and 2 twice each, 2 last.
+        let unknown = Histories {
+            all: &all,
+            positive: None,
+        };
+        let lists = trained.top_k(unknown, 3, false, &device).unwrap();
+        assert_eq!(lists, vec![vec![2, 1, 4], vec![4, 3, 5], vec![5, 3, 1]]);
+        let short = vec![vec![1]];
+        let bad = Histories {
+            all: &all,
+            positive: Some(&short),
+        };
+        assert!(trained.top_k(bad, 3, false, &device).is_err());
+    }
 
     #[test]
     fn slugs_are_file_names() {
         assert_eq!(slug("No mask, PE"), "no-mask-pe");
         assert_eq!(slug("Causal mask, no PE"), "causal-mask-no-pe");
         assert_eq!(slug("Item-item"), "item-item");
+        assert_eq!(slug("Personal popularity"), "personal-popularity");
     }
 }

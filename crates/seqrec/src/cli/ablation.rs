@@ -39,6 +39,10 @@ pub struct AblationArgs {
     /// (default: the uniform mean over the history, as the paper's baseline).
     #[arg(long)]
     item_item_half_life: Option<f64>,
+    /// Personal popularity: weight the listener's plays by recency with this half-life in
+    /// plays (default: every positive play counts the same).
+    #[arg(long)]
+    personal_popularity_half_life: Option<f64>,
     /// Train the causal variants with next-item prediction (teacher forcing), as the paper
     /// did, instead of the future-window objective shared by all variants.
     #[arg(long)]
@@ -68,6 +72,22 @@ pub struct AblationArgs {
     /// gBCE β (the paper's 0.9).
     #[arg(long, default_value_t = 0.9)]
     beta: f64,
+    /// Loss of the transformers [default: full-softmax; gbce with --beta, the paper's, with
+    /// --paper-recipe].
+    #[arg(long, value_enum)]
+    loss: Option<super::train::Loss>,
+    /// Repeat-aware score of the transformers: a learned term for the tracks a listener
+    /// already played, with this recency half-life in history positions [default: 20; none
+    /// with --paper-recipe].
+    #[arg(long)]
+    repeat_half_life: Option<f64>,
+    /// The paper's plain dot-product score, without the repeat-aware term.
+    #[arg(long, conflicts_with = "repeat_half_life")]
+    no_repeat: bool,
+    /// The paper's recipe for the transformers: gBCE with --beta over uniform negatives and
+    /// no repeat-aware score (flags given with it still apply).
+    #[arg(long)]
+    paper_recipe: bool,
     /// Negatives per target.
     #[arg(long, default_value_t = 128)]
     negatives: usize,
@@ -94,7 +114,11 @@ pub struct AblationArgs {
 
 impl AblationArgs {
     fn config(&self) -> AblationConfig {
-        let defaults = AblationConfig::default();
+        let defaults = if self.paper_recipe {
+            AblationConfig::paper()
+        } else {
+            AblationConfig::default()
+        };
         AblationConfig {
             variants: if self.variants.is_empty() {
                 defaults.variants.clone()
@@ -106,6 +130,7 @@ impl AblationArgs {
                 .map_or(defaults.item_item_recency, |items| {
                     seqrec::model::Recency::HalfLife { items }
                 }),
+            personal_popularity_half_life: self.personal_popularity_half_life,
             objective: if self.next_item_for_causal {
                 VariantObjective::NextItemForCausal { len: self.window }
             } else {
@@ -117,8 +142,16 @@ impl AblationArgs {
             output_embeddings: self.output_embeddings.into(),
             heads: self.heads,
             dropout: self.dropout,
-            loss: seqrec::loss::LossKind::GBce {
-                beta: seqrec::loss::GBceBeta::Fixed(self.beta),
+            loss: self
+                .loss
+                .or(self.paper_recipe.then_some(super::train::Loss::Gbce))
+                .map_or(defaults.loss.clone(), |loss| {
+                    loss.kind(seqrec::loss::GBceBeta::Fixed(self.beta))
+                }),
+            repeat_half_life: if self.no_repeat {
+                None
+            } else {
+                self.repeat_half_life.or(defaults.repeat_half_life)
             },
             negatives: self.negatives,
             negative_distribution: self
@@ -208,7 +241,7 @@ pub fn run(args: AblationArgs) -> Result<(), CliError> {
         });
     eprintln!(
         "training {} models, {} each, seed {}; {}",
-        config.variants.len() + 2,
+        config.variants.len() + 3,
         config.budget,
         config.seed,
         config.objective.describe()
@@ -224,7 +257,7 @@ pub fn run(args: AblationArgs) -> Result<(), CliError> {
                 progress(args.quiet),
             )?;
             result.write(&args.out)?;
-            println!("{}", result.table1_markdown());
+            println!("{}", result.summary_markdown());
         }
         Source::Sequences(loaded) => {
             let result = run_next_item_ablation(

@@ -36,8 +36,6 @@ pub struct LoadedData {
     pub items: ItemVocabulary,
 }
 
-/// Loads `path`: the gSASRec layout when it is a directory with `dataset_stats.json`,
-/// listening events otherwise.
 /// What `--data` holds, before it becomes training data.
 pub enum Source {
     /// A next-item dataset: the gSASRec layout, or sequences split leave-one-out.
@@ -46,16 +44,8 @@ pub enum Source {
     Window(Box<WindowSplit>),
 }
 
-pub fn load(path: &Path, events: &EventArgs) -> Result<LoadedData, CliError> {
-    Ok(match load_source(path, events)? {
-        Source::Sequences(loaded) => *loaded,
-        Source::Window(split) => LoadedData {
-            items: split.model_items(),
-            dataset: split.dataset,
-        },
-    })
-}
-
+/// Loads `path`: the gSASRec layout when it is a directory with `dataset_stats.json`,
+/// listening events otherwise.
 pub fn load_source(path: &Path, events: &EventArgs) -> Result<Source, CliError> {
     if path.is_dir() && path.join("dataset_stats.json").is_file() {
         let dataset = SequenceDataset::load_dir(path)?;

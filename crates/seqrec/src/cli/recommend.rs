@@ -2,14 +2,16 @@
 
 use std::path::PathBuf;
 
-use seqrec::train::Recommender;
+use seqrec::model::{GsasRec, ItemItem, PersonalPopularity};
+use seqrec::train::{ModelKind, Recommendation, Recommender, SavedModel};
 
 use super::{CliError, DeviceArg};
 
 /// Arguments of `seqrec recommend`.
 #[derive(Debug, clap::Args)]
 pub struct RecommendArgs {
-    /// Model directory written by `seqrec train`.
+    /// Model directory written by `seqrec train` or by `seqrec ablation` (its `models/`
+    /// directories: a transformer variant, item-item or personal popularity).
     #[arg(long)]
     model: PathBuf,
     /// The history, oldest first, as the items' own ids separated by spaces.
@@ -30,9 +32,12 @@ pub struct RecommendArgs {
 
 pub fn run(args: RecommendArgs) -> Result<(), CliError> {
     let device = args.device.open()?;
-    let recommender = Recommender::load(&args.model, &device)?;
     let history: Vec<&str> = args.history.split_whitespace().collect();
-    let recommendations = recommender.recommend(&history, args.k, args.exclude_history)?;
+    let recommendations = match ModelKind::detect(&args.model)? {
+        ModelKind::GsasRec => open::<GsasRec>(&args, &device, &history)?,
+        ModelKind::ItemItem => open::<ItemItem>(&args, &device, &history)?,
+        ModelKind::PersonalPopularity => open::<PersonalPopularity>(&args, &device, &history)?,
+    };
     if args.json {
         let items: Vec<&str> = recommendations.iter().map(|r| r.item.as_str()).collect();
         let scores: Vec<f32> = recommendations.iter().map(|r| r.score).collect();
@@ -46,4 +51,14 @@ pub fn run(args: RecommendArgs) -> Result<(), CliError> {
         }
     }
     Ok(())
+}
+
+/// Opens a model directory of `M` and recommends for `history`.
+fn open<M: SavedModel>(
+    args: &RecommendArgs,
+    device: &burn::tensor::Device,
+    history: &[&str],
+) -> Result<Vec<Recommendation>, CliError> {
+    let recommender = Recommender::<M>::open(&args.model, device)?;
+    Ok(recommender.recommend(history, args.k, args.exclude_history)?)
 }

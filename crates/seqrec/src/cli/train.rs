@@ -44,12 +44,25 @@ impl From<Output> for OutputEmbeddings {
     }
 }
 
+/// `--loss` of `train` and `ablation`.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
-enum Loss {
+pub(super) enum Loss {
     Gbce,
     Bce,
     SampledSoftmax,
     FullSoftmax,
+}
+
+impl Loss {
+    /// The loss, with gBCE's β.
+    pub(super) fn kind(self, beta: GBceBeta) -> LossKind {
+        match self {
+            Loss::Gbce => LossKind::GBce { beta },
+            Loss::Bce => LossKind::Bce,
+            Loss::SampledSoftmax => LossKind::SampledSoftmax,
+            Loss::FullSoftmax => LossKind::FullSoftmax,
+        }
+    }
 }
 
 /// Arguments of `seqrec train`.
@@ -72,7 +85,7 @@ pub struct TrainArgs {
     /// Longest history the model reads [default: 200; 50 on the built-in dataset].
     #[arg(long)]
     max_len: Option<usize>,
-    /// Embedding size [default: 128; 64 on the built-in dataset].
+    /// Embedding size [default: 64].
     #[arg(long)]
     dim: Option<usize>,
     /// Transformer blocks.
@@ -81,12 +94,14 @@ pub struct TrainArgs {
     /// Attention heads.
     #[arg(long, default_value_t = 1)]
     heads: usize,
-    /// Dropout rate (the paper's 0.0625).
-    #[arg(long, default_value_t = 0.0625)]
-    dropout: f64,
-    /// Causal mask or not.
-    #[arg(long, value_enum, default_value_t = Attention::Causal)]
-    attention: Attention,
+    /// Dropout rate [default: 0.2 (SASRec's on ML-1M); 0.0625, the paper's, on listening
+    /// events].
+    #[arg(long)]
+    dropout: Option<f64>,
+    /// Causal mask or not [default: causal; bidirectional, the paper's best variant, on
+    /// listening events].
+    #[arg(long, value_enum)]
+    attention: Option<Attention>,
     /// Positional encoding.
     #[arg(long, value_enum, default_value_t = Positions::Learned)]
     positions: Positions,
@@ -95,12 +110,26 @@ pub struct TrainArgs {
     output_embeddings: Output,
 
     /// Training objective: next-item, future-window[:LEN], cloze[:PROB]
-    /// (default: next-item for causal models, future-window:10 for bidirectional ones).
+    /// (default: next-item for causal models, future-window:10 for bidirectional ones and
+    /// on listening events).
     #[arg(long)]
     objective: Option<Objective>,
-    /// Loss.
-    #[arg(long, value_enum, default_value_t = Loss::Gbce)]
-    loss: Loss,
+    /// Loss [default: full-softmax when the catalogue's logits of a batch fit in 512 MiB
+    /// (ML-1M: 3 416 items), else gbce, the paper's].
+    #[arg(long, value_enum)]
+    loss: Option<Loss>,
+    /// Repeat-aware score: a learned term for the history's items (their plays in the
+    /// window and their recency, with this half-life in history positions) [default: 20 on
+    /// listening events, off otherwise]. Needs an objective that scores from the last
+    /// position (future-window).
+    #[arg(long)]
+    repeat_half_life: Option<f64>,
+    /// No repeat-aware score, also on listening events.
+    #[arg(long, conflicts_with = "repeat_half_life")]
+    no_repeat: bool,
+    /// Standard deviation of the initial item and position embeddings [default: 0.02].
+    #[arg(long)]
+    init_std: Option<f64>,
     /// gBCE β, given directly (the paper's 0.9).
     #[arg(long, conflicts_with = "gbce_t")]
     beta: Option<f64>,
@@ -150,45 +179,84 @@ pub struct TrainArgs {
     quiet: bool,
 }
 
+/// What `--data` is: it decides the defaults that learn on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DataKind {
+    /// No `--data`: the built-in synthetic next-item dataset.
+    Builtin,
+    /// Next-item sequences (the gSASRec layout, sequence files).
+    Sequences,
+    /// A listening log split by time: listeners replay tracks.
+    Listening,
+}
+
+/// Logits of one batch that the full-softmax default allows: 2^27 floats (512 MiB).
+const FULL_SOFTMAX_MAX_LOGITS: usize = 1 << 27;
+
 impl TrainArgs {
-    /// The configuration; `builtin` selects the smaller defaults of the built-in dataset,
-    /// which train in about a minute on a laptop CPU.
-    fn config(&self, num_items: usize, builtin: bool) -> TrainConfig {
+    /// The configuration; `kind` selects the defaults (the built-in dataset's are smaller,
+    /// and train in about a minute on a laptop CPU).
+    fn config(&self, num_items: usize, kind: DataKind) -> TrainConfig {
+        let builtin = kind == DataKind::Builtin;
+        let listening = kind == DataKind::Listening;
         let pick = |given: Option<usize>, full: usize, small: usize| {
             given.unwrap_or(if builtin { small } else { full })
         };
+        let attention = match self.attention {
+            Some(Attention::Causal) => AttentionMode::Causal,
+            Some(Attention::Bidirectional) => AttentionMode::Bidirectional,
+            None if listening => AttentionMode::Bidirectional,
+            None => AttentionMode::Causal,
+        };
+        let repeat = match (self.no_repeat, self.repeat_half_life) {
+            (true, _) => None,
+            (false, Some(h)) => Some(h),
+            (false, None) => listening.then_some(20.0),
+        };
+        let max_len = pick(self.max_len, 200, 50);
         let model = GsasRecConfig::new(num_items)
-            .with_max_len(pick(self.max_len, 200, 50))
-            .with_dim(pick(self.dim, 128, 64))
+            .with_max_len(max_len)
+            .with_dim(self.dim.unwrap_or(64))
             .with_blocks(self.blocks)
             .with_heads(self.heads)
-            .with_dropout(self.dropout)
-            .with_attention(match self.attention {
-                Attention::Causal => AttentionMode::Causal,
-                Attention::Bidirectional => AttentionMode::Bidirectional,
-            })
+            .with_dropout(self.dropout.unwrap_or(if listening { 0.0625 } else { 0.2 }))
+            .with_attention(attention)
             .with_positions(match self.positions {
                 Positions::None => PositionEncoding::None,
                 Positions::Learned => PositionEncoding::Learned,
                 Positions::Sinusoidal => PositionEncoding::Sinusoidal,
             })
-            .with_output_embeddings(self.output_embeddings.into());
+            .with_output_embeddings(self.output_embeddings.into())
+            .with_init_std(self.init_std)
+            .with_repeat_half_life(repeat);
         let mut config = TrainConfig::new(model);
-        if let Some(objective) = self.objective {
-            config.objective = objective;
-        }
+        config.objective = match self.objective {
+            Some(objective) => objective,
+            // The repeat term reads the window of the last position.
+            None if listening || repeat.is_some() => Objective::FutureWindow { len: 10 },
+            None => Objective::default_for(attention),
+        };
         let beta = match (self.beta, self.gbce_t) {
             (_, Some(t)) => GBceBeta::Calibrated { t },
             (Some(beta), None) => GBceBeta::Fixed(beta),
             (None, None) => GBceBeta::Fixed(0.9),
         };
-        config.loss = match self.loss {
-            Loss::Gbce => LossKind::GBce { beta },
-            Loss::Bce => LossKind::Bce,
-            Loss::SampledSoftmax => LossKind::SampledSoftmax,
-            Loss::FullSoftmax => LossKind::FullSoftmax,
+        let queries = if config.objective.scores_from_last_position() {
+            1
+        } else {
+            max_len
         };
-        config.negatives = pick(self.negatives, 256, 128);
+        let logits = self
+            .batch_size
+            .saturating_mul(queries)
+            .saturating_mul(num_items + 2);
+        let loss = self.loss.unwrap_or(if logits <= FULL_SOFTMAX_MAX_LOGITS {
+            Loss::FullSoftmax
+        } else {
+            Loss::Gbce
+        });
+        config.loss = loss.kind(beta);
+        config.negatives = pick(self.negatives, 256, 128).min(num_items.saturating_sub(1).max(1));
         config.sharing = self.sharing;
         if let Some(gamma) = self.popularity_gamma {
             config.negative_distribution = NegativeDistribution::Popularity { gamma };
@@ -201,6 +269,7 @@ impl TrainArgs {
         config.eval_every = self.eval_every;
         config.patience = self.patience;
         config.seed = self.seed;
+        config.validation_ranks_history = listening;
         config
     }
 }
@@ -221,22 +290,27 @@ fn progress_bar(quiet: bool) -> ProgressBar {
 
 pub fn run(args: TrainArgs) -> Result<(), CliError> {
     let device = args.device.open()?;
-    let (dataset, items) = match &args.data {
-        Some(path) => {
-            let loaded = super::data::load(path, &args.events)?;
-            (loaded.dataset, Some(loaded.items))
-        }
+    let (dataset, items, kind) = match &args.data {
+        Some(path) => match super::data::load_source(path, &args.events)? {
+            super::data::Source::Sequences(loaded) => {
+                (loaded.dataset, Some(loaded.items), DataKind::Sequences)
+            }
+            super::data::Source::Window(split) => {
+                let items = split.model_items();
+                (split.dataset, Some(items), DataKind::Listening)
+            }
+        },
         None => {
             let synthetic = SyntheticConfig::default();
             eprintln!(
                 "no --data: generating the built-in synthetic listening dataset ({} users, {} tracks, seed {})",
                 synthetic.users, synthetic.items, synthetic.seed
             );
-            (synthetic.generate()?, None)
+            (synthetic.generate()?, None, DataKind::Builtin)
         }
     };
-    let builtin = args.data.is_none();
-    let mut config = args.config(dataset.num_items as usize, builtin);
+    let builtin = kind == DataKind::Builtin;
+    let mut config = args.config(dataset.num_items as usize, kind);
     if args.steps.is_none() && args.epochs.is_none() && args.time_limit.is_none() {
         if !builtin {
             return Err("set a training limit: --steps, --epochs or --time-limit".into());
@@ -301,4 +375,67 @@ pub fn run(args: TrainArgs) -> Result<(), CliError> {
     }
     let _ = Recommender::load(&args.out, &device)?; // the saved directory loads back
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Wrapper {
+        #[command(flatten)]
+        args: TrainArgs,
+    }
+
+    fn args(extra: &[&str]) -> TrainArgs {
+        let mut argv = vec!["train", "--out", "runs/x", "--steps", "10"];
+        argv.extend_from_slice(extra);
+        Wrapper::parse_from(argv).args
+    }
+
+    #[test]
+    fn next_item_data_gets_the_full_softmax_while_its_logits_fit() {
+        let config = args(&[]).config(3416, DataKind::Sequences);
+        assert_eq!(config.loss, LossKind::FullSoftmax);
+        assert_eq!(config.objective, Objective::NextItem);
+        assert_eq!(config.model.attention, AttentionMode::Causal);
+        assert_eq!((config.model.dim, config.model.max_len), (64, 200));
+        assert_eq!(config.model.dropout, 0.2);
+        assert_eq!(config.model.embedding_init_std(), 0.02);
+        assert_eq!(config.model.repeat_half_life, None);
+        assert!(!config.validation_ranks_history);
+        assert!(config.validate().is_ok());
+        // 128 × 200 × 200 002 logits do not fit: the paper's gBCE.
+        let big = args(&[]).config(200_000, DataKind::Sequences);
+        assert!(matches!(big.loss, LossKind::GBce { .. }));
+        // Asked for, a loss is kept.
+        let asked = args(&["--loss", "gbce", "--beta", "0.5"]).config(3416, DataKind::Sequences);
+        assert_eq!(
+            asked.loss,
+            LossKind::GBce {
+                beta: GBceBeta::Fixed(0.5)
+            }
+        );
+    }
+
+    #[test]
+    fn listening_logs_get_the_papers_best_variant_with_the_repeat_score() {
+        let config = args(&[]).config(200_000, DataKind::Listening);
+        assert_eq!(config.model.attention, AttentionMode::Bidirectional);
+        assert_eq!(config.model.positions, PositionEncoding::Learned);
+        assert_eq!(config.objective, Objective::FutureWindow { len: 10 });
+        assert_eq!(config.model.repeat_half_life, Some(20.0));
+        // One row of logits per sequence: the full softmax fits a large catalogue.
+        assert_eq!(config.loss, LossKind::FullSoftmax);
+        assert!(config.validation_ranks_history);
+        assert!(config.validate().is_ok());
+        let plain = args(&["--no-repeat"]).config(200_000, DataKind::Listening);
+        assert_eq!(plain.model.repeat_half_life, None);
+        // A causal model on a listening log keeps the future window for its repeat term.
+        let causal = args(&["--attention", "causal"]).config(1000, DataKind::Listening);
+        assert_eq!(causal.objective, Objective::FutureWindow { len: 10 });
+        assert!(causal.validate().is_ok());
+    }
 }
