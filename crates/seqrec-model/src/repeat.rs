@@ -52,7 +52,7 @@ impl RepeatScore {
 
     /// The weight `i` as a `[1, 1]` tensor, to broadcast over `[batch, n]` features.
     fn weight(&self, i: usize) -> Tensor<2> {
-        self.weights.val().slice([i..i + 1]).reshape([1, 1])
+        self.weights.val().narrow(0, i, 1).reshape([1, 1])
     }
 
     /// Combines the features `[batch, n]` into the bias `[batch, n]`.
