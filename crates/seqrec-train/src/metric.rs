@@ -27,14 +27,53 @@ impl Adaptor<RankInput> for RankOutput {
     }
 }
 
+/// What both metrics keep: a running mean over a period (a validation, or the training steps
+/// between two validations) and the mean of every completed period, shared between clones.
+#[derive(Clone)]
+struct PeriodMeans {
+    name: MetricName,
+    state: NumericMetricState,
+    history: Arc<Mutex<Vec<f64>>>,
+    /// Whether a period whose mean is not finite is recorded (as it is) or skipped.
+    keep_non_finite: bool,
+}
+
+impl PeriodMeans {
+    fn new(name: String, keep_non_finite: bool) -> Self {
+        Self {
+            name: Arc::new(name),
+            state: NumericMetricState::default(),
+            history: Arc::new(Mutex::new(Vec::new())),
+            keep_non_finite,
+        }
+    }
+
+    /// Adds the mean `value` of `count` items to the period.
+    fn update(&mut self, value: f64, count: usize) -> SerializedEntry {
+        self.state.update(value, count);
+        self.state
+            .compute_update(FormatOptions::new(self.name.clone()).precision(4))
+    }
+
+    /// Ends the period and records its mean.
+    fn compute(&mut self) -> SerializedEntry {
+        let value = self.state.final_value().current();
+        if (self.keep_non_finite || value.is_finite())
+            && let Ok(mut history) = self.history.lock()
+        {
+            history.push(value);
+        }
+        self.state
+            .compute_final(FormatOptions::new(self.name.clone()).precision(4))
+    }
+}
+
 /// Mean NDCG@k of the held-out targets. The mean of every completed validation is also kept
 /// in [`NdcgMetric::history`], so that the trainer knows which checkpoint was best.
 #[derive(Clone)]
 pub struct NdcgMetric {
     k: usize,
-    name: MetricName,
-    state: NumericMetricState,
-    history: Arc<Mutex<Vec<f64>>>,
+    means: PeriodMeans,
 }
 
 impl NdcgMetric {
@@ -42,15 +81,13 @@ impl NdcgMetric {
     pub fn new(k: usize) -> Self {
         Self {
             k,
-            name: Arc::new(format!("NDCG@{k}")),
-            state: NumericMetricState::default(),
-            history: Arc::new(Mutex::new(Vec::new())),
+            means: PeriodMeans::new(format!("NDCG@{k}"), false),
         }
     }
 
     /// The means of the validations completed so far, in order (shared between clones).
     pub fn history(&self) -> Arc<Mutex<Vec<f64>>> {
-        self.history.clone()
+        self.means.history.clone()
     }
 }
 
@@ -58,7 +95,7 @@ impl Metric for NdcgMetric {
     type Input = RankInput;
 
     fn name(&self) -> MetricName {
-        self.name.clone()
+        self.means.name.clone()
     }
 
     fn attributes(&self) -> MetricAttributes {
@@ -79,41 +116,31 @@ impl Metric for NdcgMetric {
             .iter()
             .map(|&r| ndcg_at_k(r.max(1) as usize, self.k))
             .sum();
-        self.state
-            .update(sum / ranks.len().max(1) as f64, ranks.len());
         Ok(self
-            .state
-            .compute_update(FormatOptions::new(self.name()).precision(4)))
+            .means
+            .update(sum / ranks.len().max(1) as f64, ranks.len()))
     }
 
     fn compute(&mut self) -> Result<SerializedEntry, TensorReadError> {
-        let value = self.state.final_value().current();
-        if value.is_finite()
-            && let Ok(mut history) = self.history.lock()
-        {
-            history.push(value);
-        }
-        Ok(self
-            .state
-            .compute_final(FormatOptions::new(self.name()).precision(4)))
+        Ok(self.means.compute())
     }
 
     fn clear(&mut self) {
-        self.state.reset()
+        self.means.state.reset()
     }
 }
 
 impl Numeric for NdcgMetric {
     fn value(&self) -> Option<NumericEntry> {
-        Some(self.state.current_value())
+        Some(self.means.state.current_value())
     }
 
     fn running_value(&self) -> Option<NumericEntry> {
-        Some(self.state.running_value())
+        Some(self.means.state.running_value())
     }
 
     fn final_value(&self) -> NumericEntry {
-        self.state.final_value()
+        self.means.state.final_value()
     }
 }
 
@@ -131,12 +158,11 @@ impl Adaptor<StepLossInput> for StepOutput {
 }
 
 /// The mean training loss of each period between validations (burn-train's epoch), kept in
-/// [`TrainLossMetric::history`] for the learning curve; shown as "Loss" while training.
+/// [`TrainLossMetric::history`] for the learning curve (a period whose mean is not finite is
+/// kept as it is, so that entry `i` is always period `i`); shown as "Loss" while training.
 #[derive(Clone)]
 pub struct TrainLossMetric {
-    name: MetricName,
-    state: NumericMetricState,
-    history: Arc<Mutex<Vec<f64>>>,
+    means: PeriodMeans,
 }
 
 impl Default for TrainLossMetric {
@@ -149,15 +175,13 @@ impl TrainLossMetric {
     /// A fresh metric.
     pub fn new() -> Self {
         Self {
-            name: Arc::new("Loss".to_string()),
-            state: NumericMetricState::default(),
-            history: Arc::new(Mutex::new(Vec::new())),
+            means: PeriodMeans::new("Loss".to_string(), true),
         }
     }
 
     /// The mean loss of every completed period, in order (shared between clones).
     pub fn history(&self) -> Arc<Mutex<Vec<f64>>> {
-        self.history.clone()
+        self.means.history.clone()
     }
 }
 
@@ -165,7 +189,7 @@ impl Metric for TrainLossMetric {
     type Input = StepLossInput;
 
     fn name(&self) -> MetricName {
-        self.name.clone()
+        self.means.name.clone()
     }
 
     fn attributes(&self) -> MetricAttributes {
@@ -182,37 +206,28 @@ impl Metric for TrainLossMetric {
         _: &MetricMetadata,
     ) -> Result<SerializedEntry, TensorReadError> {
         let loss = item.loss.clone().mean().try_into_scalar::<f64>()?;
-        self.state.update(loss, 1);
-        Ok(self
-            .state
-            .compute_update(FormatOptions::new(self.name()).precision(4)))
+        Ok(self.means.update(loss, 1))
     }
 
     fn compute(&mut self) -> Result<SerializedEntry, TensorReadError> {
-        let value = self.state.final_value().current();
-        if let Ok(mut history) = self.history.lock() {
-            history.push(value);
-        }
-        Ok(self
-            .state
-            .compute_final(FormatOptions::new(self.name()).precision(4)))
+        Ok(self.means.compute())
     }
 
     fn clear(&mut self) {
-        self.state.reset()
+        self.means.state.reset()
     }
 }
 
 impl Numeric for TrainLossMetric {
     fn value(&self) -> Option<NumericEntry> {
-        Some(self.state.current_value())
+        Some(self.means.state.current_value())
     }
 
     fn running_value(&self) -> Option<NumericEntry> {
-        Some(self.state.running_value())
+        Some(self.means.state.running_value())
     }
 
     fn final_value(&self) -> NumericEntry {
-        self.state.final_value()
+        self.means.state.final_value()
     }
 }
