@@ -97,6 +97,16 @@ pub struct GsasRecConfig {
     /// this half-life in history positions) is added to every item's dot-product score.
     /// Default (`None`): off, the plain gSASRec score.
     pub repeat_half_life: Option<f64>,
+    /// Most recent history plays the repeat term counts, when it is on. It may be much
+    /// longer than `max_len`: counting plays costs a scatter per play, attention a row per
+    /// pair of plays, and a listener's favourites are spread over the whole history.
+    /// Default (`None`): `max_len`, the window attention reads.
+    pub repeat_context: Option<usize>,
+    /// Multiplier of the repeat term's three learned weights: their learning rate relative
+    /// to the rest of the model under Adam. Default (`None`):
+    /// [`GsasRecConfig::DEFAULT_REPEAT_WEIGHT_SCALE`], 10; with 1 the weights stay a tenth of
+    /// their useful size after 600 steps and the term does half its work (docs/reproduction.md).
+    pub repeat_weight_scale: Option<f64>,
 }
 
 /// A configuration that cannot build a model.
@@ -114,6 +124,15 @@ impl std::error::Error for ConfigError {}
 impl GsasRecConfig {
     /// The embeddings' initial standard deviation when [`GsasRecConfig::init_std`] is unset.
     pub const DEFAULT_INIT_STD: f64 = 0.02;
+
+    /// The repeat weights' multiplier when [`GsasRecConfig::repeat_weight_scale`] is unset.
+    pub const DEFAULT_REPEAT_WEIGHT_SCALE: f64 = 10.0;
+
+    /// The repeat weights' multiplier.
+    pub fn repeat_weight_multiplier(&self) -> f64 {
+        self.repeat_weight_scale
+            .unwrap_or(Self::DEFAULT_REPEAT_WEIGHT_SCALE)
+    }
 
     /// The embeddings' initial standard deviation.
     pub fn embedding_init_std(&self) -> f64 {
@@ -169,7 +188,30 @@ impl GsasRecConfig {
                 "the repeat score's half-life must be positive, got {h}"
             ));
         }
+        let scale = self.repeat_weight_multiplier();
+        if !(scale.is_finite() && scale > 0.0) {
+            return fail(format!(
+                "the repeat weights' scale must be positive, got {scale}"
+            ));
+        }
+        if self.repeat_context == Some(0) {
+            return fail("repeat_context must be at least 1".into());
+        }
         Ok(())
+    }
+
+    /// Plays the repeat term counts (`repeat_context`, or `max_len` when unset); `None`
+    /// without a repeat term.
+    pub fn repeat_window(&self) -> Option<usize> {
+        self.repeat_half_life
+            .map(|_| self.repeat_context.unwrap_or(self.max_len))
+    }
+
+    /// The most recent history items the model reads: the longer of the attention window
+    /// and the repeat term's. Batches and ranking inputs are cut to this length.
+    pub fn input_len(&self) -> usize {
+        self.repeat_window()
+            .map_or(self.max_len, |w| w.max(self.max_len))
     }
 
     /// Number of rows of the item embedding tables: padding, the items, the mask token.

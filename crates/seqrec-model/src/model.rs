@@ -96,9 +96,16 @@ impl GsasRec {
                 .init(device),
             output_embedding: (config.output_embeddings == OutputEmbeddings::Separate).then(table),
             embedding_dropout: DropoutConfig::new(config.dropout).init(),
-            repeat: config
-                .repeat_half_life
-                .map(|half_life| RepeatScore::new(half_life, device)),
+            repeat: config.repeat_half_life.zip(config.repeat_window()).map(
+                |(half_life, context)| {
+                    RepeatScore::new(
+                        half_life,
+                        context,
+                        config.repeat_weight_multiplier(),
+                        device,
+                    )
+                },
+            ),
             num_items: config.num_items,
             max_len: config.max_len,
             attention: config.attention,
@@ -265,21 +272,29 @@ impl GsasRec {
     }
 
     /// The repeat term of every id `[batch, num_items + 2]` for histories `[batch, len]`
-    /// (the window the model reads), or `None` for a model without one.
+    /// (it counts the last [`RepeatScore::context`] plays), or `None` for a model without one.
     pub fn repeat_bias_all(&self, items: Tensor<2, Int>) -> Option<Tensor<2>> {
         let repeat = self.repeat.as_ref()?;
-        Some(repeat.all(self.truncate(items), self.num_items + 2))
+        Some(repeat.all(items, self.num_items + 2))
     }
 
     /// The repeat term of candidates `[batch, n]` for histories `[batch, len]` → `[batch, n]`,
-    /// or `None` for a model without one.
+    /// or `None` for a model without one. Many candidates over a long history are read from
+    /// the full-catalogue term (one scatter per play) instead of compared with every play.
     pub fn repeat_bias(
         &self,
         items: Tensor<2, Int>,
         candidates: Tensor<2, Int>,
     ) -> Option<Tensor<2>> {
         let repeat = self.repeat.as_ref()?;
-        Some(repeat.candidates(self.truncate(items), candidates))
+        let [_, len] = items.dims();
+        let [_, n] = candidates.dims();
+        let rows = self.num_items + 2;
+        Some(if n * len.min(repeat.context) > rows {
+            repeat.all(items, rows).gather(1, candidates)
+        } else {
+            repeat.candidates(items, candidates)
+        })
     }
 
     /// Scores of every id `[batch, num_items + 2]` for histories `[batch, len]`: the dot
@@ -443,6 +458,58 @@ mod tests {
             .sum::<f64>()
             / n;
         (mean, var.sqrt())
+    }
+
+    #[test]
+    fn a_long_repeat_context_widens_the_input_but_not_attention() {
+        use crate::SequenceScorer;
+        let device = Device::ndarray();
+        let config = GsasRecConfig::new(9)
+            .with_dim(4)
+            .with_max_len(3)
+            .with_repeat_half_life(Some(2.0))
+            .with_repeat_context(Some(6))
+            .with_repeat_weight_scale(Some(1.0));
+        assert_eq!((config.repeat_window(), config.input_len()), (Some(6), 6));
+        let mut model = config.init(&device).unwrap();
+        assert_eq!(SequenceScorer::max_len(&model), 6);
+        let repeat = model.repeat.as_mut().unwrap();
+        repeat.weights =
+            burn::module::Param::from_tensor(Tensor::from_floats([1.0, 0.0, 0.0], &device));
+        // Item 5 is played twice, four and five plays ago: outside attention, inside the context.
+        let items = Tensor::<2, Int>::from_ints([[0, 5, 5, 1, 2, 3]], &device);
+        let all: Vec<f32> = model
+            .repeat_bias_all(items.clone())
+            .unwrap()
+            .into_data()
+            .to_vec()
+            .unwrap();
+        assert!((all[5] - 3f32.ln()).abs() < 1e-6, "{}", all[5]);
+        assert_eq!((all[4], all[0]), (0.0, 0.0));
+        // Both ways of scoring candidates (compared with each play, or read from the full
+        // term) give the same values.
+        let few = Tensor::<2, Int>::from_ints([[5]], &device);
+        let many = Tensor::<2, Int>::from_ints([[5, 4, 1, 2, 3, 6, 7, 8, 9, 5]], &device);
+        for candidates in [few, many] {
+            let ids: Vec<i64> = candidates.clone().into_data().to_vec().unwrap();
+            let got: Vec<f32> = model
+                .repeat_bias(items.clone(), candidates)
+                .unwrap()
+                .into_data()
+                .to_vec()
+                .unwrap();
+            let want: Vec<f32> = ids.iter().map(|&i| all[i as usize]).collect();
+            assert_eq!(got, want);
+        }
+        // Without a repeat term the input is the attention window.
+        assert_eq!(config.with_repeat_half_life(None).input_len(), 3);
+        assert!(
+            GsasRecConfig::new(9)
+                .with_repeat_half_life(Some(2.0))
+                .with_repeat_context(Some(0))
+                .validate()
+                .is_err()
+        );
     }
 
     #[test]

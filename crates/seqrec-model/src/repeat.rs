@@ -7,14 +7,18 @@
 //! item `i` and the history window the model reads,
 //!
 //! ```text
-//! n_i   = plays of i in the window
+//! n_i   = plays of i in the window (the last `context` plays, which may be longer than
+//!         the attention window)
 //! r_i   = Σ over plays p of i: 0.5^(age_p / half_life)     (age 0: the most recent play)
 //! bias  = w_count · ln(1 + n_i) + w_recent · r_i + w_seen · [n_i > 0]
 //! score = user · output_embedding_i + bias
 //! ```
 //!
 //! The three weights are learned with the rest of the model and start at zero, so a fresh
-//! model scores exactly as one without the term.
+//! model scores exactly as one without the term. Each acts through a fixed multiplier
+//! (`weight_scale`, 10 by default): Adam moves every parameter by about the learning rate per
+//! step, so unscaled weights would need thousands of steps to reach the size of a useful bias,
+//! while embedding entries of a few hundredths move as fast as they should.
 
 use burn::module::{Module, Param};
 use burn::tensor::{Device, IndexingUpdateOp, Int, Tensor, TensorData};
@@ -30,14 +34,35 @@ pub struct RepeatScore {
     /// Half-life of the recency weight, in history positions.
     #[module(skip)]
     pub half_life: f64,
+    /// Most recent plays counted: longer histories keep their last `context` plays.
+    #[module(skip)]
+    pub context: usize,
+    /// Each weight's effect is `weight_scale · weights[i]`: under Adam, whose steps are
+    /// about the learning rate whatever the gradient, this is the three weights' learning
+    /// rate multiplier.
+    #[module(skip)]
+    pub weight_scale: f64,
 }
 
 impl RepeatScore {
-    /// A repeat term with zero weights (no effect until trained).
-    pub fn new(half_life: f64, device: &Device) -> Self {
+    /// A repeat term with zero weights (no effect until trained) that counts the last
+    /// `context` plays, its weights scaled by `weight_scale`.
+    pub fn new(half_life: f64, context: usize, weight_scale: f64, device: &Device) -> Self {
         Self {
             weights: Param::from_tensor(Tensor::zeros([FEATURES], device)),
             half_life,
+            context,
+            weight_scale,
+        }
+    }
+
+    /// The last `context` columns of left-padded histories `[batch, len]`.
+    fn window(&self, items: Tensor<2, Int>) -> Tensor<2, Int> {
+        let [_, len] = items.dims();
+        if len > self.context {
+            items.narrow(1, len - self.context, self.context)
+        } else {
+            items
         }
     }
 
@@ -52,7 +77,7 @@ impl RepeatScore {
 
     /// The weight `i` as a `[1, 1]` tensor, to broadcast over `[batch, n]` features.
     fn weight(&self, i: usize) -> Tensor<2> {
-        self.weights.val().narrow(0, i, 1).reshape([1, 1])
+        self.weights.val().narrow(0, i, 1).reshape([1, 1]) * self.weight_scale
     }
 
     /// Combines the features `[batch, n]` into the bias `[batch, n]`.
@@ -65,6 +90,7 @@ impl RepeatScore {
     /// (left-padded with 0), `candidates` `[batch, n]` → `[batch, n]`. A padding candidate
     /// (0) gets the bias of an unseen item.
     pub fn candidates(&self, items: Tensor<2, Int>, candidates: Tensor<2, Int>) -> Tensor<2> {
+        let items = self.window(items);
         let [batch, len] = items.dims();
         let [_, n] = candidates.dims();
         let device = items.device();
@@ -88,6 +114,7 @@ impl RepeatScore {
 
     /// The bias of every id `[batch, rows]` for windows `items` `[batch, len]`.
     pub fn all(&self, items: Tensor<2, Int>, rows: usize) -> Tensor<2> {
+        let items = self.window(items);
         let [batch, len] = items.dims();
         let device = items.device();
         let played: Tensor<2> = items.clone().not_equal_elem(0).float();
@@ -114,8 +141,8 @@ mod tests {
 
     use super::*;
 
-    fn with_weights(w: [f32; 3], half_life: f64, device: &Device) -> RepeatScore {
-        let mut r = RepeatScore::new(half_life, device);
+    fn with_weights(w: [f32; 3], half_life: f64, context: usize, device: &Device) -> RepeatScore {
+        let mut r = RepeatScore::new(half_life, context, 1.0, device);
         r.weights = Param::from_tensor(Tensor::from_data(TensorData::new(w.to_vec(), [3]), device));
         r
     }
@@ -138,7 +165,7 @@ mod tests {
     fn candidate_and_full_catalogue_biases_match_a_hand_computation() {
         let device = Device::ndarray();
         let w = [0.7, 1.3, -0.4];
-        let repeat = with_weights(w.map(|x| x as f32), 2.0, &device);
+        let repeat = with_weights(w.map(|x| x as f32), 2.0, 5, &device);
         let histories: [[u32; 5]; 2] = [[0, 3, 1, 3, 2], [4, 4, 4, 1, 0]];
         let flat: Vec<i64> = histories.iter().flatten().map(|&x| i64::from(x)).collect();
         let items = Tensor::<2, Int>::from_data(TensorData::new(flat, [2, 5]), &device);
@@ -181,9 +208,41 @@ mod tests {
     #[test]
     fn a_fresh_term_is_zero() {
         let device = Device::ndarray();
-        let repeat = RepeatScore::new(10.0, &device);
+        let repeat = RepeatScore::new(10.0, 3, 10.0, &device);
         let items = Tensor::<2, Int>::from_ints([[1, 2, 2]], &device);
         let bias: Vec<f32> = repeat.all(items, 4).into_data().to_vec().unwrap();
         assert_eq!(bias, vec![0.0; 4]);
+    }
+
+    #[test]
+    fn only_the_last_context_plays_are_counted() {
+        let device = Device::ndarray();
+        let w = [0.7, 1.3, -0.4];
+        let w64 = w.map(f64::from);
+        let repeat = with_weights(w, 2.0, 3, &device);
+        let history = [3u32, 3, 1, 3, 2];
+        let items = Tensor::<2, Int>::from_data(
+            TensorData::new(history.iter().map(|&x| i64::from(x)).collect(), [1, 5]),
+            &device,
+        );
+        let rows = 5;
+        let all: Vec<f32> = repeat
+            .all(items.clone(), rows)
+            .into_data()
+            .to_vec()
+            .unwrap();
+        let candidates = Tensor::<2, Int>::from_ints([[3, 1, 2, 4]], &device);
+        let some: Vec<f32> = repeat
+            .candidates(items, candidates)
+            .into_data()
+            .to_vec()
+            .unwrap();
+        for (j, id) in [3u32, 1, 2, 4].into_iter().enumerate() {
+            // Item 3 was played three times, but only once in the last three plays.
+            let want = by_hand(&history[2..], id, w64, 2.0);
+            assert!((f64::from(all[id as usize]) - want).abs() < 1e-5, "id {id}");
+            assert!((f64::from(some[j]) - want).abs() < 1e-5, "id {id}");
+        }
+        assert!((by_hand(&history, 3, w64, 2.0) - by_hand(&history[2..], 3, w64, 2.0)).abs() > 0.1);
     }
 }

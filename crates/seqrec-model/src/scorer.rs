@@ -52,8 +52,11 @@ impl SequenceScorer for GsasRec {
         self.num_items
     }
 
+    /// The attention window, or the repeat term's longer one.
     fn max_len(&self) -> usize {
-        self.max_len
+        self.repeat
+            .as_ref()
+            .map_or(self.max_len, |r| r.context.max(self.max_len))
     }
 
     fn user_representation(&self, items: Tensor<2, Int>) -> Tensor<2> {

@@ -138,7 +138,7 @@ pub fn train(
     };
     let planner = BatchPlanner {
         objective: config.objective,
-        max_len: config.model.max_len,
+        max_len: config.model.input_len(),
         mask_token: config.model.mask_token() as u32,
         negatives: config.negatives,
         sharing: config.sharing,
@@ -174,7 +174,7 @@ pub fn train(
         Arc::new(data.validation.inputs.clone()),
         Arc::new(data.validation.targets.clone()),
         config.eval_batch_size,
-        config.model.max_len,
+        config.model.input_len(),
         data.num_items,
         !config.validation_ranks_history,
         device.clone(),

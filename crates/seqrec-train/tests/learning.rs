@@ -125,18 +125,35 @@ fn repeat_by_hand(window: &[u32], item: u32, w: [f64; 3], half_life: f64) -> f64
 
 #[test]
 fn future_window_full_softmax_with_the_repeat_term_matches_a_host_computation() {
+    repeat_loss_matches_a_host_computation(12, None);
+}
+
+#[test]
+fn a_repeat_context_longer_than_attention_counts_the_whole_context() {
+    // Attention reads the last 4 items, the repeat term the last 12.
+    repeat_loss_matches_a_host_computation(4, Some(12));
+}
+
+/// The future-window full-softmax loss with the repeat term, against logits computed on the
+/// host from the model's user states: the repeat term reads the batch's whole input (the
+/// repeat context), attention the last `max_len` items of it.
+fn repeat_loss_matches_a_host_computation(max_len: usize, context: Option<usize>) {
     let device = Device::ndarray();
     device.seed(9);
     let half_life = 3.0;
     let config = GsasRecConfig::new(ITEMS)
         .with_dim(8)
-        .with_max_len(12)
+        .with_max_len(max_len)
         .with_blocks(1)
         .with_dropout(0.0)
         .with_attention(AttentionMode::Bidirectional)
-        .with_repeat_half_life(Some(half_life));
+        .with_repeat_half_life(Some(half_life))
+        .with_repeat_context(context);
+    assert_eq!(config.input_len(), 12);
     let mut model = full_softmax_model(&config, &device);
-    let w = [0.8f32, 1.5, 0.6];
+    // The weights act through the default multiplier of 10.
+    let w = [0.08f32, 0.15, 0.06];
+    let scale = GsasRecConfig::DEFAULT_REPEAT_WEIGHT_SCALE;
     model.model.repeat.as_mut().unwrap().weights =
         Param::from_tensor(Tensor::from_data(TensorData::new(w.to_vec(), [3]), &device));
     let seqs = sequences(5, 4);
@@ -144,7 +161,7 @@ fn future_window_full_softmax_with_the_repeat_term_matches_a_host_computation() 
     let sampler = NegativeSampler::uniform(ITEMS as u32).unwrap();
     let plan = planner(
         Objective::FutureWindow { len: 3 },
-        12,
+        config.input_len(),
         config.mask_token() as u32,
     )
     .plan(&batch, &sampler, &mut ChaCha8Rng::seed_from_u64(8))
@@ -154,10 +171,12 @@ fn future_window_full_softmax_with_the_repeat_term_matches_a_host_computation() 
 
     // The host computation: user states from the model, everything else in f64.
     let hidden = model.model.forward(batch.input.clone());
-    let [b, len, d] = hidden.dims();
+    let [b, attended, d] = hidden.dims();
+    assert_eq!(attended, plan.len.min(max_len));
     let users = values(seqrec_model::GsasRec::last_state(hidden));
     let table = values(model.model.output_table());
-    let t = plan.target_len;
+    let (t, len) = (plan.target_len, plan.len);
+    assert!(len > max_len || context.is_none(), "the plan is {len} wide");
     let (mut sum, mut count) = (0.0, 0usize);
     for row in 0..b {
         let window = &plan.input[row * len..(row + 1) * len];
@@ -165,7 +184,12 @@ fn future_window_full_softmax_with_the_repeat_term_matches_a_host_computation() 
             let dot: f64 = (0..d)
                 .map(|j| f64::from(users[row * d + j]) * f64::from(table[item * d + j]))
                 .sum();
-            dot + repeat_by_hand(window, item as u32, w.map(f64::from), half_life)
+            dot + repeat_by_hand(
+                window,
+                item as u32,
+                w.map(|x| f64::from(x) * scale),
+                half_life,
+            )
         };
         let logits: Vec<f64> = (1..=ITEMS).map(logit).collect();
         let max = logits.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
