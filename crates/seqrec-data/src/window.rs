@@ -195,6 +195,39 @@ impl WindowSplit {
         )
     }
 
+    /// The training data of models that read positive plays only: each trained user's
+    /// [`positive_histories`](WindowSplit::positive_histories) as its training sequence, in
+    /// user order (users without a positive play have none, so rows are not user ids: rank
+    /// with [`WindowSplit::positive_histories`]), the validation users
+    /// of [`WindowSplit::dataset`] holding out their last positive play instead of their last
+    /// play (those with fewer than 3 positive plays are not validated), and no test split (the
+    /// held-out window is judged by the profile protocol). `None` when no history play has a
+    /// known duration.
+    pub fn positive_dataset(&self, min_ms: u32) -> Option<Result<SequenceDataset, DataError>> {
+        let mut train = self.positive_histories(min_ms)?;
+        let mut inputs = Vec::new();
+        let mut targets = Vec::new();
+        for (u, sequence) in train.iter_mut().enumerate() {
+            // The split popped exactly one play of each validation user's history.
+            let validated = self
+                .dataset
+                .train
+                .get(u)
+                .is_some_and(|t| t.len() + 1 == self.histories[u].len());
+            if validated
+                && sequence.len() >= 3
+                && let Some(target) = sequence.pop()
+            {
+                inputs.push(sequence.clone());
+                targets.push(target);
+            }
+        }
+        train.retain(|sequence| !sequence.is_empty());
+        Some(HeldOut::new(inputs, targets).and_then(|validation| {
+            SequenceDataset::new(self.dataset.num_items, train, Some(validation), None)
+        }))
+    }
+
     /// The history length of user `user` (0 for an unknown id).
     pub fn history_length(&self, user: u32) -> u32 {
         (user as usize)
@@ -594,6 +627,48 @@ mod tests {
         let split = split_by_time(&unknown, &options).unwrap();
         assert_eq!(split.history_ms_played, vec![vec![None, None]]);
         assert_eq!(split.positive_histories(30_000), None);
+        assert!(split.positive_dataset(30_000).is_none());
+    }
+
+    #[test]
+    fn the_positive_dataset_validates_the_same_users_on_their_positive_plays() {
+        let mut rows = Vec::new();
+        // a: 4 positive plays and skips; b: 2 positive plays; c: only skips.
+        let a = [
+            ("x", 60_000),
+            ("s", 1_000),
+            ("y", 40_000),
+            ("z", 31_000),
+            ("s", 2_000),
+            ("w", 50_000),
+        ];
+        for (t, (item, ms)) in a.into_iter().enumerate() {
+            rows.push(("a", item, t as i64 + 1, ms));
+        }
+        let b = [("x", 60_000), ("s", 1_000), ("y", 40_000), ("s", 2_000)];
+        for (t, (item, ms)) in b.into_iter().enumerate() {
+            rows.push(("b", item, t as i64 + 1, ms));
+        }
+        rows.extend([("c", "s", 1, 10), ("c", "x", 2, 10), ("c", "s", 3, 10)]);
+        let options = WindowOptions {
+            held_out_ms: 0,
+            ..Default::default()
+        };
+        let split = split_by_time(&log(&rows), &options).unwrap();
+        // Every user has at least 3 plays, so all three are validated on their last play.
+        assert_eq!(split.dataset.val.as_ref().unwrap().targets.len(), 3);
+        let positive = split.positive_dataset(30_000).unwrap().unwrap();
+        let id = |name: &str| split.items.id(name).unwrap();
+        let (x, y, z, w) = (id("x"), id("y"), id("z"), id("w"));
+        // a holds out w, its last positive play; b has too few positive plays; c has none.
+        assert_eq!(positive.train, vec![vec![x, y, z], vec![x, y]]);
+        let val = positive.val.as_ref().unwrap();
+        assert_eq!(
+            (val.inputs.clone(), val.targets.clone()),
+            (vec![vec![x, y, z]], vec![w])
+        );
+        assert!(positive.test.is_none());
+        assert_eq!(positive.num_items, split.dataset.num_items);
     }
 
     #[test]

@@ -91,13 +91,28 @@ pub struct EvalBatch {
 }
 
 impl EvalBatch {
-    /// Builds a batch from histories (full, untruncated) and targets.
+    /// Builds a batch from histories (full, untruncated) and targets; with `exclude_history`
+    /// the items of each history (but its target) are not ranked.
     pub fn new(
         histories: &[&[u32]],
         targets: &[u32],
         max_len: usize,
         num_items: usize,
         exclude_history: bool,
+        device: &Device,
+    ) -> Self {
+        let exclusions = exclude_history.then_some(histories);
+        Self::excluding(histories, exclusions, targets, max_len, num_items, device)
+    }
+
+    /// Builds a batch from histories (full, untruncated) and targets where the items of
+    /// `exclusions[b]` (but target `b`) are not ranked for history `b`; `None` ranks everything.
+    pub fn excluding(
+        histories: &[&[u32]],
+        exclusions: Option<&[&[u32]]>,
+        targets: &[u32],
+        max_len: usize,
+        num_items: usize,
         device: &Device,
     ) -> Self {
         let batch = histories.len();
@@ -112,10 +127,10 @@ impl EvalBatch {
             let tail = &h[h.len().saturating_sub(max_len)..];
             input[b * len + len - tail.len()..(b + 1) * len].copy_from_slice(tail);
         }
-        let exclusion = exclude_history.then(|| {
+        let exclusion = exclusions.map(|exclusions| {
             let rows = num_items + 2;
             let mut bias = vec![0f32; batch * rows];
-            for (b, h) in histories.iter().enumerate() {
+            for (b, h) in exclusions.iter().enumerate() {
                 for &item in h.iter() {
                     if item != targets[b] && (item as usize) < rows {
                         bias[b * rows + item as usize] = f32::NEG_INFINITY;

@@ -66,7 +66,7 @@ pub use personal_popularity::{
 pub use plan::{BatchPlan, BatchPlanner, NO_EVENT};
 pub use prefetch::{PlannedBatch, PrefetchLoader};
 pub use progress::{CallbackRenderer, ProgressCallback, ProgressEvent};
-pub use ranking::rank_top_k;
+pub use ranking::{rank_top_k, rank_top_k_excluding};
 pub use recommender::{Recommendation, Recommender};
 pub use session::{METRICS_FILE, write_curve};
 pub use step::{

@@ -38,7 +38,34 @@ pub fn rank_top_k<M: SequenceScorer>(
     batch_size: usize,
     device: &Device,
 ) -> Result<Vec<Vec<(u32, f32)>>, TrainError> {
+    let exclusions = exclude_history.then_some(histories);
+    rank_top_k_excluding(model, histories, exclusions, k, batch_size, device)
+}
+
+/// [`rank_top_k`] with the items never returned for each history given apart from it:
+/// `exclusions[u]` for `histories[u]` (for instance every play of a listener, where the model
+/// reads the positive ones); `None` excludes nothing.
+///
+/// Errors: those of [`rank_top_k`], and [`TrainError::Config`] when `exclusions` and
+/// `histories` differ in length.
+pub fn rank_top_k_excluding<M: SequenceScorer>(
+    model: &M,
+    histories: &[Vec<u32>],
+    exclusions: Option<&[Vec<u32>]>,
+    k: usize,
+    batch_size: usize,
+    device: &Device,
+) -> Result<Vec<Vec<(u32, f32)>>, TrainError> {
     validate_histories(histories, model.num_items())?;
+    if let Some(exclusions) = exclusions
+        && exclusions.len() != histories.len()
+    {
+        return Err(TrainError::Config(format!(
+            "{} exclusion lists for {} histories",
+            exclusions.len(),
+            histories.len()
+        )));
+    }
     let mut ranked = vec![Vec::new(); histories.len()];
     let k = k.min(model.num_items());
     if k == 0 {
@@ -50,14 +77,16 @@ pub fn rank_top_k<M: SequenceScorer>(
     order.sort_by_key(|&u| histories[u].len().min(max_len));
     for chunk in order.chunks(batch_size.max(1)) {
         let batch: Vec<&[u32]> = chunk.iter().map(|&u| histories[u].as_slice()).collect();
+        let excluded: Option<Vec<&[u32]>> =
+            exclusions.map(|e| chunk.iter().map(|&u| e[u].as_slice()).collect());
         // No target: 0 is never in a history, so nothing is spared from exclusion.
         let targets = vec![0u32; chunk.len()];
-        let batch = EvalBatch::new(
+        let batch = EvalBatch::excluding(
             &batch,
+            excluded.as_deref(),
             &targets,
             max_len,
             model.num_items(),
-            exclude_history,
             device,
         );
         let mut scores = model.score_histories(batch.input);
@@ -234,6 +263,22 @@ mod tests {
         assert_eq!(top[1], vec![(2, 9.0), (4, 7.0), (3, 4.0)]);
         let all = rank_top_k(&model, &[vec![4]], 10, false, 1, &device).unwrap();
         assert_eq!(all[0].len(), 4);
+    }
+
+    #[test]
+    fn exclusions_given_apart_from_the_histories_are_never_returned() {
+        let device = Device::ndarray();
+        let model = Popularity::new(&[0, 2, 9, 4, 7], &device).unwrap();
+        let histories = [vec![4], vec![1]];
+        let exclusions = [vec![4, 2], vec![]];
+        let top =
+            rank_top_k_excluding(&model, &histories, Some(&exclusions), 2, 1, &device).unwrap();
+        assert_eq!(top[0], vec![(3, 4.0), (1, 2.0)]);
+        assert_eq!(top[1], vec![(2, 9.0), (4, 7.0)]);
+        assert!(matches!(
+            rank_top_k_excluding(&model, &histories, Some(&exclusions[..1]), 2, 1, &device),
+            Err(TrainError::Config(_))
+        ));
     }
 
     #[test]
