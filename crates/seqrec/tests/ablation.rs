@@ -149,6 +149,17 @@ fn every_model_is_trained_evaluated_and_written() {
     assert_eq!(run_json["config"]["seed"], 42);
     // The simulator logs play durations: personal popularity counts positive plays.
     assert_eq!(run_json["data"]["positive_histories"], true);
+    // ... and every trained model learns from them: the training plays are the positive ones.
+    assert_eq!(run_json["data"]["models_read_positive_plays"], true);
+    let positive_plays: usize = split
+        .positive_histories(30_000)
+        .unwrap()
+        .iter()
+        .map(Vec::len)
+        .sum();
+    let validated = result.data.validation_users;
+    assert_eq!(result.data.training_plays + validated, positive_plays);
+    assert!(positive_plays < split.histories.iter().map(Vec::len).sum::<usize>());
 
     // The discovery view: the same models, history tracks excluded, fewer (or as many) users.
     let discovery = result.discovery.as_ref().unwrap();

@@ -254,6 +254,18 @@ pub struct AblationConfig {
     /// `seqrec_model::RepeatScore`); `None` for the paper's plain dot product. Default: 20.
     #[serde(default)]
     pub repeat_half_life: Option<f64>,
+    /// Which history plays every trained model (item-item, popularity, the transformers)
+    /// learns from and reads when ranking. Default: [`ModelPlays::Positive`].
+    #[serde(default)]
+    pub model_plays: ModelPlays,
+    /// Most recent history plays the repeat-aware score counts (attention still reads the
+    /// last `max_len`). Default: [`REPEAT_CONTEXT`]; `None` counts the attention window only.
+    #[serde(default)]
+    pub repeat_context: Option<usize>,
+    /// Multiplier (learning-rate boost) of the repeat-aware score's weights. Default: `None`,
+    /// the model's default (10).
+    #[serde(default)]
+    pub repeat_weight_scale: Option<f64>,
     /// Standard deviation of the transformers' initial embeddings. Default: `None`, the
     /// model's default (0.02).
     #[serde(default)]
@@ -276,7 +288,9 @@ pub struct AblationConfig {
     pub budget: Budget,
     /// Validate (and checkpoint) every this many steps. Default 100.
     pub eval_every: usize,
-    /// Early-stopping patience in validations. Default 5.
+    /// Early-stopping patience in validations. Default 3: with the repeat-aware score the
+    /// best validation of a variant often comes early, and the time after it is spent on
+    /// checkpoints that are never kept (docs/reproduction.md).
     pub patience: usize,
     /// Item-item: context window in history positions. Default 5.
     pub item_item_window: usize,
@@ -311,6 +325,9 @@ impl Default for AblationConfig {
             dropout: 0.0625,
             loss: LossKind::FullSoftmax,
             repeat_half_life: Some(20.0),
+            repeat_context: Some(REPEAT_CONTEXT),
+            model_plays: ModelPlays::Positive,
+            repeat_weight_scale: None,
             init_std: None,
             negatives: 128,
             sharing: NegativeSharing::PerSequence,
@@ -319,7 +336,7 @@ impl Default for AblationConfig {
             learning_rate: 5e-3,
             budget: Budget::Steps(600),
             eval_every: 100,
-            patience: 5,
+            patience: 3,
             item_item_window: 5,
             item_item_batch: 4096,
             item_item_learning_rate: 1e-2,
@@ -363,7 +380,9 @@ impl AblationConfig {
             .with_attention(variant.attention)
             .with_positions(variant.positions)
             .with_init_std(self.init_std)
-            .with_repeat_half_life(repeat);
+            .with_repeat_half_life(repeat)
+            .with_repeat_context(repeat.and(self.repeat_context))
+            .with_repeat_weight_scale(self.repeat_weight_scale);
         let mut config = TrainConfig::new(model);
         config.objective = objective;
         config.loss = self.loss.clone();
@@ -446,6 +465,24 @@ impl AblationConfig {
 fn separate() -> OutputEmbeddings {
     OutputEmbeddings::Separate
 }
+
+/// Which history plays of a listening log the trained models read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelPlays {
+    /// The positive plays (at least the profile protocol's `positive_min_ms`, 30 s), when
+    /// the log has play durations; every play otherwise. Skips say little about taste: on the
+    /// built-in run the transformers rank a listener's favourites as well as personal
+    /// popularity only from their positive plays (docs/reproduction.md).
+    #[default]
+    Positive,
+    /// Every play, skips included (the ablation before issue 12).
+    All,
+}
+
+/// History plays the repeat-aware score counts by default, on listening logs (`ablation`
+/// and `train`): two months of a typical listener, while attention reads the last 50.
+pub const REPEAT_CONTEXT: usize = 1000;
 
 /// The default split of a listening log for an ablation: the paper's 60 days of history
 /// and 7 held-out days.

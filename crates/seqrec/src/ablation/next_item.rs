@@ -144,6 +144,7 @@ pub fn run_next_item_ablation(
         evaluated_users: test.inputs.iter().filter(|h| !h.is_empty()).count(),
         discovery_users: None,
         positive_histories: false,
+        models_read_positive_plays: false,
     };
     let (inputs, targets): (Vec<Vec<u32>>, Vec<u32>) = test
         .inputs
@@ -170,6 +171,7 @@ pub fn run_next_item_ablation(
             let histories = Histories {
                 all: &inputs,
                 positive: None,
+                read: &inputs,
             };
             let lists = model
                 .top_k(histories, NEXT_ITEM_K, true, device)

@@ -14,7 +14,7 @@ use seqrec_train::TrainingData;
 use serde::{Deserialize, Serialize};
 
 use super::AblationError;
-use super::config::AblationConfig;
+use super::config::{AblationConfig, ModelPlays};
 use super::run::{AblationProgress, Histories, ModelRun, train_all};
 
 /// Size of the data an ablation ran on (part of `run.json`).
@@ -46,6 +46,11 @@ pub struct DataSummary {
     /// known) rather than every history play.
     #[serde(default)]
     pub positive_histories: bool,
+    /// Whether the trained models learned from and ranked with the positive history plays
+    /// only ([`ModelPlays::Positive`] on a log with play durations); the training plays above
+    /// are then positive plays.
+    #[serde(default)]
+    pub models_read_positive_plays: bool,
 }
 
 /// The result of [`run_profile_ablation`].
@@ -94,8 +99,16 @@ pub fn run_profile_ablation(
 ) -> Result<ProfileAblation, AblationError> {
     config.validate()?;
     let started = Instant::now();
+    let min_ms = config.evaluation.profile.positive_min_ms;
+    let positive = split.positive_histories(min_ms);
+    let read_positive = config.model_plays == ModelPlays::Positive && positive.is_some();
+    let positive_dataset = match read_positive {
+        true => split.positive_dataset(min_ms).transpose()?,
+        false => None,
+    };
     let mut data =
-        TrainingData::from_sequences(&split.dataset).map_err(AblationError::train("data"))?;
+        TrainingData::from_sequences(positive_dataset.as_ref().unwrap_or(&split.dataset))
+            .map_err(AblationError::train("data"))?;
     data.items = split.model_items();
     let trained_users = split.histories.len();
     let has_history = |user: u32| {
@@ -136,9 +149,7 @@ pub fn run_profile_ablation(
     let profiles = Profiles::build(plays, &evaluation.profile)?;
     let evaluator = ProfileEvaluator::from_profiles(evaluation.clone(), &profiles, &history)?;
     let users: Vec<u32> = evaluator.users().to_vec();
-    let min_ms = evaluator.config().profile.positive_min_ms;
-    let positive = split.positive_histories(min_ms);
-    let inputs = RankInputs::new(&users, split, positive.as_deref());
+    let inputs = RankInputs::new(&users, split, positive.as_deref(), read_positive);
     let k = evaluator.config().ks.iter().copied().max().unwrap_or(200);
 
     // The discovery view: history tracks excluded from the profiles and from the lists.
@@ -156,7 +167,7 @@ pub fn run_profile_ablation(
             let evaluator = ProfileEvaluator::from_profiles(config, &profiles, &history)?;
             (!evaluator.users().is_empty()).then(|| {
                 let users = evaluator.users().to_vec();
-                let inputs = RankInputs::new(&users, split, positive.as_deref());
+                let inputs = RankInputs::new(&users, split, positive.as_deref(), read_positive);
                 (evaluator, users, inputs)
             })
         }
@@ -173,6 +184,7 @@ pub fn run_profile_ablation(
         evaluated_users: users.len(),
         discovery_users: discovery.as_ref().map(|(_, users, _)| users.len()),
         positive_histories: positive.is_some(),
+        models_read_positive_plays: read_positive,
     };
     debug_assert!(users.iter().all(|&u| (u as usize) <= trained_users));
 
@@ -220,19 +232,37 @@ pub fn run_profile_ablation(
 struct RankInputs {
     all: Vec<Vec<u32>>,
     positive: Option<Vec<Vec<u32>>>,
+    /// What the models read, when not `all`.
+    read: Option<Vec<Vec<u32>>>,
 }
 
 impl RankInputs {
     /// Every history play of each user and, when known, the positive ones
-    /// (`positive[u - 1]` for user `u`).
-    fn new(users: &[u32], split: &WindowSplit, positive: Option<&[Vec<u32>]>) -> Self {
+    /// (`positive[u - 1]` for user `u`). With `read_positive` the models read the positive
+    /// plays, or every play for a user without any.
+    fn new(
+        users: &[u32],
+        split: &WindowSplit,
+        positive: Option<&[Vec<u32>]>,
+        read_positive: bool,
+    ) -> Self {
         let row = |u: u32| u as usize - 1;
+        let all: Vec<Vec<u32>> = users
+            .iter()
+            .map(|&u| split.histories[row(u)].clone())
+            .collect();
+        let positive: Option<Vec<Vec<u32>>> =
+            positive.map(|p| users.iter().map(|&u| p[row(u)].clone()).collect());
+        let read = positive.as_ref().filter(|_| read_positive).map(|p| {
+            p.iter()
+                .zip(&all)
+                .map(|(p, a)| if p.is_empty() { a } else { p }.clone())
+                .collect()
+        });
         Self {
-            all: users
-                .iter()
-                .map(|&u| split.histories[row(u)].clone())
-                .collect(),
-            positive: positive.map(|p| users.iter().map(|&u| p[row(u)].clone()).collect()),
+            all,
+            positive,
+            read,
         }
     }
 
@@ -240,6 +270,7 @@ impl RankInputs {
         Histories {
             all: &self.all,
             positive: self.positive.as_deref(),
+            read: self.read.as_deref().unwrap_or(&self.all),
         }
     }
 }

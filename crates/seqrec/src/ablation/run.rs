@@ -8,7 +8,7 @@ use burn::tensor::Device;
 use seqrec_model::{GsasRec, ItemItem, PersonalPopularity, Popularity};
 use seqrec_train::{
     Objective, PersonalPopularityManifest, ProgressEvent, TrainOptions, TrainReport, TrainingData,
-    rank_top_k, save_personal_popularity_dir, train, train_item_item,
+    rank_top_k, rank_top_k_excluding, save_personal_popularity_dir, train, train_item_item,
 };
 use serde::{Deserialize, Serialize};
 
@@ -87,9 +87,10 @@ pub(crate) enum TrainedModel<'a> {
 /// The histories of the users to rank for.
 #[derive(Clone, Copy)]
 pub(crate) struct Histories<'a> {
-    /// Every history play of each user: what the models read, and what `exclude_history`
-    /// removes from the lists.
+    /// Every history play of each user: what `exclude_history` removes from the lists.
     pub(crate) all: &'a [Vec<u32>],
+    /// What the models read for each user: `all`, or the positive plays.
+    pub(crate) read: &'a [Vec<u32>],
     /// The positive history plays of each user (possibly none), when play durations are
     /// known: what personal popularity counts.
     pub(crate) positive: Option<&'a [Vec<u32>]>,
@@ -115,19 +116,20 @@ impl TrainedModel<'_> {
         {
             return personal_top_k(m, all, positive, k, device);
         }
-        let histories = all;
+        let read = histories.read;
+        let excluded = exclude_history.then_some(all);
         let ranked = match self {
             TrainedModel::GsasRec(m) => {
-                rank_top_k(*m, histories, k, exclude_history, RANK_BATCH, device)
+                rank_top_k_excluding(*m, read, excluded, k, RANK_BATCH, device)
             }
             TrainedModel::ItemItem(m) => {
-                rank_top_k(*m, histories, k, exclude_history, RANK_BATCH, device)
+                rank_top_k_excluding(*m, read, excluded, k, RANK_BATCH, device)
             }
             TrainedModel::Popularity(m) => {
-                rank_top_k(*m, histories, k, exclude_history, RANK_BATCH, device)
+                rank_top_k_excluding(*m, read, excluded, k, RANK_BATCH, device)
             }
             TrainedModel::PersonalPopularity(m) => {
-                rank_top_k(*m, histories, k, exclude_history, RANK_BATCH, device)
+                rank_top_k_excluding(*m, read, excluded, k, RANK_BATCH, device)
             }
         }?;
         Ok(ranked
@@ -417,6 +419,7 @@ mod tests {
         let histories = Histories {
             all: &all,
             positive: Some(&positive),
+            read: &all,
         };
         let lists = trained.top_k(histories, 4, false, &device).unwrap();
         assert_eq!(
@@ -426,10 +429,20 @@ mod tests {
         // History excluded: every history play goes, skips included; popularity is left.
         let lists = trained.top_k(histories, 4, true, &device).unwrap();
         assert_eq!(lists, vec![vec![3, 5], vec![3, 5, 1, 2], vec![3, 1, 4, 2]]);
+        // Reading the positive plays (every play for user 1, who has none) still excludes
+        // every history play: user 0's skipped 4 is not in what the model reads.
+        let read = vec![positive[0].clone(), all[1].clone(), positive[2].clone()];
+        let reading_positive = Histories {
+            read: &read,
+            ..histories
+        };
+        let lists = trained.top_k(reading_positive, 4, true, &device).unwrap();
+        assert_eq!(lists, vec![vec![3, 5], vec![3, 5, 1, 2], vec![3, 1, 4, 2]]);
         // Without durations every play counts: user 0 played 1 and 2 twice each, 2 last.
         let unknown = Histories {
             all: &all,
             positive: None,
+            read: &all,
         };
         let lists = trained.top_k(unknown, 3, false, &device).unwrap();
         assert_eq!(lists, vec![vec![2, 1, 4], vec![4, 3, 5], vec![5, 3, 1]]);
@@ -437,6 +450,7 @@ mod tests {
         let bad = Histories {
             all: &all,
             positive: Some(&short),
+            read: &all,
         };
         assert!(trained.top_k(bad, 3, false, &device).is_err());
     }

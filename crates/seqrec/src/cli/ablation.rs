@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use seqrec::ablation::{
-    AblationConfig, AblationEvent, AblationProgress, Budget, Variant, VariantObjective,
+    AblationConfig, AblationEvent, AblationProgress, Budget, ModelPlays, Variant, VariantObjective,
     run_next_item_ablation, run_profile_ablation, simulated_split,
 };
 use seqrec::data::SimulatorConfig;
@@ -12,6 +12,22 @@ use seqrec::train::ProgressEvent;
 
 use super::data::Source;
 use super::{CliError, DeviceArg};
+
+/// `--model-plays` of `ablation`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub(super) enum ModelPlaysArg {
+    Positive,
+    All,
+}
+
+impl From<ModelPlaysArg> for ModelPlays {
+    fn from(plays: ModelPlaysArg) -> Self {
+        match plays {
+            ModelPlaysArg::Positive => ModelPlays::Positive,
+            ModelPlaysArg::All => ModelPlays::All,
+        }
+    }
+}
 
 /// Arguments of `seqrec ablation`.
 #[derive(Debug, clap::Args)]
@@ -81,8 +97,20 @@ pub struct AblationArgs {
     /// with --paper-recipe].
     #[arg(long)]
     repeat_half_life: Option<f64>,
+    /// Most recent history plays the repeat-aware score counts (attention reads --max-len)
+    /// [default: 1000].
+    #[arg(long)]
+    repeat_context: Option<usize>,
+    /// Multiplier of the repeat-aware score's learned weights, their learning-rate boost
+    /// [default: 10].
+    #[arg(long)]
+    repeat_weight_scale: Option<f64>,
+    /// History plays every trained model learns from and reads: positive (at least 30 s,
+    /// when the log has durations) or all, skips included [default: positive].
+    #[arg(long, value_enum)]
+    model_plays: Option<ModelPlaysArg>,
     /// The paper's plain dot-product score, without the repeat-aware term.
-    #[arg(long, conflicts_with = "repeat_half_life")]
+    #[arg(long, conflicts_with_all = ["repeat_half_life", "repeat_context"])]
     no_repeat: bool,
     /// The paper's recipe for the transformers: gBCE with --beta over uniform negatives and
     /// no repeat-aware score (flags given with it still apply).
@@ -153,6 +181,9 @@ impl AblationArgs {
             } else {
                 self.repeat_half_life.or(defaults.repeat_half_life)
             },
+            repeat_context: self.repeat_context.or(defaults.repeat_context),
+            repeat_weight_scale: self.repeat_weight_scale.or(defaults.repeat_weight_scale),
+            model_plays: self.model_plays.map_or(defaults.model_plays, Into::into),
             negatives: self.negatives,
             negative_distribution: self
                 .popularity_gamma
