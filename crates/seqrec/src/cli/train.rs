@@ -124,8 +124,12 @@ pub struct TrainArgs {
     /// position (future-window).
     #[arg(long)]
     repeat_half_life: Option<f64>,
+    /// Most recent history plays the repeat-aware score counts; attention reads --max-len
+    /// [default: 1000].
+    #[arg(long)]
+    repeat_context: Option<usize>,
     /// No repeat-aware score, also on listening events.
-    #[arg(long, conflicts_with = "repeat_half_life")]
+    #[arg(long, conflicts_with_all = ["repeat_half_life", "repeat_context"])]
     no_repeat: bool,
     /// Standard deviation of the initial item and position embeddings [default: 0.02].
     #[arg(long)]
@@ -228,7 +232,11 @@ impl TrainArgs {
             })
             .with_output_embeddings(self.output_embeddings.into())
             .with_init_std(self.init_std)
-            .with_repeat_half_life(repeat);
+            .with_repeat_half_life(repeat)
+            .with_repeat_context(repeat.map(|_| {
+                self.repeat_context
+                    .unwrap_or(seqrec::ablation::REPEAT_CONTEXT)
+            }));
         let mut config = TrainConfig::new(model);
         config.objective = match self.objective {
             Some(objective) => objective,
@@ -363,10 +371,19 @@ pub fn run(args: TrainArgs) -> Result<(), CliError> {
     );
     println!("model saved to {}", args.out.display());
     if let Ok(test) = dataset.held_out(seqrec::data::Split::Test) {
-        let metrics = evaluate_next_item(&model, test, 256, true, &device)?.to_flat_map();
+        // Ranked as validation ranked: with the history on a listening log, where the next
+        // play is often a replay.
+        let exclude_history = !config.validation_ranks_history;
+        let metrics =
+            evaluate_next_item(&model, test, 256, exclude_history, &device)?.to_flat_map();
         println!(
-            "test ({} users): ndcg@10 {:.4}  recall@10 {:.4}  recall@1 {:.4}  mrr {:.4}",
+            "test ({} users, history {}): ndcg@10 {:.4}  recall@10 {:.4}  recall@1 {:.4}  mrr {:.4}",
             test.inputs.len(),
+            if exclude_history {
+                "excluded"
+            } else {
+                "ranked"
+            },
             metrics["ndcg@10"],
             metrics["recall@10"],
             metrics["recall@1"],
