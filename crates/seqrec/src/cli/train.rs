@@ -444,12 +444,18 @@ mod tests {
         assert_eq!(config.model.positions, PositionEncoding::Learned);
         assert_eq!(config.objective, Objective::FutureWindow { len: 10 });
         assert_eq!(config.model.repeat_half_life, Some(20.0));
+        // The repeat term counts 1 000 plays, attention reads 50.
+        assert_eq!(config.model.repeat_context, Some(1000));
+        assert_eq!(config.model.input_len(), 1000);
         // One row of logits per sequence: the full softmax fits a large catalogue.
         assert_eq!(config.loss, LossKind::FullSoftmax);
         assert!(config.validation_ranks_history);
         assert!(config.validate().is_ok());
         let plain = args(&["--no-repeat"]).config(200_000, DataKind::Listening);
         assert_eq!(plain.model.repeat_half_life, None);
+        assert_eq!(plain.model.repeat_context, None);
+        let short = args(&["--repeat-context", "200"]).config(1000, DataKind::Listening);
+        assert_eq!(short.model.input_len(), 200);
         // A causal model on a listening log keeps the future window for its repeat term.
         let causal = args(&["--attention", "causal"]).config(1000, DataKind::Listening);
         assert_eq!(causal.objective, Objective::FutureWindow { len: 10 });
