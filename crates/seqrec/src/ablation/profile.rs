@@ -102,9 +102,10 @@ pub fn run_profile_ablation(
     let min_ms = config.evaluation.profile.positive_min_ms;
     let positive = split.positive_histories(min_ms);
     let read_positive = config.model_plays == ModelPlays::Positive && positive.is_some();
-    let positive_dataset = match read_positive {
-        true => split.positive_dataset(min_ms).transpose()?,
-        false => None,
+    let positive_dataset = if read_positive {
+        split.positive_dataset(min_ms).transpose()?
+    } else {
+        None
     };
     let mut data =
         TrainingData::from_sequences(positive_dataset.as_ref().unwrap_or(&split.dataset))
