@@ -125,14 +125,6 @@ impl RepeatScore {
         // Padding scatters nothing (its values are 0), so column 0 stays an unseen item.
         self.combine(counts, recent)
     }
-
-    /// The bias of candidates shared by a whole batch: `items` `[batch, len]`, `candidates`
-    /// `[n]` → `[batch, n]`.
-    pub fn shared(&self, items: Tensor<2, Int>, candidates: Tensor<1, Int>) -> Tensor<2> {
-        let [batch, _] = items.dims();
-        let [n] = candidates.dims();
-        self.candidates(items, candidates.reshape([1, n]).expand([batch, n]))
-    }
 }
 
 #[cfg(test)]

@@ -128,19 +128,17 @@ impl TrainingModel {
             let all = Tensor::<2>::ones([1, n], &targets.device());
             return full_softmax_loss(logits.reshape([1, n, rows]), targets.reshape([1, n]), all);
         }
-        let mut positives = self
-            .model
-            .score_targets(per_target.clone(), batch.targets.clone());
-        if let Some(w) = &window
-            && let Some(bias) = self.model.repeat_bias(w.clone(), batch.targets)
-        {
-            positives = positives + bias;
-        }
         let repeat = |ids: Tensor<2, Int>| {
             window
                 .as_ref()
                 .and_then(|w| self.model.repeat_bias(w.clone(), ids))
         };
+        let mut positives = self
+            .model
+            .score_targets(per_target.clone(), batch.targets.clone());
+        if let Some(bias) = repeat(batch.targets) {
+            positives = positives + bias;
+        }
         let negatives = match batch.negatives {
             NegativeIds::PerPosition(ids) => {
                 let k = ids.dims()[2];

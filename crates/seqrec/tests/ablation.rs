@@ -219,6 +219,15 @@ fn every_model_is_trained_evaluated_and_written() {
         .iter()
         .map(|&id| items[id as usize - 1].as_str())
         .collect();
+    let rec = recommend(&model_dir, &history);
+    assert_eq!(rec["items"][0], items[favourite as usize - 1].as_str());
+    // …and the item-item directory too.
+    recommend(&dir.path().join("models").join("item-item"), &history);
+}
+
+/// `seqrec recommend --json` of the top 3 for `history` from a model directory; fails the
+/// test unless the command succeeds.
+fn recommend(model_dir: &std::path::Path, history: &[&str]) -> serde_json::Value {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_seqrec"))
         .args([
             "recommend",
@@ -239,33 +248,7 @@ fn every_model_is_trained_evaluated_and_written() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let rec: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(rec["items"][0], items[favourite as usize - 1].as_str());
-    // …and the item-item directory too.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_seqrec"))
-        .args([
-            "recommend",
-            "--model",
-            dir.path()
-                .join("models")
-                .join("item-item")
-                .to_str()
-                .unwrap(),
-            "--history",
-            &history.join(" "),
-            "-k",
-            "3",
-            "--json",
-            "--device",
-            "ndarray",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 #[test]
