@@ -21,6 +21,13 @@ pub struct SimulateArgs {
     /// Days of listening [default: 67: 60 of history and 7 held out].
     #[arg(long)]
     days: Option<u32>,
+    /// Median plays per listener over the period (log-normal) [default: 120]. Real
+    /// logs of heavy listeners (Last.fm-1K) have thousands.
+    #[arg(long)]
+    median_plays: Option<f64>,
+    /// Most plays of one listener [default: 5 000].
+    #[arg(long)]
+    max_plays: Option<usize>,
     /// Seed.
     #[arg(long, default_value_t = 42)]
     seed: u64,
@@ -42,6 +49,12 @@ pub fn run(args: SimulateArgs) -> Result<(), CliError> {
     }
     if let Some(days) = args.days {
         config.days = days;
+    }
+    if let Some(median_plays) = args.median_plays {
+        config.median_plays = median_plays;
+    }
+    if let Some(max_plays) = args.max_plays {
+        config.max_plays = max_plays;
     }
     let started = std::time::Instant::now();
     let simulation = Simulation::run(&config)?;
