@@ -301,8 +301,15 @@ impl GsasRec {
     /// products of [`GsasRec::score_all`] plus the repeat term when the model has one.
     pub fn score_histories(&self, items: Tensor<2, Int>) -> Tensor<2> {
         let scores = self.score_all(self.user_representation(items.clone()));
-        match self.repeat_bias_all(items) {
-            Some(bias) => scores + bias,
+        self.add_repeat_bias(scores, items)
+    }
+
+    /// `scores` of every id `[batch, num_items + 2]` plus the repeat term for histories
+    /// `[batch, len]` (the same values as adding [`GsasRec::repeat_bias_all`], computed at the
+    /// history's plays only); unchanged for a model without one.
+    pub fn add_repeat_bias(&self, scores: Tensor<2>, items: Tensor<2, Int>) -> Tensor<2> {
+        match &self.repeat {
+            Some(repeat) => repeat.add_to(scores, items),
             None => scores,
         }
     }

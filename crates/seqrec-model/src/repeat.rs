@@ -112,6 +112,32 @@ impl RepeatScore {
         self.combine(counts, recent)
     }
 
+    /// `scores` `[batch, rows]` plus the bias of every id for windows `items` `[batch, len]`:
+    /// the same values as `scores + self.all(items, rows)`, computed where the bias can be
+    /// non-zero (an unseen item's bias is 0). Every play of an item carries `1/n` of its
+    /// bias, `n` its plays in the window, so that the plays add up to it; only the counts
+    /// need a full-catalogue pass, not the bias and its gradient. At 200 000 items this is
+    /// the difference between a handful of passes over `[batch, rows]` and about twenty.
+    pub fn add_to(&self, scores: Tensor<2>, items: Tensor<2, Int>) -> Tensor<2> {
+        let items = self.window(items);
+        let [batch, len] = items.dims();
+        let [_, rows] = scores.dims();
+        let device = items.device();
+        let played: Tensor<2> = items.clone().not_equal_elem(0).float();
+        let recency = played.clone() * self.recency(len, &device);
+        let per_play = |values: Tensor<2>| {
+            Tensor::<2>::zeros([batch, rows], &device)
+                .scatter(1, items.clone(), values, IndexingUpdateOp::Add)
+                .gather(1, items.clone())
+        };
+        let counts = per_play(played.clone());
+        let recent = per_play(recency);
+        // Padding (0) has no plays: its share is 0 and it adds nothing.
+        let share = played / counts.clone().clamp_min(1.0);
+        let bias = self.combine(counts, recent) * share;
+        scores.scatter(1, items, bias, IndexingUpdateOp::Add)
+    }
+
     /// The bias of every id `[batch, rows]` for windows `items` `[batch, len]`.
     pub fn all(&self, items: Tensor<2, Int>, rows: usize) -> Tensor<2> {
         let items = self.window(items);
@@ -194,6 +220,31 @@ mod tests {
                     "user {u} id {id}: {got} vs {want}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn the_bias_added_at_the_plays_equals_the_full_catalogue_bias() {
+        let device = Device::ndarray();
+        let repeat = with_weights([0.7, 1.3, -0.4], 3.0, 6, &device);
+        let items = Tensor::<2, Int>::from_ints(
+            [
+                [0, 0, 3, 1, 3, 3, 2],
+                [4, 4, 1, 4, 2, 5, 1],
+                [0, 0, 0, 0, 0, 0, 6],
+            ],
+            &device,
+        );
+        let rows = 8;
+        let scores: Vec<f32> = (0..3 * rows).map(|i| (i as f32 * 0.37).sin()).collect();
+        let scores = Tensor::<2>::from_data(TensorData::new(scores, [3, rows]), &device);
+        let want: Vec<f32> = (scores.clone() + repeat.all(items.clone(), rows))
+            .into_data()
+            .to_vec()
+            .unwrap();
+        let got: Vec<f32> = repeat.add_to(scores, items).into_data().to_vec().unwrap();
+        for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+            assert!((g - w).abs() < 1e-5, "entry {i}: {g} vs {w}");
         }
     }
 
