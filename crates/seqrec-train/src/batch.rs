@@ -88,6 +88,9 @@ pub struct EvalBatch {
     /// Added to the scores `[batch, num_items + 2]`: `-inf` for items that must not be ranked
     /// (the user's history, except the target itself), 0 elsewhere. `None`: rank everything.
     pub exclusion: Option<Tensor<2>>,
+    /// For the discovery ranks (see [`EvalBatch::with_discovery`]): 1 for a user whose target
+    /// is not in their history, 0 for a replay. `None`: no discovery ranks.
+    pub new_target: Option<Tensor<1, Int>>,
 }
 
 impl EvalBatch {
@@ -143,6 +146,30 @@ impl EvalBatch {
             input: ints(&input, [batch, len], device),
             targets: ints(targets, [batch, 1], device),
             exclusion,
+            new_target: None,
         }
+    }
+
+    /// The batch without discovery ranks.
+    pub fn without_discovery(self) -> Self {
+        Self {
+            new_target: None,
+            ..self
+        }
+    }
+
+    /// Also asks for the discovery ranks of the batch built from `histories` and `targets`:
+    /// for a user whose target is not in their history, its rank among the items outside
+    /// the model's input window (see [`crate::RankOutput::discovery_ranks`]). Users whose target is a
+    /// replay get no discovery rank.
+    pub fn with_discovery(mut self, histories: &[&[u32]], targets: &[u32]) -> Self {
+        let new: Vec<u32> = histories
+            .iter()
+            .zip(targets)
+            .map(|(h, t)| u32::from(!h.contains(t)))
+            .collect();
+        let device = self.targets.device();
+        self.new_target = Some(ints(&new, [new.len()], &device));
+        self
     }
 }

@@ -59,6 +59,17 @@ pub struct TrainConfig {
     /// listening logs, where the next played track is often one played before.
     #[serde(default)]
     pub validation_ranks_history: bool,
+    /// Whether validation also ranks each new target (one the user has not played) among the
+    /// items they have not played, and the best checkpoint by that discovery NDCG@10 is
+    /// saved as well, in [`crate::DISCOVERY_DIR`] of the output directory: the model for
+    /// lists without the history. Needs `validation_ranks_history`. Default: false.
+    #[serde(default)]
+    pub discovery_checkpoint: bool,
+    /// With `discovery_checkpoint`: whether training goes on while the discovery metric
+    /// still improves (it stops when neither metric has improved for `patience`
+    /// validations) instead of stopping on the main metric alone. Default: false.
+    #[serde(default)]
+    pub discovery_keeps_training: bool,
 }
 
 impl TrainConfig {
@@ -82,6 +93,8 @@ impl TrainConfig {
             eval_batch_size: 256,
             seed: 42,
             validation_ranks_history: false,
+            discovery_checkpoint: false,
+            discovery_keeps_training: false,
         }
     }
 
@@ -100,6 +113,15 @@ impl TrainConfig {
             return fail("the learning rate must be positive");
         }
         self.negative_distribution.validate()?;
+        if self.discovery_keeps_training && !self.discovery_checkpoint {
+            return fail("discovery_keeps_training needs discovery_checkpoint");
+        }
+        if self.discovery_checkpoint && !self.validation_ranks_history {
+            return fail(
+                "the discovery checkpoint needs validation_ranks_history: with the history \
+                 excluded, the validation is already a discovery validation",
+            );
+        }
         if self.model.repeat_half_life.is_some() && !self.objective.scores_from_last_position() {
             return fail(
                 "the repeat-aware score needs an objective that scores from the last position \

@@ -73,5 +73,6 @@ pub use step::{
     PerPositionScoring, RankOutput, StepOutput, StepSetup, TrainingModel, target_ranks,
 };
 pub use train::{
-    CurvePoint, REPORT_FILE, TrainOptions, TrainReport, TrainingData, WORK_DIR, train,
+    CurvePoint, DISCOVERY_DIR, REPORT_FILE, TrainOptions, TrainReport, TrainingData, WORK_DIR,
+    train,
 };

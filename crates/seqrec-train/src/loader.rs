@@ -81,6 +81,7 @@ pub struct EvalLoader {
     max_len: usize,
     num_items: usize,
     exclude_history: bool,
+    discovery: bool,
     device: Device,
 }
 
@@ -104,7 +105,17 @@ impl EvalLoader {
             max_len,
             num_items,
             exclude_history,
+            discovery: false,
             device,
+        }
+    }
+
+    /// Also ranks each new target among the items outside the user's input window, for the
+    /// discovery validation (see [`EvalBatch::with_discovery`]).
+    pub fn with_discovery(self) -> Self {
+        Self {
+            discovery: true,
+            ..self
         }
     }
 
@@ -114,14 +125,20 @@ impl EvalLoader {
             .iter()
             .map(Vec::as_slice)
             .collect();
-        EvalBatch::new(
+        let targets = &self.targets[start..end];
+        let batch = EvalBatch::new(
             &histories,
-            &self.targets[start..end],
+            targets,
             self.max_len,
             self.num_items,
             self.exclude_history,
             &self.device,
-        )
+        );
+        if self.discovery {
+            batch.with_discovery(&histories, targets)
+        } else {
+            batch
+        }
     }
 }
 

@@ -14,15 +14,17 @@ use seqrec_eval::ndcg_at_k;
 
 use crate::step::{RankOutput, StepOutput};
 
-/// Input of [`NdcgMetric`]: 1-based target ranks.
+/// Input of [`NdcgMetric`]: 1-based target ranks, and the discovery ranks when asked for.
 pub struct RankInput {
     ranks: Tensor<1, Int>,
+    discovery_ranks: Option<Tensor<1, Int>>,
 }
 
 impl Adaptor<RankInput> for RankOutput {
     fn adapt(&self) -> RankInput {
         RankInput {
             ranks: self.ranks.clone(),
+            discovery_ranks: self.discovery_ranks.clone(),
         }
     }
 }
@@ -74,6 +76,7 @@ impl PeriodMeans {
 pub struct NdcgMetric {
     k: usize,
     means: PeriodMeans,
+    discovery: bool,
 }
 
 impl NdcgMetric {
@@ -82,6 +85,19 @@ impl NdcgMetric {
         Self {
             k,
             means: PeriodMeans::new(format!("NDCG@{k}"), false),
+            discovery: false,
+        }
+    }
+
+    /// NDCG at cutoff `k` of the discovery ranks ([`RankOutput::discovery_ranks`]): the mean
+    /// over the users whose target is new to them. A validation without such users (or
+    /// without discovery ranks) is recorded as NaN, so that entry `i` of the history is
+    /// always validation `i`.
+    pub fn discovery(k: usize) -> Self {
+        Self {
+            k,
+            means: PeriodMeans::new(format!("NDCG@{k} new"), true),
+            discovery: true,
         }
     }
 
@@ -111,14 +127,24 @@ impl Metric for NdcgMetric {
         item: &RankInput,
         _: &MetricMetadata,
     ) -> Result<SerializedEntry, TensorReadError> {
-        let ranks = item.ranks.clone().try_into_vec_as::<i64>()?;
-        let sum: f64 = ranks
+        let ranks = match (self.discovery, &item.discovery_ranks) {
+            (false, _) => item.ranks.clone().try_into_vec_as::<i64>()?,
+            (true, Some(ranks)) => ranks.clone().try_into_vec_as::<i64>()?,
+            (true, None) => Vec::new(),
+        };
+        // Discovery ranks are 0 for replays, which are not counted.
+        let counted: Vec<i64> = if self.discovery {
+            ranks.into_iter().filter(|&r| r > 0).collect()
+        } else {
+            ranks
+        };
+        let sum: f64 = counted
             .iter()
             .map(|&r| ndcg_at_k(r.max(1) as usize, self.k))
             .sum();
         Ok(self
             .means
-            .update(sum / ranks.len().max(1) as f64, ranks.len()))
+            .update(sum / counted.len().max(1) as f64, counted.len()))
     }
 
     fn compute(&mut self) -> Result<SerializedEntry, TensorReadError> {

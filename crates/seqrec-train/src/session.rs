@@ -14,10 +14,11 @@ use burn::store::{BurnpackStore, ModuleSnapshot};
 use burn::train::checkpoint::{
     ComposedCheckpointingStrategy, KeepLastNCheckpoints, MetricCheckpointingStrategy,
 };
+use burn::train::metric::store::EventStoreClient;
 use burn::train::metric::store::{Aggregate, Direction, Split};
 use burn::train::{
-    InferenceStep, Interrupter, Learner, LearnerModel, MetricEarlyStoppingStrategy,
-    StoppingCondition, SupervisedTraining, TrainStep,
+    EarlyStoppingStrategy, InferenceStep, Interrupter, Learner, LearnerModel,
+    MetricEarlyStoppingStrategy, StoppingCondition, SupervisedTraining, TrainStep,
 };
 
 use crate::config::TrainLimit;
@@ -35,9 +36,12 @@ pub const METRICS_FILE: &str = "metrics.csv";
 /// The learning curve of a run: validation `i` (1-based, over the whole run) took place at
 /// step `min(i · eval_every, total_steps)`. `losses` are the mean training losses of this
 /// run's periods and `requests` when this run's batches were requested (see
-/// [`StepClock::request_times`]); validations before a resume have neither.
+/// [`StepClock::request_times`]); validations before a resume have neither. `discovery` holds
+/// the discovery validations, when there were any.
+#[allow(clippy::too_many_arguments)]
 fn learning_curve(
     validations: &[f64],
+    discovery: &[f64],
     losses: &[f64],
     requests: &[Instant],
     started: Instant,
@@ -68,6 +72,7 @@ fn learning_curve(
                     .copied()
                     .filter(|l| l.is_finite()),
                 ndcg_at_10: ndcg,
+                ndcg_at_10_new: discovery.get(i).copied().filter(|v| v.is_finite()),
                 examples_per_second: seconds
                     .filter(|&s| s > 0.0)
                     .map(|s| ((step - first_step) * schedule.batch_size) as f64 / s),
@@ -76,7 +81,8 @@ fn learning_curve(
         .collect()
 }
 
-/// Writes the learning curve as CSV: `step,seconds,loss,ndcg_at_10,examples_per_second`.
+/// Writes the learning curve as CSV:
+/// `step,seconds,loss,ndcg_at_10,ndcg_at_10_new,examples_per_second`.
 pub fn write_curve(path: &Path, curve: &[CurvePoint]) -> Result<(), TrainError> {
     let io = |e: csv::Error| TrainError::Io {
         path: path.to_path_buf(),
@@ -107,9 +113,11 @@ pub(crate) struct WorkDir {
     work: PathBuf,
     checkpoints: PathBuf,
     history_file: PathBuf,
+    discovery_file: PathBuf,
     /// Validation periods already done (0 for a fresh run).
     pub start_epoch: usize,
     previous: Vec<f64>,
+    previous_discovery: Vec<f64>,
 }
 
 impl WorkDir {
@@ -118,28 +126,35 @@ impl WorkDir {
         let work = out_dir.join(WORK_DIR);
         let checkpoints = work.join("checkpoint");
         let history_file = work.join("validations.json");
-        let (start_epoch, previous) = if resume {
+        let discovery_file = work.join("discovery_validations.json");
+        let (start_epoch, previous, previous_discovery) = if resume {
             let epoch = latest_checkpoint(&checkpoints).ok_or_else(|| {
                 TrainError::Config(format!(
                     "nothing to resume: no checkpoint in {}",
                     checkpoints.display()
                 ))
             })?;
-            let history: Vec<f64> = read_json(&history_file).unwrap_or_default();
-            (epoch, history.into_iter().take(epoch).collect::<Vec<_>>())
+            let earlier = |file: &Path| -> Vec<f64> {
+                let history: Vec<Option<f64>> = read_json(file).unwrap_or_default();
+                let history = history.into_iter().map(|v| v.unwrap_or(f64::NAN));
+                history.take(epoch).collect()
+            };
+            (epoch, earlier(&history_file), earlier(&discovery_file))
         } else {
             if work.exists() {
                 std::fs::remove_dir_all(&work).map_err(TrainError::io(&work))?;
             }
-            (0, Vec::new())
+            (0, Vec::new(), Vec::new())
         };
         std::fs::create_dir_all(&work).map_err(TrainError::io(&work))?;
         Ok(Self {
             work,
             checkpoints,
             history_file,
+            discovery_file,
             start_epoch,
             previous,
+            previous_discovery,
         })
     }
 }
@@ -158,12 +173,59 @@ pub(crate) struct Schedule {
     pub learning_rate: f64,
     /// Wall-clock limit in seconds.
     pub seconds: Option<f64>,
+    /// Also validate the discovery ranks ([`NdcgMetric::discovery`]) and keep their best
+    /// checkpoint.
+    pub discovery: bool,
+    /// With `discovery`: stop only when neither metric improves, instead of on the main one.
+    pub discovery_keeps_training: bool,
+}
+
+/// What [`run_supervised`] returns.
+pub(crate) struct Supervised<M> {
+    /// The model of the best validation.
+    pub best: M,
+    /// The model of the best discovery validation, when [`Schedule::discovery`] asked for it
+    /// and one was finite.
+    pub discovery: Option<M>,
+    /// The report.
+    pub report: TrainReport,
+}
+
+/// Early stopping when every one of several metrics has stopped improving.
+#[derive(Clone)]
+struct AllStopped(Vec<MetricEarlyStoppingStrategy>);
+
+impl EarlyStoppingStrategy for AllStopped {
+    fn should_stop(&mut self, epoch: usize, store: &EventStoreClient) -> bool {
+        // Every strategy sees every epoch (no short circuit), so that each tracks its best.
+        let stops: Vec<bool> = self
+            .0
+            .iter_mut()
+            .map(|s| s.should_stop(epoch, store))
+            .collect();
+        stops.into_iter().all(|stop| stop)
+    }
+}
+
+/// JSON has no NaN: a validation without a value (no new target) is written as null.
+fn finite_or_none(values: &[f64]) -> Vec<Option<f64>> {
+    values.iter().map(|v| v.is_finite().then_some(*v)).collect()
+}
+
+/// The 1-based index of the highest finite value.
+fn best_index(values: &[f64]) -> Option<usize> {
+    values
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| v.is_finite())
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .map(|(i, _)| i + 1)
 }
 
 /// Trains `model` (on the autodiff device) with Adam, validating NDCG@10 every `eval_every`
 /// steps, and returns the best validated model, reloaded into `fresh()` (a new model on the
-/// inference device), with the report. `loader` tells the steps taken and when, after the
-/// run.
+/// inference device), with the report (and the best discovery model, see
+/// [`Schedule::discovery`]). `loader` tells the steps taken and when, after the run.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn run_supervised<M>(
     work: WorkDir,
@@ -173,8 +235,8 @@ pub(crate) fn run_supervised<M>(
     train_loader: Arc<dyn DataLoader<<M as TrainStep>::Input>>,
     valid_loader: Arc<dyn DataLoader<<M as InferenceStep>::Input>>,
     loader: &dyn StepClock,
-    fresh: impl FnOnce() -> Result<M, TrainError>,
-) -> Result<(M, TrainReport), TrainError>
+    fresh: impl Fn() -> Result<M, TrainError>,
+) -> Result<Supervised<M>, TrainError>
 where
     M: LearnerModel + TrainStep<Output = StepOutput> + InferenceStep<Output = RankOutput>,
 {
@@ -182,8 +244,10 @@ where
         work,
         checkpoints,
         history_file,
+        discovery_file,
         start_epoch,
         previous,
+        previous_discovery,
     } = work;
     let eval_every = schedule.eval_every;
     let total_steps = schedule.total_steps;
@@ -199,30 +263,45 @@ where
     let loss = TrainLossMetric::new();
     let renderer =
         CallbackRenderer::new(callback, schedule.batch_size, eval_every, start_epoch + 1);
-    let mut training = SupervisedTraining::new(&work, train_loader, valid_loader)
-        .metric_train_numeric(loss.clone())
-        .metric_valid_numeric(ndcg.clone())
-        .with_default_checkpointers()
-        .with_checkpointing_strategy(
-            ComposedCheckpointingStrategy::builder()
-                .add(KeepLastNCheckpoints::new(1))
-                .add(MetricCheckpointingStrategy::new(
-                    &ndcg,
-                    Aggregate::Mean,
-                    Direction::Highest,
-                    Split::Valid,
-                ))
-                .build(),
-        )
-        .early_stopping(MetricEarlyStoppingStrategy::new(
-            &ndcg,
+    let discovery = NdcgMetric::discovery(10);
+    let watched: Vec<&NdcgMetric> = if schedule.discovery {
+        vec![&ndcg, &discovery]
+    } else {
+        vec![&ndcg]
+    };
+    let mut checkpointing =
+        ComposedCheckpointingStrategy::builder().add(KeepLastNCheckpoints::new(1));
+    let mut stopping = Vec::new();
+    for (i, metric) in watched.iter().enumerate() {
+        checkpointing = checkpointing.add(MetricCheckpointingStrategy::new(
+            *metric,
+            Aggregate::Mean,
+            Direction::Highest,
+            Split::Valid,
+        ));
+        if i > 0 && !schedule.discovery_keeps_training {
+            continue;
+        }
+        stopping.push(MetricEarlyStoppingStrategy::new(
+            *metric,
             Aggregate::Mean,
             Direction::Highest,
             Split::Valid,
             StoppingCondition::NoImprovementSince {
                 n_epochs: schedule.patience.max(1),
             },
-        ))
+        ));
+    }
+    let mut training = SupervisedTraining::new(&work, train_loader, valid_loader)
+        .metric_train_numeric(loss.clone())
+        .metric_valid_numeric(ndcg.clone());
+    if schedule.discovery {
+        training = training.metric_valid_numeric(discovery.clone());
+    }
+    let mut training = training
+        .with_default_checkpointers()
+        .with_checkpointing_strategy(checkpointing.build())
+        .early_stopping(AllStopped(stopping))
         .num_epochs(num_epochs)
         .with_interrupter(interrupter.clone())
         .renderer(Box::new(renderer))
@@ -257,29 +336,44 @@ where
     let mut validations = previous;
     validations.extend(ndcg.history().lock().map(|h| h.clone()).unwrap_or_default());
     write_json(&history_file, &validations)?;
-    let best = validations
-        .iter()
-        .enumerate()
-        .filter(|(_, v)| v.is_finite())
-        .max_by(|a, b| a.1.total_cmp(b.1))
-        .map(|(i, _)| i + 1);
-    let model = match best.map(|epoch| checkpoints.join(format!("model-{epoch}.bpk"))) {
-        Some(path) if path.is_file() => {
-            // Checkpoints hold the learner's module.
-            let mut best = fresh()?;
-            best.load_from(&mut BurnpackStore::from_file(&path))
-                .map_err(|e| TrainError::Weights {
-                    path: path.clone(),
-                    message: e.to_string(),
-                })?;
-            best
+    let mut discovery_validations = Vec::new();
+    if schedule.discovery {
+        discovery_validations = previous_discovery;
+        let this_run = discovery.history();
+        discovery_validations.extend(this_run.lock().map(|h| h.clone()).unwrap_or_default());
+        write_json(&discovery_file, &finite_or_none(&discovery_validations))?;
+    }
+    let best = best_index(&validations);
+    let best_discovery = best_index(&discovery_validations);
+    // Checkpoints hold the learner's module.
+    let load = |epoch: usize| -> Result<Option<M>, TrainError> {
+        let path = checkpoints.join(format!("model-{epoch}.bpk"));
+        if !path.is_file() {
+            return Ok(None);
         }
-        _ => result.model,
+        let mut model = fresh()?;
+        model
+            .load_from(&mut BurnpackStore::from_file(&path))
+            .map_err(|e| TrainError::Weights {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
+        Ok(Some(model))
     };
+    let discovery_model = match best_discovery {
+        Some(epoch) => load(epoch)?,
+        None => None,
+    };
+    let model = match best {
+        Some(epoch) => load(epoch)?,
+        None => None,
+    };
+    let model = model.unwrap_or(result.model);
     let steps = loader.delivered_steps();
     let losses = loss.history().lock().map(|h| h.clone()).unwrap_or_default();
     let curve = learning_curve(
         &validations,
+        &discovery_validations,
         &losses,
         &loader.request_times(),
         started,
@@ -299,9 +393,15 @@ where
         best_validation: best,
         stopped_before_budget: steps < total_steps,
         validations,
+        discovery_validations: finite_or_none(&discovery_validations),
+        best_discovery_validation: best_discovery,
     };
     tracing::info!(steps, seconds, best = ?report.best_validation, "training finished");
-    Ok((model, report))
+    Ok(Supervised {
+        best: model,
+        discovery: discovery_model,
+        report,
+    })
 }
 
 /// The highest epoch with a model checkpoint in `dir`.

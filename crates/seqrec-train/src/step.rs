@@ -1,7 +1,7 @@
 //! The training and validation steps that burn-train's `Learner` runs.
 
 use burn::module::Module;
-use burn::tensor::{Int, Tensor};
+use burn::tensor::{IndexingUpdateOp, Int, Tensor};
 use burn::train::metric::{Adaptor, LossInput};
 use burn::train::{InferenceStep, ItemLazy, TrainOutput, TrainStep};
 use seqrec_loss::{
@@ -58,12 +58,26 @@ impl Adaptor<LossInput> for StepOutput {
 pub struct RankOutput {
     /// Ranks `[batch]`.
     pub ranks: Tensor<1, Int>,
+    /// Discovery ranks `[batch]` when the batch asks for them ([`EvalBatch::new_target`]):
+    /// the rank of a new target among the items outside the input window, 0 for a replay.
+    pub discovery_ranks: Option<Tensor<1, Int>>,
 }
 
 impl ItemLazy for RankOutput {
     fn sync(self) -> Result<Self, burn::tensor::ExecutionError> {
         self.ranks.device().flush()?;
         Ok(self)
+    }
+}
+
+impl RankOutput {
+    /// The ranks of a validation batch of `model`.
+    pub fn of(model: &impl SequenceScorer, batch: EvalBatch) -> Self {
+        let (ranks, discovery_ranks) = target_and_discovery_ranks(model, batch);
+        Self {
+            ranks,
+            discovery_ranks,
+        }
     }
 }
 
@@ -109,8 +123,8 @@ impl TrainingModel {
             if batch.last_position_only {
                 // Every target of a row is scored from one state: one row of logits each.
                 let mut logits = self.model.score_all(queries.reshape([b, d]));
-                if let Some(bias) = window.and_then(|w| self.model.repeat_bias_all(w)) {
-                    logits = logits + bias;
+                if let Some(window) = window {
+                    logits = self.model.add_repeat_bias(logits, window);
                 }
                 return full_softmax_loss_per_row(logits, batch.targets, mask);
             }
@@ -195,12 +209,37 @@ impl TrainingModel {
 /// higher (ties count in the target's favour). Padding, the mask token and excluded items
 /// score `-inf` and never outrank a target.
 pub fn target_ranks(model: &impl SequenceScorer, batch: EvalBatch) -> Tensor<1, Int> {
-    let mut scores = model.score_histories(batch.input);
-    if let Some(exclusion) = batch.exclusion {
-        scores = scores + exclusion;
-    }
+    target_and_discovery_ranks(model, batch.without_discovery()).0
+}
+
+/// [`target_ranks`], and when the batch asks for them ([`EvalBatch::new_target`]) the
+/// discovery ranks from the same scores: for a user whose target is new, its rank among
+/// the items outside the input window (the window's items score `-inf`, as the discovery
+/// view removes the history from the lists); 0 for a replay.
+fn target_and_discovery_ranks(
+    model: &impl SequenceScorer,
+    batch: EvalBatch,
+) -> (Tensor<1, Int>, Option<Tensor<1, Int>>) {
+    let scores = model.score_histories(batch.input.clone());
+    let discovery = batch.new_target.map(|new| {
+        let window = batch.input;
+        let hidden = Tensor::<2>::full(window.dims(), f32::NEG_INFINITY, &window.device());
+        let scores = scores
+            .clone()
+            .scatter(1, window, hidden, IndexingUpdateOp::Add);
+        rank_of_targets(scores, batch.targets.clone()) * new
+    });
+    let scores = match batch.exclusion {
+        Some(exclusion) => scores + exclusion,
+        None => scores,
+    };
+    (rank_of_targets(scores, batch.targets), discovery)
+}
+
+/// 1 + the number of items scored strictly higher than each row's target.
+fn rank_of_targets(scores: Tensor<2>, targets: Tensor<2, Int>) -> Tensor<1, Int> {
     let [b, _] = scores.dims();
-    let target = scores.clone().gather(1, batch.targets);
+    let target = scores.clone().gather(1, targets);
     scores
         .greater(target)
         .int()
@@ -224,8 +263,6 @@ impl InferenceStep for TrainingModel {
     type Output = RankOutput;
 
     fn step(&self, batch: EvalBatch) -> RankOutput {
-        RankOutput {
-            ranks: self.ranks(batch),
-        }
+        RankOutput::of(&self.model, batch)
     }
 }

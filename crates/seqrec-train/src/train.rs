@@ -16,13 +16,16 @@ use crate::loader::{EvalLoader, TrainLoader};
 use crate::model_dir::{ModelManifest, save_model_dir, write_json};
 use crate::plan::BatchPlanner;
 use crate::progress::ProgressCallback;
-use crate::session::{Schedule, WorkDir, run_supervised, total_steps};
+use crate::session::{Schedule, Supervised, WorkDir, run_supervised, total_steps};
 use crate::step::{StepSetup, TrainingModel};
 
 /// Sub-directory of the output directory where burn-train keeps checkpoints and logs.
 pub const WORK_DIR: &str = "train";
 /// File of the training report in the output directory.
 pub const REPORT_FILE: &str = "training.json";
+/// Sub-directory of the output directory with the best model by discovery NDCG@10, a model
+/// directory of its own (see [`TrainConfig::discovery_checkpoint`]).
+pub const DISCOVERY_DIR: &str = "discovery";
 
 /// What a model is trained on.
 #[derive(Debug, Clone)]
@@ -80,6 +83,13 @@ pub struct TrainReport {
     pub best_step: usize,
     /// Whether early stopping or the time limit ended training before its step budget.
     pub stopped_before_budget: bool,
+    /// Discovery NDCG@10 of each validation (`None` when it had no new target), when asked
+    /// for ([`TrainConfig::discovery_checkpoint`]); empty otherwise.
+    #[serde(default)]
+    pub discovery_validations: Vec<Option<f64>>,
+    /// Which validation (1-based) gave the saved discovery model.
+    #[serde(default)]
+    pub best_discovery_validation: Option<usize>,
     /// The learning curve: one point per validation (also written to `metrics.csv`).
     #[serde(default)]
     pub curve: Vec<CurvePoint>,
@@ -96,6 +106,9 @@ pub struct CurvePoint {
     pub loss: Option<f64>,
     /// Validation NDCG@10.
     pub ndcg_at_10: f64,
+    /// Validation NDCG@10 of the discovery ranks (new targets only), when asked for.
+    #[serde(default)]
+    pub ndcg_at_10_new: Option<f64>,
     /// Training sequences (or item-item pairs) per second since the run started.
     pub examples_per_second: Option<f64>,
 }
@@ -179,6 +192,11 @@ pub fn train(
         !config.validation_ranks_history,
         device.clone(),
     );
+    let valid_loader = if config.discovery_checkpoint {
+        valid_loader.with_discovery()
+    } else {
+        valid_loader
+    };
 
     tracing::info!(
         steps = total_steps,
@@ -197,8 +215,14 @@ pub fn train(
         patience: config.patience,
         learning_rate: config.learning_rate,
         seconds: config.limit.seconds,
+        discovery: config.discovery_checkpoint,
+        discovery_keeps_training: config.discovery_keeps_training,
     };
-    let (best, report) = run_supervised(
+    let Supervised {
+        best,
+        discovery,
+        report,
+    } = run_supervised(
         work,
         &schedule,
         options.progress,
@@ -219,6 +243,16 @@ pub fn train(
         training: Some(config.clone()),
     };
     save_model_dir(out_dir, &model, &manifest, &data.items)?;
+    let discovery_dir = out_dir.join(DISCOVERY_DIR);
+    match discovery {
+        Some(discovery) => {
+            save_model_dir(&discovery_dir, &discovery.model, &manifest, &data.items)?
+        }
+        None if discovery_dir.exists() => {
+            std::fs::remove_dir_all(&discovery_dir).map_err(TrainError::io(&discovery_dir))?
+        }
+        None => {}
+    }
     write_json(&out_dir.join(REPORT_FILE), &report)?;
     Ok((model, report))
 }

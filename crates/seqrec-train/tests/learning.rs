@@ -1,7 +1,8 @@
 #![allow(deprecated)] // `Device::ndarray` is deprecated upstream but is the test backend.
 //! The pieces that make the models learn the listener: the full softmax that skips padding
 //! rows, the repeat-aware score in the loss (checked against a host computation in f64), a
-//! repeat term that learns to replay, and the learning curve written to `metrics.csv`.
+//! repeat term that learns to replay, the learning curve written to `metrics.csv`, and the
+//! discovery validation (new targets ranked among the tracks not played) with its checkpoint.
 
 use burn::module::Param;
 use burn::tensor::{Device, Tensor, TensorData};
@@ -9,11 +10,13 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use seqrec_data::{HeldOut, ItemVocabulary};
 use seqrec_loss::LossKind;
+use seqrec_model::SequenceScorer;
 use seqrec_model::{AttentionMode, GsasRecConfig, PositionEncoding};
 use seqrec_sampling::{NegativeSampler, NegativeSharing};
 use seqrec_train::{
-    BatchPlanner, CurvePoint, METRICS_FILE, Objective, StepSetup, TrainBatch, TrainConfig,
-    TrainError, TrainOptions, TrainingData, TrainingModel, train,
+    BatchPlanner, CurvePoint, DISCOVERY_DIR, EvalBatch, EvalLoader, METRICS_FILE, Objective,
+    RankOutput, Recommender, StepSetup, TrainBatch, TrainConfig, TrainError, TrainOptions,
+    TrainingData, TrainingModel, target_ranks, train,
 };
 
 mod common;
@@ -337,4 +340,197 @@ fn the_repeat_term_needs_an_objective_that_scores_from_the_last_position() {
     config.model.repeat_half_life = Some(0.0);
     config.objective = Objective::FutureWindow { len: 3 };
     assert!(matches!(config.validate(), Err(TrainError::Model(_))));
+}
+
+fn ints(t: Tensor<1, burn::tensor::Int>) -> Vec<i64> {
+    t.into_data().convert::<i64>().to_vec().unwrap()
+}
+
+#[test]
+fn discovery_ranks_count_only_the_items_outside_the_input_window() {
+    let device = Device::ndarray();
+    let config = GsasRecConfig::new(ITEMS).with_dim(8).with_max_len(4);
+    let model = config.init(&device).unwrap();
+    // Targets: new (user 0), a replay within the window (user 1), a track played only before
+    // the window (user 2: a replay, so not counted), new with a history longer than the
+    // window (user 3: its early items are ranked).
+    let histories: Vec<Vec<u32>> = vec![
+        vec![3, 5],
+        vec![7, 8, 9],
+        vec![11, 1, 2, 4, 6],
+        vec![13, 14, 15, 16, 17, 18],
+    ];
+    let targets = [20u32, 8, 11, 25];
+    let refs: Vec<&[u32]> = histories.iter().map(Vec::as_slice).collect();
+    let batch = EvalBatch::new(&refs, &targets, 4, ITEMS, false, &device);
+    let scores = values(model.score_histories(batch.input.clone()));
+    let main = ints(target_ranks(&model, batch.clone()));
+    let output = RankOutput::of(&model, batch.with_discovery(&refs, &targets));
+    assert_eq!(ints(output.ranks), main, "the main ranks are unchanged");
+    let discovery = ints(
+        output
+            .discovery_ranks
+            .expect("discovery ranks were asked for"),
+    );
+
+    let rows = ITEMS + 2;
+    for (u, history) in histories.iter().enumerate() {
+        let row = &scores[u * rows..(u + 1) * rows];
+        let target = row[targets[u] as usize];
+        let window = &history[history.len().saturating_sub(4)..];
+        let beats = |i: usize| row[i] > target;
+        let main_rank = 1 + (0..rows).filter(|&i| beats(i)).count() as i64;
+        assert_eq!(main[u], main_rank, "user {u}: main rank");
+        let want = if history.contains(&targets[u]) {
+            0
+        } else {
+            1 + (0..rows)
+                .filter(|&i| !window.contains(&(i as u32)) && beats(i))
+                .count() as i64
+        };
+        assert_eq!(discovery[u], want, "user {u}: discovery rank");
+    }
+    assert_eq!(discovery[1], 0);
+    assert_eq!(discovery[2], 0);
+    assert!(discovery[0] > 0 && discovery[3] > 0);
+}
+
+/// Listeners who mostly replay four favourites and sometimes play something new; the
+/// validation target of every other validation user is new.
+fn listeners_who_also_discover(users: usize, seed: u64) -> TrainingData {
+    let items = 60u32;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut train = Vec::new();
+    let mut validation = HeldOut::default();
+    for u in 0..users {
+        let favourites: Vec<u32> = (0..4).map(|_| rng.random_range(1..=items)).collect();
+        let mut seq: Vec<u32> = (0..24)
+            .map(|_| {
+                if rng.random_bool(0.7) {
+                    favourites[rng.random_range(0..favourites.len())]
+                } else {
+                    // Tracks near a favourite: what a model can learn to discover.
+                    (favourites[0] + rng.random_range(1..=3)).min(items)
+                }
+            })
+            .collect();
+        if u < 40 {
+            let mut target = seq.pop().unwrap();
+            if u % 2 == 0 {
+                target = (1..=items).find(|i| !seq.contains(i)).unwrap();
+            }
+            validation.inputs.push(seq.clone());
+            validation.targets.push(target);
+        }
+        train.push(seq);
+    }
+    let mut item_counts = vec![0u64; items as usize + 1];
+    for s in &train {
+        for &i in s {
+            item_counts[i as usize] += 1;
+        }
+    }
+    TrainingData {
+        num_items: items as usize,
+        train,
+        validation,
+        item_counts,
+        items: ItemVocabulary::identity(items),
+    }
+}
+
+/// Mean discovery NDCG@10 of `model` over the validation users with new targets.
+fn discovery_ndcg(model: &impl SequenceScorer, data: &TrainingData, device: &Device) -> f64 {
+    let loader = EvalLoader::new(
+        std::sync::Arc::new(data.validation.inputs.clone()),
+        std::sync::Arc::new(data.validation.targets.clone()),
+        7,
+        model.max_len(),
+        data.num_items,
+        false,
+        device.clone(),
+    )
+    .with_discovery();
+    let n = data.validation.inputs.len();
+    let mut ranks = Vec::new();
+    for start in (0..n).step_by(7) {
+        let output = RankOutput::of(model, loader.batch(start, (start + 7).min(n)));
+        ranks.extend(ints(output.discovery_ranks.unwrap()));
+    }
+    let counted: Vec<i64> = ranks.into_iter().filter(|&r| r > 0).collect();
+    let ndcg = |r: i64| {
+        if r <= 10 {
+            1.0 / (r as f64 + 1.0).log2()
+        } else {
+            0.0
+        }
+    };
+    counted.iter().map(|&r| ndcg(r)).sum::<f64>() / counted.len() as f64
+}
+
+#[test]
+fn the_discovery_checkpoint_is_the_best_model_for_new_tracks_and_is_saved() {
+    let _guard = common::serial();
+    let device = Device::ndarray();
+    let data = listeners_who_also_discover(160, 5);
+    let mut config = replay_config(Some(10.0), 80);
+    config.discovery_checkpoint = true;
+    config.patience = 100;
+    let dir = tempfile::tempdir().unwrap();
+    let (_, report) = train(&config, &data, &device, dir.path(), TrainOptions::default()).unwrap();
+
+    assert_eq!(report.discovery_validations.len(), report.validations.len());
+    assert!(report.discovery_validations.iter().all(|v| v.is_some()));
+    let discovery: Vec<f64> = report
+        .discovery_validations
+        .iter()
+        .flatten()
+        .copied()
+        .collect();
+    let best = report
+        .best_discovery_validation
+        .expect("a discovery checkpoint");
+    let top = discovery.iter().cloned().fold(f64::MIN, f64::max);
+    assert_eq!(discovery[best - 1], top);
+    // The curve carries both metrics.
+    let text = std::fs::read_to_string(dir.path().join(METRICS_FILE)).unwrap();
+    assert!(
+        text.lines().next().unwrap().contains("ndcg_at_10_new"),
+        "{text}"
+    );
+    let rows: Vec<CurvePoint> = csv::Reader::from_reader(text.as_bytes())
+        .deserialize()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(rows, report.curve);
+    let new: Vec<f64> = rows.iter().map(|r| r.ndcg_at_10_new.unwrap()).collect();
+    assert_eq!(new, discovery);
+
+    // The saved discovery model is the checkpoint of that validation.
+    let saved = Recommender::load(dir.path().join(DISCOVERY_DIR), &device).unwrap();
+    let again = discovery_ndcg(saved.model(), &data, &device);
+    assert!((again - top).abs() < 1e-6, "{again} vs {top}");
+
+    // Without new targets there is no discovery model, and none is left from before.
+    let replays = replaying_listeners(200, 3);
+    let (_, report) = train(
+        &config,
+        &replays,
+        &device,
+        dir.path(),
+        TrainOptions::default(),
+    )
+    .unwrap();
+    assert!(report.discovery_validations.iter().all(Option::is_none));
+    assert_eq!(report.best_discovery_validation, None);
+    assert!(!dir.path().join(DISCOVERY_DIR).exists());
+
+    // The discovery validation needs the history ranked, training on for it a checkpoint.
+    config.discovery_keeps_training = true;
+    assert!(config.validate().is_ok());
+    config.validation_ranks_history = false;
+    assert!(matches!(config.validate(), Err(TrainError::Config(_))));
+    config.validation_ranks_history = true;
+    config.discovery_checkpoint = false;
+    assert!(matches!(config.validate(), Err(TrainError::Config(_))));
 }

@@ -223,6 +223,31 @@ fn every_model_is_trained_evaluated_and_written() {
     assert_eq!(rec["items"][0], items[favourite as usize - 1].as_str());
     // …and the item-item directory too.
     recommend(&dir.path().join("models").join("item-item"), &history);
+
+    // Every variant validated new tracks too (a small catalogue: trained on for them) and
+    // saved its best checkpoint at them, which the discovery view ranks with and which
+    // serves like any model directory.
+    for model in run_json["models"].as_array().unwrap() {
+        if model["kind"] != "gsasrec" {
+            continue;
+        }
+        assert_eq!(model["hyperparameters"]["discovery_checkpoint"], true);
+        assert_eq!(model["hyperparameters"]["discovery_keeps_training"], true);
+        let training = &model["training"];
+        let discovery = training["discovery_validations"].as_array().unwrap();
+        assert_eq!(discovery.len(), training["validations"].as_array().unwrap().len());
+        let dir = std::path::PathBuf::from(model["model_dir"].as_str().unwrap());
+        let saved = dir.join("discovery");
+        assert_eq!(
+            saved.join("config.json").is_file(),
+            !training["best_discovery_validation"].is_null(),
+            "{}",
+            model["name"]
+        );
+        if saved.is_dir() {
+            recommend(&saved, &history);
+        }
+    }
 }
 
 /// `seqrec recommend --json` of the top 3 for `history` from a model directory; fails the

@@ -24,7 +24,7 @@ use crate::loader::EvalLoader;
 use crate::model_dir::{
     SavedModel, WEIGHTS_FILE, load_module, read_manifest_and_items, save_dir, write_json,
 };
-use crate::session::{Schedule, WorkDir, run_supervised, total_steps};
+use crate::session::{Schedule, Supervised, WorkDir, run_supervised, total_steps};
 use crate::train::{REPORT_FILE, TrainOptions, TrainReport, TrainingData};
 
 /// Trains the item-item model and writes the best one (by validation NDCG@10, history
@@ -119,8 +119,10 @@ pub fn train_item_item(
         patience: config.patience,
         learning_rate: config.learning_rate,
         seconds: config.limit.seconds,
+        discovery: false,
+        discovery_keeps_training: false,
     };
-    let (best, report) = run_supervised(
+    let Supervised { best, report, .. } = run_supervised(
         work,
         &schedule,
         options.progress,

@@ -8,7 +8,7 @@ use seqrec_model::ItemItem;
 
 use crate::batch::EvalBatch;
 use crate::item_item::pairs::PairBatch;
-use crate::step::{RankOutput, StepOutput, target_ranks};
+use crate::step::{RankOutput, StepOutput};
 
 /// An [`ItemItem`] as burn-train's learner trains it: skip-gram with negative sampling,
 /// validated by full-catalogue ranks of held-out items.
@@ -46,8 +46,6 @@ impl InferenceStep for ItemItemTraining {
     type Output = RankOutput;
 
     fn step(&self, batch: EvalBatch) -> RankOutput {
-        RankOutput {
-            ranks: target_ranks(&self.model, batch),
-        }
+        RankOutput::of(&self.model, batch)
     }
 }

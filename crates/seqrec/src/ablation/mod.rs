@@ -34,8 +34,8 @@ mod profile;
 mod run;
 
 pub use config::{
-    AblationConfig, Budget, ITEM_ITEM, ModelPlays, PERSONAL_POPULARITY, POPULARITY, REPEAT_CONTEXT,
-    Variant, VariantObjective, default_windows,
+    AblationConfig, Budget, DISCOVERY_TRAINING_MAX_ITEMS, ITEM_ITEM, ModelPlays,
+    PERSONAL_POPULARITY, POPULARITY, REPEAT_CONTEXT, Variant, VariantObjective, default_windows,
 };
 pub use error::AblationError;
 pub use next_item::{NEXT_ITEM_K, NextItemAblation, NextItemRow, run_next_item_ablation};

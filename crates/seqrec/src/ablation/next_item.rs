@@ -167,7 +167,7 @@ pub fn run_next_item_ablation(
         inputs.len(),
         None,
         progress,
-        |run, model| {
+        |run, model, _| {
             let histories = Histories {
                 all: &inputs,
                 positive: None,

@@ -200,7 +200,7 @@ impl ProfileAblation {
         }
         for run in &self.runs {
             if let Some(t) = &run.training {
-                let _ = writeln!(
+                let _ = write!(
                     s,
                     "- {}: {} steps in {:.0} s, best validation NDCG@10 {:.4} at step {}",
                     run.name,
@@ -212,6 +212,18 @@ impl ProfileAblation {
                         .unwrap_or(f64::NAN),
                     t.best_step
                 );
+                // The discovery view ranks with the checkpoint best at new tracks.
+                let discovery = t.best_discovery_validation.and_then(|b| {
+                    let value = t.discovery_validations.get(b - 1).copied().flatten()?;
+                    Some((value, t.curve.get(b - 1)?.step))
+                });
+                if let Some((value, step)) = discovery {
+                    let _ = write!(
+                        s,
+                        "; for new tracks (the discovery view's model) {value:.4} at step {step}"
+                    );
+                }
+                s.push('\n');
             }
         }
         s
@@ -251,10 +263,11 @@ impl ProfileAblation {
     }
 }
 
-/// Writes `learning_curves.csv` (model, step, seconds, loss, validation NDCG@10) and the
+/// Writes `learning_curves.csv` (model, step, seconds, loss, validation NDCG@10, and the
+/// discovery validation's NDCG@10 of new tracks when there was one) and the
 /// plot `learning_curves.{png,svg}` of every model that trained with validations.
 fn write_learning_curves(dir: &Path, runs: &[ModelRun]) -> Result<Vec<PathBuf>, AblationError> {
-    let mut csv = String::from("model,step,seconds,loss,ndcg_at_10\n");
+    let mut csv = String::from("model,step,seconds,loss,ndcg_at_10,ndcg_at_10_new\n");
     let mut curves = Vec::new();
     let cell = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
     for run in runs {
@@ -264,12 +277,13 @@ fn write_learning_curves(dir: &Path, runs: &[ModelRun]) -> Result<Vec<PathBuf>, 
         let mut points = Vec::new();
         for p in &training.curve {
             csv.push_str(&format!(
-                "\"{}\",{},{},{},{}\n",
+                "\"{}\",{},{},{},{},{}\n",
                 run.name.replace('"', "\"\""),
                 p.step,
                 cell(p.seconds),
                 cell(p.loss),
-                p.ndcg_at_10
+                p.ndcg_at_10,
+                cell(p.ndcg_at_10_new)
             ));
             if let Some(seconds) = p.seconds {
                 points.push((p.step as f64, seconds, p.ndcg_at_10));

@@ -199,13 +199,14 @@ pub fn run_profile_ablation(
         users.len(),
         positive.is_some().then_some(min_ms),
         progress,
-        |run, model| {
+        |run, model, discovery_model| {
             let lists = model
                 .top_k(inputs.histories(), k, false, device)
                 .map_err(AblationError::train(&run.name))?;
             evaluations.push(evaluator.evaluate(&run.name, users.iter().copied().zip(lists))?);
             if let Some((evaluator, users, inputs)) = &discovery {
-                let lists = model
+                let lists = discovery_model
+                    .unwrap_or(model)
                     .top_k(inputs.histories(), k, true, device)
                     .map_err(AblationError::train(&run.name))?;
                 discovery_evaluations

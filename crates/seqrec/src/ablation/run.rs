@@ -7,12 +7,16 @@ use std::time::Instant;
 use burn::tensor::Device;
 use seqrec_model::{GsasRec, ItemItem, PersonalPopularity, Popularity};
 use seqrec_train::{
-    Objective, PersonalPopularityManifest, ProgressEvent, TrainOptions, TrainReport, TrainingData,
-    rank_top_k, rank_top_k_excluding, save_personal_popularity_dir, train, train_item_item,
+    DISCOVERY_DIR, Objective, PersonalPopularityManifest, ProgressEvent, TrainOptions, TrainReport,
+    TrainingData, load_model_dir, rank_top_k, rank_top_k_excluding, save_personal_popularity_dir,
+    train, train_item_item,
 };
 use serde::{Deserialize, Serialize};
 
-use super::config::{AblationConfig, ITEM_ITEM, PERSONAL_POPULARITY, POPULARITY, Variant};
+use super::config::{
+    AblationConfig, DISCOVERY_TRAINING_MAX_ITEMS, ITEM_ITEM, PERSONAL_POPULARITY, POPULARITY,
+    Variant,
+};
 use super::{AblationError, memory};
 
 /// Users ranked per batch.
@@ -193,7 +197,9 @@ pub(crate) fn slug(name: &str) -> String {
 
 /// Trains the baselines and every variant in order, handing each trained model to `use_model`
 /// (which ranks the catalogue for `ranked_users` users and evaluates the lists) before the
-/// next one is trained, so that one model at a time is in memory. `positive_min_ms` is the
+/// next one is trained, so that one model at a time is in memory. A variant trained with
+/// [`seqrec_train::TrainConfig::discovery_checkpoint`] also hands over its best model by
+/// discovery validation, for the lists without the history; the other models hand `None`. `positive_min_ms` is the
 /// threshold of the positive plays that personal popularity is given to count (recorded in
 /// its model directory), `None` when it counts every play.
 #[allow(clippy::too_many_arguments)]
@@ -205,7 +211,11 @@ pub(crate) fn train_all(
     ranked_users: usize,
     positive_min_ms: Option<u32>,
     progress: AblationProgress,
-    mut use_model: impl FnMut(&mut ModelRun, &TrainedModel<'_>) -> Result<(), AblationError>,
+    mut use_model: impl FnMut(
+        &mut ModelRun,
+        &TrainedModel<'_>,
+        Option<&TrainedModel<'_>>,
+    ) -> Result<(), AblationError>,
 ) -> Result<Vec<ModelRun>, AblationError> {
     let progress = Arc::new(Mutex::new(progress));
     let emit = |event: AblationEvent<'_>| {
@@ -255,6 +265,7 @@ pub(crate) fn train_all(
     finish(
         &mut run,
         &TrainedModel::ItemItem(&model),
+        None,
         &mut use_model,
         ranked_users,
         &emit,
@@ -285,6 +296,7 @@ pub(crate) fn train_all(
     finish(
         &mut run,
         &TrainedModel::Popularity(&model),
+        None,
         &mut use_model,
         ranked_users,
         &emit,
@@ -327,6 +339,7 @@ pub(crate) fn train_all(
     finish(
         &mut run,
         &TrainedModel::PersonalPopularity(&model),
+        None,
         &mut use_model,
         ranked_users,
         &emit,
@@ -343,6 +356,11 @@ pub(crate) fn train_all(
         let mut train_config = config.variant_config(*variant, data.num_items);
         // On a listening log the validation item is often a replay: rank the history too.
         train_config.validation_ranks_history = positive_min_ms.is_some();
+        // Lists without the history come from the checkpoint that ranks new tracks best,
+        // trained on for it where steps are cheap.
+        train_config.discovery_checkpoint = train_config.validation_ranks_history;
+        train_config.discovery_keeps_training =
+            train_config.discovery_checkpoint && data.num_items <= DISCOVERY_TRAINING_MAX_ITEMS;
         let dir = models_dir.join(slug(&name));
         memory::reset_peak();
         let started = Instant::now();
@@ -360,9 +378,18 @@ pub(crate) fn train_all(
             rank_seconds: 0.0,
             model_dir: Some(dir),
         };
+        let discovery_dir = models_dir.join(slug(&name)).join(DISCOVERY_DIR);
+        let discovery = if train_config.discovery_checkpoint && discovery_dir.is_dir() {
+            let (model, _, _) =
+                load_model_dir(&discovery_dir, device).map_err(AblationError::train(&name))?;
+            Some(model)
+        } else {
+            None
+        };
         finish(
             &mut run,
             &TrainedModel::GsasRec(&model),
+            discovery.as_ref().map(TrainedModel::GsasRec).as_ref(),
             &mut use_model,
             ranked_users,
             &emit,
@@ -375,7 +402,12 @@ pub(crate) fn train_all(
 fn finish(
     run: &mut ModelRun,
     model: &TrainedModel<'_>,
-    use_model: &mut impl FnMut(&mut ModelRun, &TrainedModel<'_>) -> Result<(), AblationError>,
+    discovery: Option<&TrainedModel<'_>>,
+    use_model: &mut impl FnMut(
+        &mut ModelRun,
+        &TrainedModel<'_>,
+        Option<&TrainedModel<'_>>,
+    ) -> Result<(), AblationError>,
     ranked_users: usize,
     emit: &impl Fn(AblationEvent<'_>),
 ) -> Result<(), AblationError> {
@@ -384,7 +416,7 @@ fn finish(
         users: ranked_users,
     });
     let started = Instant::now();
-    use_model(run, model)?;
+    use_model(run, model, discovery)?;
     run.rank_seconds = started.elapsed().as_secs_f64();
     emit(AblationEvent::Done {
         name: &run.name,
