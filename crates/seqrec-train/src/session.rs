@@ -212,14 +212,17 @@ fn finite_or_none(values: &[f64]) -> Vec<Option<f64>> {
     values.iter().map(|v| v.is_finite().then_some(*v)).collect()
 }
 
-/// The 1-based index of the highest finite value.
+/// The 1-based index of the highest finite value, the first of equal ones (a later
+/// validation is better only when it improves, as for burn's checkpointing and early
+/// stopping).
 fn best_index(values: &[f64]) -> Option<usize> {
-    values
-        .iter()
-        .enumerate()
-        .filter(|(_, v)| v.is_finite())
-        .max_by(|a, b| a.1.total_cmp(b.1))
-        .map(|(i, _)| i + 1)
+    let mut best: Option<(usize, f64)> = None;
+    for (i, &v) in values.iter().enumerate() {
+        if v.is_finite() && best.is_none_or(|(_, b)| v > b) {
+            best = Some((i + 1, v));
+        }
+    }
+    best.map(|(i, _)| i)
 }
 
 /// Trains `model` (on the autodiff device) with Adam, validating NDCG@10 every `eval_every`
@@ -344,7 +347,10 @@ where
         write_json(&discovery_file, &finite_or_none(&discovery_validations))?;
     }
     let best = best_index(&validations);
-    let best_discovery = best_index(&discovery_validations);
+    // No discovery model when no validation ranked a new track in the top 10: nothing tells
+    // the checkpoints apart.
+    let best_discovery =
+        best_index(&discovery_validations).filter(|&i| discovery_validations[i - 1] > 0.0);
     // Checkpoints hold the learner's module.
     let load = |epoch: usize| -> Result<Option<M>, TrainError> {
         let path = checkpoints.join(format!("model-{epoch}.bpk"));

@@ -87,7 +87,8 @@ pub struct TrainReport {
     /// for ([`TrainConfig::discovery_checkpoint`]); empty otherwise.
     #[serde(default)]
     pub discovery_validations: Vec<Option<f64>>,
-    /// Which validation (1-based) gave the saved discovery model.
+    /// Which validation (1-based) gave the saved discovery model; `None` when none ranked a
+    /// new track in the top 10.
     #[serde(default)]
     pub best_discovery_validation: Option<usize>,
     /// The learning curve: one point per validation (also written to `metrics.csv`).

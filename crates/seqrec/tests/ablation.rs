@@ -235,7 +235,10 @@ fn every_model_is_trained_evaluated_and_written() {
         assert_eq!(model["hyperparameters"]["discovery_keeps_training"], true);
         let training = &model["training"];
         let discovery = training["discovery_validations"].as_array().unwrap();
-        assert_eq!(discovery.len(), training["validations"].as_array().unwrap().len());
+        assert_eq!(
+            discovery.len(),
+            training["validations"].as_array().unwrap().len()
+        );
         let dir = std::path::PathBuf::from(model["model_dir"].as_str().unwrap());
         let saved = dir.join("discovery");
         assert_eq!(
