@@ -150,14 +150,6 @@ impl EvalBatch {
         }
     }
 
-    /// The batch without discovery ranks.
-    pub fn without_discovery(self) -> Self {
-        Self {
-            new_target: None,
-            ..self
-        }
-    }
-
     /// Also asks for the discovery ranks of the batch built from `histories` and `targets`:
     /// for a user whose target is not in their history, its rank among the items outside
     /// the model's input window (see [`crate::RankOutput::discovery_ranks`]). Users whose target is a

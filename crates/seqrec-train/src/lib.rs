@@ -74,5 +74,5 @@ pub use step::{
 };
 pub use train::{
     CurvePoint, DISCOVERY_DIR, REPORT_FILE, TrainOptions, TrainReport, TrainingData, WORK_DIR,
-    train,
+    train, train_with_discovery,
 };

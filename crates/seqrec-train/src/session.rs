@@ -185,7 +185,7 @@ pub(crate) struct Supervised<M> {
     /// The model of the best validation.
     pub best: M,
     /// The model of the best discovery validation, when [`Schedule::discovery`] asked for it
-    /// and one was finite.
+    /// and some validation ranked a new track in the top 10.
     pub discovery: Option<M>,
     /// The report.
     pub report: TrainReport,
@@ -266,40 +266,34 @@ where
     let loss = TrainLossMetric::new();
     let renderer =
         CallbackRenderer::new(callback, schedule.batch_size, eval_every, start_epoch + 1);
-    let discovery = NdcgMetric::discovery(10);
-    let watched: Vec<&NdcgMetric> = if schedule.discovery {
-        vec![&ndcg, &discovery]
-    } else {
-        vec![&ndcg]
+    let checkpoint_on = |m: &NdcgMetric| {
+        MetricCheckpointingStrategy::new(m, Aggregate::Mean, Direction::Highest, Split::Valid)
     };
-    let mut checkpointing =
-        ComposedCheckpointingStrategy::builder().add(KeepLastNCheckpoints::new(1));
-    let mut stopping = Vec::new();
-    for (i, metric) in watched.iter().enumerate() {
-        checkpointing = checkpointing.add(MetricCheckpointingStrategy::new(
-            *metric,
-            Aggregate::Mean,
-            Direction::Highest,
-            Split::Valid,
-        ));
-        if i > 0 && !schedule.discovery_keeps_training {
-            continue;
-        }
-        stopping.push(MetricEarlyStoppingStrategy::new(
-            *metric,
+    let stop_on = |m: &NdcgMetric| {
+        MetricEarlyStoppingStrategy::new(
+            m,
             Aggregate::Mean,
             Direction::Highest,
             Split::Valid,
             StoppingCondition::NoImprovementSince {
                 n_epochs: schedule.patience.max(1),
             },
-        ));
-    }
+        )
+    };
+    let mut checkpointing = ComposedCheckpointingStrategy::builder()
+        .add(KeepLastNCheckpoints::new(1))
+        .add(checkpoint_on(&ndcg));
+    let mut stopping = vec![stop_on(&ndcg)];
     let mut training = SupervisedTraining::new(&work, train_loader, valid_loader)
         .metric_train_numeric(loss.clone())
         .metric_valid_numeric(ndcg.clone());
+    let discovery = NdcgMetric::discovery(10);
     if schedule.discovery {
         training = training.metric_valid_numeric(discovery.clone());
+        checkpointing = checkpointing.add(checkpoint_on(&discovery));
+        if schedule.discovery_keeps_training {
+            stopping.push(stop_on(&discovery));
+        }
     }
     let mut training = training
         .with_default_checkpointers()
@@ -344,7 +338,10 @@ where
         discovery_validations = previous_discovery;
         let this_run = discovery.history();
         discovery_validations.extend(this_run.lock().map(|h| h.clone()).unwrap_or_default());
-        write_json(&discovery_file, &finite_or_none(&discovery_validations))?;
+    }
+    let discovery_written = finite_or_none(&discovery_validations);
+    if schedule.discovery {
+        write_json(&discovery_file, &discovery_written)?;
     }
     let best = best_index(&validations);
     // No discovery model when no validation ranked a new track in the top 10: nothing tells
@@ -366,13 +363,15 @@ where
             })?;
         Ok(Some(model))
     };
-    let discovery_model = match best_discovery {
-        Some(epoch) => load(epoch)?,
-        None => None,
-    };
     let model = match best {
         Some(epoch) => load(epoch)?,
         None => None,
+    };
+    // The same checkpoint is read once.
+    let discovery_model = match (best_discovery, &model) {
+        (Some(epoch), Some(model)) if Some(epoch) == best => Some(model.clone()),
+        (Some(epoch), _) => load(epoch)?,
+        (None, _) => None,
     };
     let model = model.unwrap_or(result.model);
     let steps = loader.delivered_steps();
@@ -399,7 +398,7 @@ where
         best_validation: best,
         stopped_before_budget: steps < total_steps,
         validations,
-        discovery_validations: finite_or_none(&discovery_validations),
+        discovery_validations: discovery_written,
         best_discovery_validation: best_discovery,
     };
     tracing::info!(steps, seconds, best = ?report.best_validation, "training finished");

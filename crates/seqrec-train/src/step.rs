@@ -198,18 +198,17 @@ impl TrainingModel {
             LossKind::FullSoftmax => unreachable!("handled above"),
         }
     }
-
-    /// Ranks of the targets over the whole catalogue (excluded items removed).
-    pub fn ranks(&self, batch: EvalBatch) -> Tensor<1, Int> {
-        target_ranks(&self.model, batch)
-    }
 }
 
 /// 1-based rank of each target among all items: 1 + the number of items scored strictly
 /// higher (ties count in the target's favour). Padding, the mask token and excluded items
 /// score `-inf` and never outrank a target.
 pub fn target_ranks(model: &impl SequenceScorer, batch: EvalBatch) -> Tensor<1, Int> {
-    target_and_discovery_ranks(model, batch.without_discovery()).0
+    let batch = EvalBatch {
+        new_target: None,
+        ..batch
+    };
+    target_and_discovery_ranks(model, batch).0
 }
 
 /// [`target_ranks`], and when the batch asks for them ([`EvalBatch::new_target`]) the

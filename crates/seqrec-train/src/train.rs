@@ -123,6 +123,19 @@ pub fn train(
     out_dir: &Path,
     options: TrainOptions,
 ) -> Result<(GsasRec, TrainReport), TrainError> {
+    let (model, _, report) = train_with_discovery(config, data, device, out_dir, options)?;
+    Ok((model, report))
+}
+
+/// [`train`], also returning the discovery model that it saves in [`DISCOVERY_DIR`] (with
+/// [`TrainConfig::discovery_checkpoint`], when a validation ranked a new track in the top 10).
+pub fn train_with_discovery(
+    config: &TrainConfig,
+    data: &TrainingData,
+    device: &Device,
+    out_dir: &Path,
+    options: TrainOptions,
+) -> Result<(GsasRec, Option<GsasRec>, TrainReport), TrainError> {
     config.validate()?;
     if config.model.num_items != data.num_items {
         return Err(TrainError::Config(format!(
@@ -244,16 +257,15 @@ pub fn train(
         training: Some(config.clone()),
     };
     save_model_dir(out_dir, &model, &manifest, &data.items)?;
+    let discovery = discovery.map(|d| d.model);
     let discovery_dir = out_dir.join(DISCOVERY_DIR);
-    match discovery {
-        Some(discovery) => {
-            save_model_dir(&discovery_dir, &discovery.model, &manifest, &data.items)?
-        }
+    match &discovery {
+        Some(discovery) => save_model_dir(&discovery_dir, discovery, &manifest, &data.items)?,
         None if discovery_dir.exists() => {
             std::fs::remove_dir_all(&discovery_dir).map_err(TrainError::io(&discovery_dir))?
         }
         None => {}
     }
     write_json(&out_dir.join(REPORT_FILE), &report)?;
-    Ok((model, report))
+    Ok((model, discovery, report))
 }

@@ -7,9 +7,9 @@ use std::time::Instant;
 use burn::tensor::Device;
 use seqrec_model::{GsasRec, ItemItem, PersonalPopularity, Popularity};
 use seqrec_train::{
-    DISCOVERY_DIR, Objective, PersonalPopularityManifest, ProgressEvent, TrainOptions, TrainReport,
-    TrainingData, load_model_dir, rank_top_k, rank_top_k_excluding, save_personal_popularity_dir,
-    train, train_item_item,
+    Objective, PersonalPopularityManifest, ProgressEvent, TrainOptions, TrainReport, TrainingData,
+    rank_top_k, rank_top_k_excluding, save_personal_popularity_dir, train_item_item,
+    train_with_discovery,
 };
 use serde::{Deserialize, Serialize};
 
@@ -199,8 +199,8 @@ pub(crate) fn slug(name: &str) -> String {
 /// (which ranks the catalogue for `ranked_users` users and evaluates the lists) before the
 /// next one is trained, so that one model at a time is in memory. A variant trained with
 /// [`seqrec_train::TrainConfig::discovery_checkpoint`] also hands over its best model by
-/// discovery validation, for the lists without the history; the other models hand `None`. `positive_min_ms` is the
-/// threshold of the positive plays that personal popularity is given to count (recorded in
+/// discovery validation, for the lists without the history; the other models hand `None`.
+/// `positive_min_ms` is the threshold of the positive plays that personal popularity is given to count (recorded in
 /// its model directory), `None` when it counts every play.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn train_all(
@@ -364,8 +364,9 @@ pub(crate) fn train_all(
         let dir = models_dir.join(slug(&name));
         memory::reset_peak();
         let started = Instant::now();
-        let (model, report) = train(&train_config, data, device, &dir, training_progress())
-            .map_err(AblationError::train(&name))?;
+        let (model, discovery, report) =
+            train_with_discovery(&train_config, data, device, &dir, training_progress())
+                .map_err(AblationError::train(&name))?;
         let mut run = ModelRun {
             name: name.clone(),
             kind: "gsasrec".into(),
@@ -377,14 +378,6 @@ pub(crate) fn train_all(
             peak_rss_bytes: memory::peak_rss_bytes(),
             rank_seconds: 0.0,
             model_dir: Some(dir),
-        };
-        let discovery_dir = models_dir.join(slug(&name)).join(DISCOVERY_DIR);
-        let discovery = if train_config.discovery_checkpoint && discovery_dir.is_dir() {
-            let (model, _, _) =
-                load_model_dir(&discovery_dir, device).map_err(AblationError::train(&name))?;
-            Some(model)
-        } else {
-            None
         };
         finish(
             &mut run,
