@@ -45,6 +45,14 @@ pub trait SequenceScorer {
     fn score_histories(&self, items: Tensor<2, Int>) -> Tensor<2> {
         self.score_all(self.user_representation(items))
     }
+
+    /// Scores `[batch, n]` of the items `[batch, n]` (ids `1..=num_items`) for each user
+    /// representation: a service that keeps a user vector scores candidate lists with it. The
+    /// default gathers them from [`score_all`](SequenceScorer::score_all); gSASRec scores only
+    /// the candidates.
+    fn score_items(&self, users: Tensor<2>, items: Tensor<2, Int>) -> Tensor<2> {
+        self.score_all(users).gather(1, items)
+    }
 }
 
 impl SequenceScorer for GsasRec {
@@ -69,5 +77,63 @@ impl SequenceScorer for GsasRec {
 
     fn score_histories(&self, items: Tensor<2, Int>) -> Tensor<2> {
         GsasRec::score_histories(self, items)
+    }
+
+    fn score_items(&self, users: Tensor<2>, items: Tensor<2, Int>) -> Tensor<2> {
+        GsasRec::score_candidates(self, users, items)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(deprecated)] // `Device::ndarray` is deprecated upstream but is the test backend.
+
+    use burn::tensor::{Device, Int, Tensor};
+
+    use super::SequenceScorer;
+    use crate::{GsasRecConfig, Popularity};
+
+    /// The candidates' columns of the full-catalogue scores, read on the host.
+    fn gathered(all: Tensor<2>, items: &[[i64; 3]; 2]) -> Vec<f32> {
+        let width = all.dims()[1];
+        let all = all.into_data().to_vec::<f32>().unwrap();
+        items
+            .iter()
+            .enumerate()
+            .flat_map(|(row, ids)| ids.iter().map(move |&id| (row, id)))
+            .map(|(row, id)| all[row * width + id as usize])
+            .collect()
+    }
+
+    #[test]
+    fn scoring_candidates_equals_the_full_catalogue_scores_at_their_ids() {
+        let device = Device::ndarray();
+        device.seed(4);
+        let model = GsasRecConfig::new(30)
+            .with_dim(8)
+            .with_max_len(4)
+            .init(&device)
+            .unwrap();
+        let popular = Popularity::new(
+            &(0..32).map(|i| (i * 7 % 11) as u64).collect::<Vec<_>>(),
+            &device,
+        )
+        .unwrap();
+        let history = Tensor::<2, Int>::from_ints([[0, 3, 9, 4], [5, 6, 7, 8]], &device);
+        let ids = [[1i64, 30, 7], [12, 12, 2]];
+        let candidates = Tensor::<2, Int>::from_ints(ids, &device);
+        let users = model.user_representation(history.clone());
+        let direct = model.score_items(users.clone(), candidates.clone());
+        let expected = gathered(model.score_all(users), &ids);
+        let direct = direct.into_data().to_vec::<f32>().unwrap();
+        for (a, b) in direct.iter().zip(&expected) {
+            assert!((a - b).abs() < 1e-5, "{a} vs {b}");
+        }
+        let users = popular.user_representation(history);
+        let direct = popular.score_items(users.clone(), candidates);
+        assert_eq!(
+            direct.into_data().to_vec::<f32>().unwrap(),
+            gathered(popular.score_all(users), &ids)
+        );
     }
 }

@@ -67,7 +67,7 @@ pub use plan::{BatchPlan, BatchPlanner, NO_EVENT};
 pub use prefetch::{PlannedBatch, PrefetchLoader};
 pub use progress::{CallbackRenderer, ProgressCallback, ProgressEvent};
 pub use ranking::{rank_top_k, rank_top_k_excluding};
-pub use recommender::{Recommendation, Recommender};
+pub use recommender::{Recommendation, Recommender, resolve_history};
 pub use session::{METRICS_FILE, write_curve};
 pub use step::{
     PerPositionScoring, RankOutput, StepOutput, StepSetup, TrainingModel, target_ranks,

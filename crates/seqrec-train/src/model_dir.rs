@@ -142,7 +142,10 @@ pub(crate) fn save_dir<M: Module, T: Serialize>(
 /// (`config.json`, `items.json`, `model.safetensors`).
 pub trait SavedModel: SequenceScorer + Sized {
     /// The contents of the directory's `config.json`.
-    type Manifest: Clone + Debug + Serialize + DeserializeOwned;
+    type Manifest: Clone + Debug + Serialize + DeserializeOwned + Send + Sync;
+
+    /// The kind of model, as [`ModelKind::detect`] reads it from a directory of this model.
+    const KIND: ModelKind;
 
     /// Reads a model directory: the model on `device`, its manifest and the item vocabulary.
     fn load_dir(
@@ -153,6 +156,7 @@ pub trait SavedModel: SequenceScorer + Sized {
 
 impl SavedModel for GsasRec {
     type Manifest = ModelManifest;
+    const KIND: ModelKind = ModelKind::GsasRec;
 
     fn load_dir(
         dir: &Path,

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::TrainError;
 use crate::model_dir::{
-    CONFIG_FILE, ITEMS_FILE, SavedModel, read_json, read_manifest_and_items, write_json,
+    CONFIG_FILE, ITEMS_FILE, ModelKind, SavedModel, read_json, read_manifest_and_items, write_json,
 };
 
 /// File name of the training play counts in a personal popularity model directory.
@@ -66,6 +66,7 @@ pub fn save_personal_popularity_dir(
 
 impl SavedModel for PersonalPopularity {
     type Manifest = PersonalPopularityManifest;
+    const KIND: ModelKind = ModelKind::PersonalPopularity;
 
     /// Reads a directory written by [`save_personal_popularity_dir`]; the model lives on
     /// the host, so `device` is not used (scores go to the device of the histories).
@@ -93,7 +94,6 @@ mod tests {
     #![allow(deprecated)] // `Device::ndarray` is the test backend.
 
     use super::*;
-    use crate::model_dir::ModelKind;
     use crate::recommender::Recommender;
 
     #[test]

@@ -2,14 +2,38 @@
 
 use std::path::Path;
 
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{Device, Int, Tensor};
 use seqrec_data::ItemVocabulary;
 use seqrec_model::GsasRec;
 
 use crate::batch::EvalBatch;
 use crate::error::TrainError;
-use crate::model_dir::{SavedModel, load_model_dir};
-use crate::ranking::{rank_top_k, validate_histories};
+use crate::model_dir::{ModelKind, SavedModel, load_model_dir};
+use crate::ranking::{rank_top_k, rank_top_k_excluding, validate_histories};
+
+/// The model ids of a history of the user's own ids in `items`: an empty history is
+/// [`TrainError::EmptyHistory`], an id `items` lacks [`TrainError::UnknownItem`] with its
+/// position.
+pub fn resolve_history<S: AsRef<str>>(
+    items: &ItemVocabulary,
+    history: &[S],
+) -> Result<Vec<u32>, TrainError> {
+    if history.is_empty() {
+        return Err(TrainError::EmptyHistory);
+    }
+    history
+        .iter()
+        .enumerate()
+        .map(|(position, item)| {
+            items
+                .id(item.as_ref())
+                .ok_or_else(|| TrainError::UnknownItem {
+                    item: item.as_ref().to_string(),
+                    position,
+                })
+        })
+        .collect()
+}
 
 /// Histories ranked at a time by [`Recommender::recommend_ids`].
 const RECOMMEND_BATCH_SIZE: usize = 256;
@@ -65,6 +89,11 @@ impl<M: SavedModel> Recommender<M> {
         }
     }
 
+    /// The kind of model it serves.
+    pub fn kind(&self) -> ModelKind {
+        M::KIND
+    }
+
     /// The model.
     pub fn model(&self) -> &M {
         &self.model
@@ -82,21 +111,7 @@ impl<M: SavedModel> Recommender<M> {
 
     /// Model ids of a history of the user's own ids; unknown ids and empty histories are errors.
     pub fn resolve<S: AsRef<str>>(&self, history: &[S]) -> Result<Vec<u32>, TrainError> {
-        if history.is_empty() {
-            return Err(TrainError::EmptyHistory);
-        }
-        history
-            .iter()
-            .enumerate()
-            .map(|(position, item)| {
-                self.items
-                    .id(item.as_ref())
-                    .ok_or_else(|| TrainError::UnknownItem {
-                        item: item.as_ref().to_string(),
-                        position,
-                    })
-            })
-            .collect()
+        resolve_history(&self.items, history)
     }
 
     /// The top `k` items for a history of the user's own ids. With `exclude_history` the
@@ -121,7 +136,8 @@ impl<M: SavedModel> Recommender<M> {
     }
 
     /// The user representations `[batch, dim]` of histories of model ids: compute once, score
-    /// them with [`score_all`](seqrec_model::SequenceScorer::score_all) (or, for gSASRec, candidates with
+    /// candidate lists with [`score_candidates`](Self::score_candidates), or the catalogue with
+    /// [`score_all`](seqrec_model::SequenceScorer::score_all) (or, for gSASRec, candidates with
     /// [`GsasRec::score_candidates`]).
     pub fn user_representation(&self, histories: &[Vec<u32>]) -> Result<Tensor<2>, TrainError> {
         validate_histories(histories, self.model.num_items())?;
@@ -136,6 +152,35 @@ impl<M: SavedModel> Recommender<M> {
             &self.device,
         );
         Ok(self.model.user_representation(batch.input))
+    }
+
+    /// Scores of `candidates` (the user's own item ids) for each user representation of
+    /// [`user_representation`](Self::user_representation): one row per user, one score per
+    /// candidate, in order. A service computes the vector once per listener and scores each
+    /// candidate list (from a retrieval stage, a playlist, a page) with it; gSASRec scores only
+    /// the candidates. For a gSASRec with the repeat-aware term these are the scores without
+    /// the history's repeat bias, which [`recommend`](Self::recommend) adds.
+    pub fn score_candidates<S: AsRef<str>>(
+        &self,
+        users: Tensor<2>,
+        candidates: &[S],
+    ) -> Result<Vec<Vec<f32>>, TrainError> {
+        let [batch, _] = users.dims();
+        if candidates.is_empty() || batch == 0 {
+            return Ok(vec![Vec::new(); batch]);
+        }
+        let ids = self.resolve(candidates)?;
+        let row: Vec<i64> = ids.iter().map(|&id| i64::from(id)).collect();
+        let items = Tensor::<1, Int>::from_ints(row.as_slice(), &self.device)
+            .reshape([1, ids.len()])
+            .repeat_dim(0, batch);
+        let scores = self
+            .model
+            .score_items(users, items)
+            .into_data()
+            .try_into_vec_as::<f32>()
+            .map_err(|e| TrainError::Device(format!("{e:?}")))?;
+        Ok(scores.chunks(ids.len()).map(<[f32]>::to_vec).collect())
     }
 
     /// Top `k` `(model id, score)` per history of model ids, best first, over the whole
@@ -155,5 +200,108 @@ impl<M: SavedModel> Recommender<M> {
             RECOMMEND_BATCH_SIZE,
             &self.device,
         )
+    }
+
+    /// [`recommend_ids`](Self::recommend_ids) with the items never returned for each history
+    /// given apart from it (`exclusions[u]` for `histories[u]`; an empty list or `None`
+    /// excludes nothing), ranked `batch_size` histories per forward pass: what a service
+    /// that batches requests with different `exclude_history` settings calls.
+    pub fn recommend_ids_excluding(
+        &self,
+        histories: &[Vec<u32>],
+        exclusions: Option<&[Vec<u32>]>,
+        k: usize,
+        batch_size: usize,
+    ) -> Result<Vec<Vec<(u32, f32)>>, TrainError> {
+        rank_top_k_excluding(
+            &self.model,
+            histories,
+            exclusions,
+            k,
+            batch_size,
+            &self.device,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(deprecated)] // `Device::ndarray` is deprecated upstream but is the test backend.
+
+    use seqrec_model::{GsasRecConfig, ItemItem, PersonalPopularity};
+
+    use super::*;
+    use crate::model_dir::ModelManifest;
+
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn recommenders_are_shared_by_threads_and_score_as_one_thread() {
+        assert_send_sync::<Recommender<GsasRec>>();
+        assert_send_sync::<Recommender<ItemItem>>();
+        assert_send_sync::<Recommender<PersonalPopularity>>();
+        let device = Device::ndarray();
+        device.seed(21);
+        let config = GsasRecConfig::new(40).with_dim(8).with_max_len(6);
+        let model = config.init(&device).unwrap();
+        let manifest = ModelManifest {
+            model: config,
+            training: None,
+        };
+        let recommender = Recommender::new(model, manifest, ItemVocabulary::identity(40), &device);
+        let histories: Vec<Vec<u32>> = (0..24u32)
+            .map(|u| (0..=u % 9).map(|j| (u * 7 + j * 3) % 40 + 1).collect())
+            .collect();
+        let alone: Vec<_> = histories
+            .iter()
+            .map(|h| recommender.recommend_ids(std::slice::from_ref(h), 10, h[0] % 2 == 0))
+            .collect::<Result<_, _>>()
+            .unwrap();
+        // A user vector scores candidates as the full ranking does (no repeat term here).
+        let users = recommender.user_representation(&histories[..2]).unwrap();
+        let names = ["5", "40", "13"];
+        let scored = recommender.score_candidates(users, &names).unwrap();
+        for (history, row) in histories[..2].iter().zip(&scored) {
+            let all = recommender
+                .recommend_ids(std::slice::from_ref(history), 40, false)
+                .unwrap();
+            for (name, score) in names.iter().zip(row) {
+                let id: u32 = name.parse().unwrap();
+                let (_, want) = all[0].iter().find(|(i, _)| *i == id).unwrap();
+                assert!((score - want).abs() < 1e-5, "{name}: {score} vs {want}");
+            }
+        }
+        let unknown = recommender
+            .score_candidates(
+                recommender.user_representation(&histories[..1]).unwrap(),
+                &["7", "x"],
+            )
+            .unwrap_err();
+        assert!(
+            unknown
+                .to_string()
+                .contains("unknown item `x` at position 1"),
+            "{unknown}"
+        );
+        // Eight threads at once, each through the histories in its own order.
+        std::thread::scope(|scope| {
+            let threads: Vec<_> = (0..8usize)
+                .map(|t| {
+                    let (recommender, histories, alone) = (&recommender, &histories, &alone);
+                    scope.spawn(move || {
+                        for i in (0..histories.len()).map(|i| (i * 5 + t) % histories.len()) {
+                            let h = &histories[i];
+                            let got = recommender
+                                .recommend_ids(std::slice::from_ref(h), 10, h[0] % 2 == 0)
+                                .unwrap();
+                            assert_eq!(got, alone[i], "thread {t}, history {i}");
+                        }
+                    })
+                })
+                .collect();
+            for thread in threads {
+                thread.join().unwrap();
+            }
+        });
     }
 }

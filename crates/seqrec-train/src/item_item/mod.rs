@@ -22,7 +22,7 @@ pub use step::ItemItemTraining;
 use crate::error::TrainError;
 use crate::loader::EvalLoader;
 use crate::model_dir::{
-    SavedModel, WEIGHTS_FILE, load_module, read_manifest_and_items, save_dir, write_json,
+    ModelKind, SavedModel, WEIGHTS_FILE, load_module, read_manifest_and_items, save_dir, write_json,
 };
 use crate::session::{Schedule, Supervised, WorkDir, run_supervised, total_steps};
 use crate::train::{REPORT_FILE, TrainOptions, TrainReport, TrainingData};
@@ -159,6 +159,7 @@ pub fn save_item_item_dir(
 
 impl SavedModel for ItemItem {
     type Manifest = ItemItemManifest;
+    const KIND: ModelKind = ModelKind::ItemItem;
 
     fn load_dir(
         dir: &Path,
