@@ -16,6 +16,8 @@
 //! - [`ablation`]: the paper's Tables 1 and 2 (four variants, item-item, popularity and
 //!   personal popularity baselines, profile evaluation, and a discovery view without history
 //!   tracks) from one call;
+//! - [`serve`] (`seqrec-serve`): the HTTP service ([`serve::Server`]) and top-k for every
+//!   user of a file ([`serve::recommend_file`]);
 //! - [`device`]: backends by name for the command line.
 //!
 //! ```no_run
@@ -45,4 +47,5 @@ pub use seqrec_eval as eval;
 pub use seqrec_loss as loss;
 pub use seqrec_model as model;
 pub use seqrec_sampling as sampling;
+pub use seqrec_serve as serve;
 pub use seqrec_train as train;

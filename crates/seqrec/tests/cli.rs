@@ -101,6 +101,91 @@ fn train_evaluate_recommend() {
         "{}",
         text(&out)
     );
+
+    // A JSON array of ids is the same history as ids separated by spaces.
+    let out = seqrec(&[
+        "recommend",
+        "--model",
+        model_s,
+        "--history",
+        r#"["3", "5", "7"]"#,
+        "-k",
+        "4",
+        "--exclude-history",
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let from_json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(from_json["items"], rec["items"]);
+
+    // Every user of a file, to CSV: the same top items as one history at a time.
+    let users = tmp.path().join("users.csv");
+    std::fs::write(&users, "user,history\nalice,3 5 7\nbob,\"[\"\"12\"\"]\"\n").unwrap();
+    let recs = tmp.path().join("recs.csv");
+    let out = seqrec(&[
+        "recommend",
+        "--model",
+        model_s,
+        "--input",
+        users.to_str().unwrap(),
+        "--out",
+        recs.to_str().unwrap(),
+        "-k",
+        "4",
+        "--exclude-history",
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["users"], 2);
+    assert_eq!(report["recommendations"], 8);
+    let written = std::fs::read_to_string(&recs).unwrap();
+    let alice: Vec<&str> = written
+        .lines()
+        .filter(|line| line.starts_with("alice,"))
+        .map(|line| line.split(',').nth(2).unwrap())
+        .collect();
+    assert_eq!(alice, items);
+    assert!(written.starts_with("user,rank,item,score\n"), "{written}");
+
+    // The same over HTTP: `seqrec serve` on a free port, stopped with SIGTERM.
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_seqrec"))
+        .args(["serve", "--model", model_s, "--addr", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(server.stdout.take().unwrap()),
+        &mut first,
+    )
+    .unwrap();
+    let url = first
+        .split_whitespace()
+        .find(|word| word.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no address in {first:?}"))
+        .to_string();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(std::time::Duration::from_secs(30)))
+        .build()
+        .into();
+    let served: serde_json::Value = agent
+        .post(format!("{url}/recommend"))
+        .send_json(serde_json::json!({"history": ["3", "5", "7"], "k": 4, "exclude_history": true}))
+        .unwrap()
+        .body_mut()
+        .read_json()
+        .unwrap();
+    assert_eq!(served["items"], rec["items"]);
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = server.wait().unwrap();
+    assert!(exit.success(), "seqrec serve exited with {exit}");
 }
 
 #[test]

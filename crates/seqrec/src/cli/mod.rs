@@ -6,6 +6,7 @@ mod evaluate;
 mod export;
 mod import;
 mod recommend;
+mod serve;
 mod simulate;
 mod train;
 
@@ -31,8 +32,10 @@ enum Command {
     Train(Box<train::TrainArgs>),
     /// Rank the whole catalogue for held-out users and print NDCG@10, recall@10, recall@1, MRR.
     Evaluate(evaluate::EvaluateArgs),
-    /// Recommend items for a history.
+    /// Recommend items for a history, or for every user of a file.
     Recommend(recommend::RecommendArgs),
+    /// Serve a model over HTTP: POST /recommend, GET /health, GET /metrics.
+    Serve(serve::ServeArgs),
     /// Generate a realistic listening log (the built-in default data).
     Simulate(simulate::SimulateArgs),
     /// Import a gSASRec checkpoint of the PyTorch reference code as a model directory.
@@ -48,6 +51,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Train(args) => train::run(*args),
         Command::Evaluate(args) => evaluate::run(args),
         Command::Recommend(args) => recommend::run(args),
+        Command::Serve(args) => serve::run(args),
         Command::Simulate(args) => simulate::run(args),
         Command::ImportGsasrec(args) => import::run(args),
         Command::Export(args) => export::run(args),

@@ -1,9 +1,11 @@
-//! `seqrec recommend`.
+//! `seqrec recommend`: one history, or every user of a file.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use seqrec::model::{GsasRec, ItemItem, PersonalPopularity};
-use seqrec::train::{ModelKind, Recommendation, Recommender, SavedModel};
+use indicatif::{ProgressBar, ProgressStyle};
+use seqrec::serve::bulk::parse_history_text;
+use seqrec::serve::{BulkOptions, UnknownItems, open_model_dir, recommend_file, resolve_history};
 
 use super::{CliError, DeviceArg};
 
@@ -14,16 +16,31 @@ pub struct RecommendArgs {
     /// directories: a transformer variant, item-item or personal popularity).
     #[arg(long)]
     model: PathBuf,
-    /// The history, oldest first, as the items' own ids separated by spaces.
+    /// The history, oldest first: the items' own ids separated by spaces, or a JSON array of
+    /// ids (`'["artist - track", "b"]'`) for ids with spaces.
+    #[arg(long, required_unless_present = "input", conflicts_with = "input")]
+    history: Option<String>,
+    /// A users file (`.csv`/`.tsv` with `user` and `history` columns, `.jsonl` with
+    /// `{"user", "history"}` objects, or `.parquet`): recommend for every user, to `--out`.
+    #[arg(long, requires = "out")]
+    input: Option<PathBuf>,
+    /// Where `--input`'s recommendations go: `.csv` or `.parquet`, one row per item
+    /// (`user, rank, item, score`).
+    #[arg(long, requires = "input")]
+    out: Option<PathBuf>,
+    /// Users ranked and written at a time with `--input` (memory stays bounded by it).
+    #[arg(long, default_value_t = 1024)]
+    chunk: usize,
+    /// With `--input`: leave unknown history items out (counted) instead of stopping.
     #[arg(long)]
-    history: String,
+    skip_unknown: bool,
     /// How many items to recommend.
     #[arg(short = 'k', long, default_value_t = 10)]
     k: usize,
     /// Do not recommend items of the history (by default they may be: music is re-listened).
     #[arg(long)]
     exclude_history: bool,
-    /// Print one JSON object `{"items": [...], "scores": [...]}`.
+    /// Print JSON: `{"items": [...], "scores": [...]}` for one history, the report for a file.
     #[arg(long)]
     json: bool,
     #[command(flatten)]
@@ -32,33 +49,72 @@ pub struct RecommendArgs {
 
 pub fn run(args: RecommendArgs) -> Result<(), CliError> {
     let device = args.device.open()?;
-    let history: Vec<&str> = args.history.split_whitespace().collect();
-    let recommendations = match ModelKind::detect(&args.model)? {
-        ModelKind::GsasRec => open::<GsasRec>(&args, &device, &history)?,
-        ModelKind::ItemItem => open::<ItemItem>(&args, &device, &history)?,
-        ModelKind::PersonalPopularity => open::<PersonalPopularity>(&args, &device, &history)?,
-    };
+    let ranker = open_model_dir(&args.model, &device)?;
+    if let (Some(input), Some(out)) = (&args.input, &args.out) {
+        let options = BulkOptions {
+            k: args.k,
+            exclude_history: args.exclude_history,
+            chunk: args.chunk,
+            unknown_items: if args.skip_unknown {
+                UnknownItems::Skip
+            } else {
+                UnknownItems::Error
+            },
+        };
+        let bar = if std::io::stderr().is_terminal() && !args.json {
+            let bar = ProgressBar::new_spinner();
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {pos} users ({per_sec}) {elapsed}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            bar
+        } else {
+            ProgressBar::hidden()
+        };
+        let report = recommend_file(ranker.as_ref(), input, out, &options, &mut |done| {
+            bar.set_position(done)
+        })?;
+        bar.finish_and_clear();
+        if args.json {
+            println!("{}", serde_json::to_string(&report)?);
+        } else {
+            println!(
+                "{} users, {} recommendations to {} in {:.1} s ({:.0} users/s); skipped: {} unknown items, {} users",
+                report.users,
+                report.recommendations,
+                out.display(),
+                report.seconds,
+                report.users_per_second(),
+                report.skipped_items,
+                report.skipped_users
+            );
+        }
+        return Ok(());
+    }
+    let text = args.history.as_deref().unwrap_or_default();
+    let history = parse_history_text(text).map_err(|e| format!("--history: {e}"))?;
+    let ids = resolve_history(ranker.items(), &history)?;
+    let exclusions = vec![if args.exclude_history {
+        ids.clone()
+    } else {
+        Vec::new()
+    }];
+    let ranked = ranker.rank(&[ids], &exclusions, args.k)?;
+    let list = ranked.into_iter().next().unwrap_or_default();
+    let items: Vec<&str> = list
+        .iter()
+        .map(|&(id, _)| ranker.items().name(id).unwrap_or_default())
+        .collect();
     if args.json {
-        let items: Vec<&str> = recommendations.iter().map(|r| r.item.as_str()).collect();
-        let scores: Vec<f32> = recommendations.iter().map(|r| r.score).collect();
+        let scores: Vec<f32> = list.iter().map(|&(_, score)| score).collect();
         println!(
             "{}",
             serde_json::json!({ "items": items, "scores": scores })
         );
     } else {
-        for (rank, r) in recommendations.iter().enumerate() {
-            println!("{:>4}  {:<20} {:>10.4}", rank + 1, r.item, r.score);
+        for (rank, (item, (_, score))) in items.iter().zip(&list).enumerate() {
+            println!("{:>4}  {:<20} {:>10.4}", rank + 1, item, score);
         }
     }
     Ok(())
-}
-
-/// Opens a model directory of `M` and recommends for `history`.
-fn open<M: SavedModel>(
-    args: &RecommendArgs,
-    device: &burn::tensor::Device,
-    history: &[&str],
-) -> Result<Vec<Recommendation>, CliError> {
-    let recommender = Recommender::<M>::open(&args.model, device)?;
-    Ok(recommender.recommend(history, args.k, args.exclude_history)?)
 }
