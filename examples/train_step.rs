@@ -68,6 +68,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 beta: GBceBeta::Fixed(beta),
             },
             beta,
+            guard: None,
         },
     };
     let mut optimizer = AdamConfig::new().init();

@@ -97,6 +97,7 @@ impl TrainSetup {
                     beta: GBceBeta::Fixed(beta),
                 },
                 beta,
+                guard: None,
             },
         };
         let planner = BatchPlanner {

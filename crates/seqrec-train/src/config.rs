@@ -70,6 +70,10 @@ pub struct TrainConfig {
     /// validations) instead of stopping on the main metric alone. Default: false.
     #[serde(default)]
     pub discovery_keeps_training: bool,
+    /// What a NaN or infinite training loss does: stop with an error naming the step
+    /// (default) or skip the batch and count it.
+    #[serde(default)]
+    pub non_finite_loss: crate::guard::NonFiniteLoss,
 }
 
 impl TrainConfig {
@@ -95,6 +99,7 @@ impl TrainConfig {
             validation_ranks_history: false,
             discovery_checkpoint: false,
             discovery_keeps_training: false,
+            non_finite_loss: crate::guard::NonFiniteLoss::Stop,
         }
     }
 

@@ -47,6 +47,16 @@ pub enum TrainError {
     /// A tensor could not be read back from the device.
     #[error("reading a tensor back from the device failed: {0}")]
     Device(String),
+    /// The training loss became NaN or infinite (with [`NonFiniteLoss::Stop`](crate::NonFiniteLoss)).
+    #[error("training loss is {loss} at step {step} (last finite loss: {}); the checkpoints before it are kept; a smaller learning rate usually helps, or skip such batches (non_finite_loss = \"skip\", --skip-non-finite)", last_finite.map_or_else(|| "none".to_string(), |l| format!("{l:.6}")))]
+    NonFiniteLoss {
+        /// The 1-based step.
+        step: usize,
+        /// The loss.
+        loss: f64,
+        /// The last finite loss before it.
+        last_finite: Option<f64>,
+    },
     /// A history given for recommendation is empty.
     #[error("the history is empty: at least one known item is needed to recommend")]
     EmptyHistory,

@@ -20,10 +20,12 @@
 //! - [`import_gsasrec_checkpoint`]: serve models trained with the PyTorch reference code;
 //!   [`export_gsasrec_safetensors`]: hand ours back to it.
 
+mod atomic;
 mod batch;
 mod config;
 mod error;
 mod evaluate;
+mod guard;
 mod interop;
 mod item_item;
 mod loader;
@@ -40,10 +42,12 @@ mod session;
 mod step;
 mod train;
 
+pub use atomic::checksum_path;
 pub use batch::{EvalBatch, NegativeIds, TrainBatch};
 pub use config::{TrainConfig, TrainLimit};
 pub use error::TrainError;
 pub use evaluate::{REPORTED_CUTOFFS, evaluate_next_item, held_out_ranks, top_k_chunked};
+pub use guard::{LossGuard, NonFiniteLoss, NonFiniteStep};
 pub use interop::{
     FORMAT_GSASREC_PYTORCH, ImportError, METADATA_CAUSAL, METADATA_FORMAT, METADATA_HEADS,
     METADATA_LAYER_NORM_EPS, export_gsasrec_safetensors, import_gsasrec_checkpoint,

@@ -12,6 +12,7 @@ use seqrec_model::{GsasRec, GsasRecConfig, SequenceScorer};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use crate::atomic::{verify_checksum, write_atomically, write_bytes_atomically, write_checksum};
 use crate::config::TrainConfig;
 use crate::error::TrainError;
 
@@ -47,14 +48,20 @@ pub fn save_weights(model: &GsasRec, path: &Path) -> Result<(), TrainError> {
 }
 
 /// Saves the parameters of any module as SafeTensors (shared by every model directory).
+///
+/// The file is written atomically (a temporary file renamed over it) and its SHA-256 goes to
+/// `PATH.sha256`, which loading checks.
 pub(crate) fn save_module<M: Module>(model: &M, path: &Path) -> Result<(), TrainError> {
-    let mut store = SafetensorsStore::from_file(path.to_path_buf()).overwrite(true);
-    model
-        .save_into(&mut store)
-        .map_err(|e| TrainError::Weights {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })
+    write_atomically(path, |tmp| {
+        let mut store = SafetensorsStore::from_file(tmp.to_path_buf()).overwrite(true);
+        model
+            .save_into(&mut store)
+            .map_err(|e| TrainError::Weights {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            })
+    })?;
+    write_checksum(path)
 }
 
 /// Loads SafeTensors weights into a fresh model of `config`; every tensor must be present
@@ -75,6 +82,7 @@ pub(crate) fn load_module<M: Module>(mut model: M, path: &Path) -> Result<M, Tra
             message: "file not found".into(),
         });
     }
+    verify_checksum(path)?;
     let mut store = SafetensorsStore::from_file(path.to_path_buf());
     let result = model
         .load_from(&mut store)
@@ -206,12 +214,88 @@ impl ModelKind {
     }
 }
 
+/// Writes `value` as pretty JSON to `path`, atomically.
 pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), TrainError> {
     let text = serde_json::to_string_pretty(value).map_err(TrainError::json(path))?;
-    std::fs::write(path, text).map_err(TrainError::io(path))
+    write_bytes_atomically(path, text.as_bytes())
 }
 
 pub(crate) fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, TrainError> {
     let file = std::fs::File::open(path).map_err(TrainError::io(PathBuf::from(path)))?;
     serde_json::from_reader(std::io::BufReader::new(file)).map_err(TrainError::json(path))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(deprecated)] // `Device::ndarray` is deprecated upstream but is the test backend.
+
+    use super::*;
+
+    fn saved(dir: &Path) {
+        let device = Device::ndarray();
+        let config = GsasRecConfig::new(12).with_dim(8).with_max_len(4);
+        let model = config.init(&device).unwrap();
+        let manifest = ModelManifest {
+            model: config,
+            training: None,
+        };
+        save_model_dir(dir, &model, &manifest, &ItemVocabulary::identity(12)).unwrap();
+    }
+
+    fn load_error(dir: &Path) -> String {
+        match load_model_dir(dir, &Device::ndarray()) {
+            Ok(_) => panic!("{} loaded", dir.display()),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn damaged_model_directories_are_refused_with_the_file_named() {
+        let dir = tempfile::tempdir().unwrap();
+        saved(dir.path());
+        let weights = dir.path().join(WEIGHTS_FILE);
+        assert!(crate::atomic::checksum_path(&weights).is_file());
+        load_model_dir(dir.path(), &Device::ndarray()).unwrap();
+        let good = std::fs::read(&weights).unwrap();
+
+        // One byte flipped inside the tensor data: the file still parses, the checksum does not.
+        let mut flipped = good.clone();
+        let at = flipped.len() - 10;
+        flipped[at] ^= 0x40;
+        std::fs::write(&weights, &flipped).unwrap();
+        let message = load_error(dir.path());
+        assert!(
+            message.contains("checksum mismatch") && message.contains(WEIGHTS_FILE),
+            "{message}"
+        );
+
+        // Truncated, or a foreign file, with the checksum gone too: a typed error, no panic.
+        let checksum = crate::atomic::checksum_path(&weights);
+        std::fs::remove_file(&checksum).unwrap();
+        for bad in [
+            &good[..good.len() / 2],
+            &good[..3],
+            b"not a safetensors file at all",
+        ] {
+            std::fs::write(&weights, bad).unwrap();
+            let message = load_error(dir.path());
+            assert!(message.contains(WEIGHTS_FILE), "{message}");
+        }
+        std::fs::write(&weights, &good).unwrap();
+        load_model_dir(dir.path(), &Device::ndarray()).unwrap();
+
+        // Truncated JSON names the file, with the line and column.
+        for file in [CONFIG_FILE, ITEMS_FILE] {
+            let path = dir.path().join(file);
+            let text = std::fs::read_to_string(&path).unwrap();
+            std::fs::write(&path, &text[..text.len() / 2]).unwrap();
+            let message = load_error(dir.path());
+            assert!(
+                message.contains(file) && message.contains("line"),
+                "{message}"
+            );
+            std::fs::write(&path, text).unwrap();
+        }
+        load_model_dir(dir.path(), &Device::ndarray()).unwrap();
+    }
 }

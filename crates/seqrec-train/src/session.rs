@@ -21,8 +21,10 @@ use burn::train::{
     MetricEarlyStoppingStrategy, StoppingCondition, SupervisedTraining, TrainStep,
 };
 
+use crate::atomic::write_bytes_atomically;
 use crate::config::TrainLimit;
 use crate::error::TrainError;
+use crate::guard::{LossGuard, NonFiniteLoss};
 use crate::metric::{NdcgMetric, TrainLossMetric};
 use crate::model_dir::{read_json, write_json};
 use crate::prefetch::StepClock;
@@ -88,14 +90,15 @@ pub fn write_curve(path: &Path, curve: &[CurvePoint]) -> Result<(), TrainError> 
         path: path.to_path_buf(),
         source: std::io::Error::other(e),
     };
-    let mut writer = csv::Writer::from_path(path).map_err(io)?;
+    let mut writer = csv::Writer::from_writer(Vec::new());
     for point in curve {
         writer.serialize(point).map_err(io)?;
     }
-    writer.flush().map_err(|e| TrainError::Io {
+    let bytes = writer.into_inner().map_err(|e| TrainError::Io {
         path: path.to_path_buf(),
-        source: e,
-    })
+        source: e.into_error(),
+    })?;
+    write_bytes_atomically(path, &bytes)
 }
 
 /// The steps a run may take: the smaller of the step limit and the epoch limit (in passes of
@@ -178,6 +181,8 @@ pub(crate) struct Schedule {
     pub discovery: bool,
     /// With `discovery`: stop only when neither metric improves, instead of on the main one.
     pub discovery_keeps_training: bool,
+    /// The loss watch shared with the training step, if any.
+    pub guard: Option<LossGuard>,
 }
 
 /// What [`run_supervised`] returns.
@@ -262,6 +267,10 @@ where
     );
     let ndcg = NdcgMetric::new(10);
     let interrupter = Interrupter::new();
+    if let Some(guard) = &schedule.guard {
+        guard.attach(interrupter.clone());
+        guard.start_at(start_epoch * eval_every);
+    }
     let callback: ProgressCallback = progress.unwrap_or_else(|| Box::new(|_| {}));
     let loss = TrainLossMetric::new();
     let renderer =
@@ -328,6 +337,16 @@ where
     let seconds = started.elapsed().as_secs_f64();
     if let Some(error) = interrupter.error() {
         return Err(TrainError::Training(error.to_string()));
+    }
+    if let Some(guard) = &schedule.guard
+        && guard.policy() == NonFiniteLoss::Stop
+        && let Some(bad) = guard.first_non_finite()
+    {
+        return Err(TrainError::NonFiniteLoss {
+            step: bad.step,
+            loss: bad.loss,
+            last_finite: bad.last_finite,
+        });
     }
 
     let mut validations = previous;
@@ -400,6 +419,7 @@ where
         validations,
         discovery_validations: discovery_written,
         best_discovery_validation: best_discovery,
+        skipped_batches: schedule.guard.as_ref().map_or(0, LossGuard::skipped),
     };
     tracing::info!(steps, seconds, best = ?report.best_validation, "training finished");
     Ok(Supervised {

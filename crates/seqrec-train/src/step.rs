@@ -1,9 +1,12 @@
 //! The training and validation steps that burn-train's `Learner` runs.
 
 use burn::module::Module;
+use burn::optim::GradientsParams;
 use burn::tensor::{IndexingUpdateOp, Int, Tensor};
 use burn::train::metric::{Adaptor, LossInput};
 use burn::train::{InferenceStep, ItemLazy, TrainOutput, TrainStep};
+
+use crate::guard::LossGuard;
 use seqrec_loss::{
     LossKind, bce_loss, full_softmax_loss, full_softmax_loss_per_row, gbce_loss,
     sampled_softmax_loss,
@@ -19,6 +22,8 @@ pub struct StepSetup {
     pub loss: LossKind,
     /// β of gBCE (resolved from the configuration).
     pub beta: f64,
+    /// Watches the loss: a non-finite one never updates the model (`None`: no watch).
+    pub guard: Option<LossGuard>,
 }
 
 /// A [`GsasRec`] with its loss, as burn-train's learner trains it.
@@ -253,7 +258,7 @@ impl TrainStep for TrainingModel {
 
     fn step(&self, batch: TrainBatch) -> TrainOutput<StepOutput> {
         let loss = self.loss(batch);
-        TrainOutput::new(self, loss.backward(), StepOutput { loss })
+        guarded_output(self, self.setup.guard.as_ref(), loss)
     }
 }
 
@@ -264,4 +269,24 @@ impl InferenceStep for TrainingModel {
     fn step(&self, batch: EvalBatch) -> RankOutput {
         RankOutput::of(&self.model, batch)
     }
+}
+
+/// The training output of `loss`: its gradients, or none when `guard` finds the loss NaN or
+/// infinite (then the batch does not update the model; reading the loss syncs the device once
+/// a step, as the loss metric does anyway).
+pub(crate) fn guarded_output<M: Module>(
+    module: &M,
+    guard: Option<&LossGuard>,
+    loss: Tensor<1>,
+) -> TrainOutput<StepOutput> {
+    if let Some(guard) = guard {
+        let value: f32 = loss.clone().into_scalar();
+        if !guard.admit(f64::from(value)) {
+            return TrainOutput {
+                grads: GradientsParams::new(),
+                item: StepOutput { loss },
+            };
+        }
+    }
+    TrainOutput::new(module, loss.backward(), StepOutput { loss })
 }

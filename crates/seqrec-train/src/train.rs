@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::TrainConfig;
 use crate::error::TrainError;
+use crate::guard::LossGuard;
 use crate::loader::{EvalLoader, TrainLoader};
 use crate::model_dir::{ModelManifest, save_model_dir, write_json};
 use crate::plan::BatchPlanner;
@@ -94,6 +95,9 @@ pub struct TrainReport {
     /// The learning curve: one point per validation (also written to `metrics.csv`).
     #[serde(default)]
     pub curve: Vec<CurvePoint>,
+    /// Batches skipped because their loss was NaN or infinite ([`NonFiniteLoss::Skip`](crate::NonFiniteLoss)).
+    #[serde(default)]
+    pub skipped_batches: usize,
 }
 
 /// One validation of a run: a row of the learning curve (`metrics.csv`).
@@ -178,9 +182,11 @@ pub fn train_with_discovery(
 
     device.seed(config.seed);
     let train_device = device.clone().autodiff();
+    let guard = LossGuard::new(config.non_finite_loss, 0);
     let setup = StepSetup {
         loss: config.loss.clone(),
         beta: config.beta()?,
+        guard: Some(guard.clone()),
     };
     let model = TrainingModel {
         model: config.model.init(&train_device)?,
@@ -231,6 +237,7 @@ pub fn train_with_discovery(
         seconds: config.limit.seconds,
         discovery: config.discovery_checkpoint,
         discovery_keeps_training: config.discovery_keeps_training,
+        guard: Some(guard),
     };
     let Supervised {
         best,

@@ -14,9 +14,9 @@ use seqrec_model::SequenceScorer;
 use seqrec_model::{AttentionMode, GsasRecConfig, PositionEncoding};
 use seqrec_sampling::{NegativeSampler, NegativeSharing};
 use seqrec_train::{
-    BatchPlanner, CurvePoint, DISCOVERY_DIR, EvalBatch, EvalLoader, METRICS_FILE, Objective,
-    RankOutput, Recommender, StepSetup, TrainBatch, TrainConfig, TrainError, TrainOptions,
-    TrainingData, TrainingModel, target_ranks, train,
+    BatchPlanner, CurvePoint, DISCOVERY_DIR, EvalBatch, EvalLoader, METRICS_FILE, NonFiniteLoss,
+    Objective, RankOutput, Recommender, StepSetup, TrainBatch, TrainConfig, TrainError,
+    TrainOptions, TrainingData, TrainingModel, target_ranks, train,
 };
 
 mod common;
@@ -46,6 +46,7 @@ fn full_softmax_model(config: &GsasRecConfig, device: &Device) -> TrainingModel 
         setup: StepSetup {
             loss: LossKind::FullSoftmax,
             beta: 1.0,
+            guard: None,
         },
     }
 }
@@ -328,6 +329,62 @@ fn the_repeat_term_learns_to_replay_and_the_curve_is_written() {
         "{losses:?}"
     );
     assert!(losses[2] < losses[0], "the loss falls: {losses:?}");
+}
+
+#[test]
+fn a_non_finite_loss_stops_training_with_its_step_or_is_skipped_and_counted() {
+    let _guard = common::serial();
+    let device = Device::ndarray();
+    let data = replaying_listeners(100, 5);
+    let mut config = replay_config(None, 12);
+    config.eval_every = 4;
+    // Adam moves every weight by about the learning rate: after one step of 1e30 the logits
+    // overflow f32 and the loss is no longer finite.
+    config.learning_rate = 1e30;
+    let dir = tempfile::tempdir().unwrap();
+    let error = train(&config, &data, &device, dir.path(), TrainOptions::default()).unwrap_err();
+    let message = error.to_string();
+    match error {
+        TrainError::NonFiniteLoss {
+            step,
+            loss,
+            last_finite,
+        } => {
+            assert_eq!(step, 2, "{message}");
+            assert!(!loss.is_finite());
+            assert!(last_finite.is_some_and(f64::is_finite), "{message}");
+        }
+        other => panic!("expected a non-finite loss, got {other}"),
+    }
+    assert!(message.contains("at step 2"), "{message}");
+    // No model directory is written for a run that failed.
+    assert!(!dir.path().join("model.safetensors").exists());
+
+    config.non_finite_loss = NonFiniteLoss::Skip;
+    let skip_dir = tempfile::tempdir().unwrap();
+    let (_, report) = train(
+        &config,
+        &data,
+        &device,
+        skip_dir.path(),
+        TrainOptions::default(),
+    )
+    .unwrap();
+    // The first step was finite; every later one sees the overflowed weights and is skipped.
+    assert_eq!(report.steps, 12);
+    assert_eq!(report.skipped_batches, 11);
+    // A learning rate that trains skips nothing.
+    config.learning_rate = 1e-2;
+    let fine = tempfile::tempdir().unwrap();
+    let (_, report) = train(
+        &config,
+        &data,
+        &device,
+        fine.path(),
+        TrainOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(report.skipped_batches, 0);
 }
 
 #[test]

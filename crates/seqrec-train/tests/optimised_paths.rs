@@ -64,6 +64,7 @@ fn logits_and_gather_paths_give_the_same_loss_and_gradients() {
                 beta: GBceBeta::Fixed(beta),
             },
             beta,
+            guard: None,
         },
     };
     // 42 ids against 6 negatives: the automatic choice is the logits path.

@@ -121,6 +121,7 @@ pub fn train_item_item(
         seconds: config.limit.seconds,
         discovery: false,
         discovery_keeps_training: false,
+        guard: None,
     };
     let Supervised { best, report, .. } = run_supervised(
         work,
