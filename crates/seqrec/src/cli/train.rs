@@ -9,7 +9,7 @@ use seqrec::loss::{GBceBeta, LossKind};
 use seqrec::model::{AttentionMode, GsasRecConfig, OutputEmbeddings, PositionEncoding};
 use seqrec::sampling::{NegativeDistribution, NegativeSharing};
 use seqrec::train::{
-    Objective, ProgressEvent, Recommender, TrainConfig, TrainOptions, TrainingData,
+    NonFiniteLoss, Objective, ProgressEvent, Recommender, TrainConfig, TrainOptions, TrainingData,
     evaluate_next_item, train,
 };
 
@@ -181,6 +181,10 @@ pub struct TrainArgs {
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
+    /// Skip (and count) batches whose loss is NaN or infinite instead of stopping with an
+    /// error that names the step.
+    #[arg(long)]
+    skip_non_finite: bool,
 }
 
 /// What `--data` is: it decides the defaults that learn on it.
@@ -278,6 +282,9 @@ impl TrainArgs {
         config.patience = self.patience;
         config.seed = self.seed;
         config.validation_ranks_history = listening;
+        if self.skip_non_finite {
+            config.non_finite_loss = NonFiniteLoss::Skip;
+        }
         config
     }
 }
