@@ -20,7 +20,9 @@ use std::path::Path;
 
 use crate::error::DataError;
 use crate::held_out::HeldOut;
-use crate::sequence_file::{read_sequences, read_targets, write_sequences, write_targets};
+use crate::sequence_file::{
+    read_sequences, read_sequences_skipping_empty, read_targets, write_sequences, write_targets,
+};
 use crate::split::Split;
 use crate::stats::DatasetStats;
 
@@ -53,6 +55,28 @@ pub struct SequenceDataset {
     pub test: Option<HeldOut>,
     /// Contents of `dataset_stats.json`.
     pub stats: DatasetStats,
+    /// Users left out by [`load_dir`](Self::load_dir) because their history line was empty
+    /// (a user whose only items went to validation or test); zero for a dataset built in
+    /// memory.
+    pub skipped_empty: SkippedEmpty,
+}
+
+/// Empty history lines skipped while loading, per split.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SkippedEmpty {
+    /// Lines of `train/input.txt`.
+    pub train: usize,
+    /// Lines of `val/input.txt` (with their targets).
+    pub val: usize,
+    /// Lines of `test/input.txt` (with their targets).
+    pub test: usize,
+}
+
+impl SkippedEmpty {
+    /// All of them.
+    pub fn total(&self) -> usize {
+        self.train + self.val + self.test
+    }
 }
 
 impl SequenceDataset {
@@ -87,6 +111,7 @@ impl SequenceDataset {
             train,
             val,
             test,
+            skipped_empty: SkippedEmpty::default(),
         };
         dataset.validate()?;
         Ok(dataset)
@@ -114,23 +139,33 @@ impl SequenceDataset {
             return Err(DataError::ZeroItems { path: stats_path });
         }
         let train_path = dir.join(Split::Train.as_str()).join(INPUT_FILE);
-        let train = read_sequences(&train_path, Some(num_items))?;
-        if stats.num_users != train.len() {
+        // A user whose only items went to validation or test has an empty train line: skipped
+        // and counted, not a reason to refuse the dataset.
+        let (train, skipped_train) = read_sequences_skipping_empty(&train_path, Some(num_items))?;
+        let lines = train.len() + skipped_train.len();
+        if stats.num_users != lines {
             return Err(DataError::StatsMismatch {
                 stats: stats_path,
                 declared: stats.num_users,
                 train: train_path,
-                actual: train.len(),
+                actual: lines,
             });
         }
-        let val = load_held_out(dir, Split::Val, num_items)?;
-        let test = load_held_out(dir, Split::Test, num_items)?;
+        let mut stats = stats;
+        stats.num_users = train.len();
+        let (val, skipped_val) = load_held_out(dir, Split::Val, num_items)?;
+        let (test, skipped_test) = load_held_out(dir, Split::Test, num_items)?;
         Ok(Self {
             num_items,
             train,
             val,
             test,
             stats,
+            skipped_empty: SkippedEmpty {
+                train: skipped_train.len(),
+                val: skipped_val,
+                test: skipped_test,
+            },
         })
     }
 
@@ -287,24 +322,50 @@ pub fn load_full_sequences(dir: impl AsRef<Path>) -> Result<Vec<Vec<u32>>, DataE
     read_sequences(&dir.join(SEQUENCES_FILE), Some(stats.num_items))
 }
 
-fn load_held_out(dir: &Path, split: Split, num_items: u32) -> Result<Option<HeldOut>, DataError> {
+/// A held-out split and the number of its users skipped for an empty input line (their
+/// target lines go with them).
+fn load_held_out(
+    dir: &Path,
+    split: Split,
+    num_items: u32,
+) -> Result<(Option<HeldOut>, usize), DataError> {
     let split_dir = dir.join(split.as_str());
     if !exists(&split_dir)? {
-        return Ok(None);
+        return Ok((None, 0));
     }
     let input = split_dir.join(INPUT_FILE);
     let output = split_dir.join(OUTPUT_FILE);
-    let inputs = read_sequences(&input, Some(num_items))?;
+    let (inputs, skipped) = read_sequences_skipping_empty(&input, Some(num_items))?;
     let targets = read_targets(&output, Some(num_items))?;
-    if inputs.len() != targets.len() {
+    let input_lines = inputs.len() + skipped.len();
+    if input_lines != targets.len() {
         return Err(DataError::LineCountMismatch {
             input,
-            input_lines: inputs.len(),
+            input_lines,
             output,
             output_lines: targets.len(),
         });
     }
-    Ok(Some(HeldOut { inputs, targets }))
+    let targets = if skipped.is_empty() {
+        targets
+    } else {
+        let mut empty = skipped.iter().peekable();
+        targets
+            .into_iter()
+            .enumerate()
+            .filter(|&(index, _)| {
+                let line = index + 1;
+                if empty.peek() == Some(&&line) {
+                    empty.next();
+                    false
+                } else {
+                    true
+                }
+            })
+            .map(|(_, target)| target)
+            .collect()
+    };
+    Ok((Some(HeldOut { inputs, targets }), skipped.len()))
 }
 
 fn check_sequences(split: Split, sequences: &[Vec<u32>], num_items: u32) -> Result<(), DataError> {
@@ -512,32 +573,38 @@ mod tests {
     }
 
     #[test]
-    fn empty_history_in_held_out_input_names_file_and_line() {
-        let (err, msg) = load_err(&[
+    fn empty_history_lines_are_skipped_with_their_targets_and_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in [
             ("dataset_stats.json", STATS),
-            ("train/input.txt", "1\n2\n"),
-            ("test/input.txt", "1\n\n"),
-            ("test/output.txt", "2\n3\n"),
-        ]);
-        assert!(
-            matches!(err, DataError::EmptyLine { line: 2, .. }),
-            "{err:?}"
+            ("train/input.txt", "1\n\n"),
+            ("test/input.txt", "1\n\n3 1\n"),
+            ("test/output.txt", "2\n3\n1\n"),
+        ] {
+            let path = dir.path().join(name);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, text).unwrap();
+        }
+        let dataset = SequenceDataset::load_dir(dir.path()).unwrap();
+        assert_eq!(dataset.train, vec![vec![1]]);
+        assert_eq!(dataset.stats.num_users, 1);
+        let test = dataset.test.as_ref().unwrap();
+        // The user of line 2 goes with their target, 3; the others keep theirs.
+        assert_eq!(test.inputs, vec![vec![1], vec![3, 1]]);
+        assert_eq!(test.targets, vec![2, 1]);
+        assert_eq!(
+            dataset.skipped_empty,
+            SkippedEmpty {
+                train: 1,
+                val: 0,
+                test: 1
+            }
         );
-        let test_input = PathBuf::from("test").join("input.txt");
-        assert!(
-            msg.contains(&format!("{} line 2", test_input.display())),
-            "{msg}"
-        );
-    }
-
-    #[test]
-    fn empty_train_line_is_an_error() {
-        let (err, msg) = load_err(&[("dataset_stats.json", STATS), ("train/input.txt", "1\n\n")]);
-        assert!(
-            matches!(err, DataError::EmptyLine { line: 2, .. }),
-            "{err:?}"
-        );
-        assert!(msg.contains("input.txt line 2"), "{msg}");
+        assert_eq!(dataset.skipped_empty.total(), 2);
+        // Still a line count mismatch when the targets do not match the lines, empty or not.
+        fs::write(dir.path().join("test/output.txt"), "2\n3\n").unwrap();
+        let err = SequenceDataset::load_dir(dir.path()).unwrap_err();
+        assert!(err.to_string().contains("input.txt has 3 lines"), "{err}");
     }
 
     #[test]

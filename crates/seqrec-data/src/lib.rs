@@ -92,12 +92,12 @@ pub use events::{
     ReadOptions, ReadReport, TimestampFormat, read_events, write_events, write_events_csv,
     write_events_parquet,
 };
-pub use gsasrec_layout::{SequenceDataset, load_full_sequences};
+pub use gsasrec_layout::{SequenceDataset, SkippedEmpty, load_full_sequences};
 pub use held_out::HeldOut;
 pub use loo_split::{LeaveOneOutOptions, LeaveOneOutSplit, split_leave_one_out};
 pub use sequence_file::{
-    read_sequences, read_sequences_from, read_targets, read_targets_from, write_sequences,
-    write_targets,
+    read_sequences, read_sequences_from, read_sequences_skipping_empty, read_targets,
+    read_targets_from, write_sequences, write_targets,
 };
 pub use simulator::{Simulation, SimulatorConfig, simulate};
 pub use split::Split;

@@ -58,7 +58,32 @@ pub fn read_sequences_from<R: BufRead>(
     path: &Path,
     num_items: Option<u32>,
 ) -> Result<Vec<Vec<u32>>, DataError> {
+    read_lines(reader, path, num_items, false).map(|(sequences, _)| sequences)
+}
+
+/// [`read_sequences`] that skips empty lines instead of refusing them: the sequences of the
+/// other lines, and the 1-based numbers of the lines skipped (in the gSASRec layout, users
+/// whose only items went to validation or test).
+///
+/// # Errors
+///
+/// As [`read_sequences`], except [`DataError::EmptyLine`].
+pub fn read_sequences_skipping_empty(
+    path: &Path,
+    num_items: Option<u32>,
+) -> Result<(Vec<Vec<u32>>, Vec<usize>), DataError> {
+    read_lines(open(path)?, path, num_items, true)
+}
+
+/// The sequences of `reader`, with the empty lines skipped (their numbers returned) or refused.
+fn read_lines<R: BufRead>(
+    reader: R,
+    path: &Path,
+    num_items: Option<u32>,
+    skip_empty: bool,
+) -> Result<(Vec<Vec<u32>>, Vec<usize>), DataError> {
     let max = num_items.unwrap_or(u32::MAX);
+    let mut skipped = Vec::new();
     let mut lines = Lines::new(reader);
     let mut sequences = Vec::new();
     let mut scratch = Vec::new();
@@ -68,6 +93,10 @@ pub fn read_sequences_from<R: BufRead>(
             scratch.push(parse_item(token, max, path, line, index + 1)?);
         }
         if scratch.is_empty() {
+            if skip_empty {
+                skipped.push(line);
+                continue;
+            }
             return Err(DataError::EmptyLine {
                 path: path.to_owned(),
                 line,
@@ -76,7 +105,7 @@ pub fn read_sequences_from<R: BufRead>(
         // One exact-size allocation per line.
         sequences.push(scratch.clone());
     }
-    Ok(sequences)
+    Ok((sequences, skipped))
 }
 
 /// Reads a target file: exactly one item id per line.

@@ -49,6 +49,16 @@ pub enum Source {
 pub fn load_source(path: &Path, events: &EventArgs) -> Result<Source, CliError> {
     if path.is_dir() && path.join("dataset_stats.json").is_file() {
         let dataset = SequenceDataset::load_dir(path)?;
+        let skipped = dataset.skipped_empty;
+        if skipped.total() > 0 {
+            eprintln!(
+                "{}: skipped users with an empty history line: {} in train, {} in val, {} in test",
+                path.display(),
+                skipped.train,
+                skipped.val,
+                skipped.test
+            );
+        }
         let items = ItemVocabulary::identity(dataset.num_items);
         return Ok(Source::Sequences(Box::new(LoadedData { dataset, items })));
     }
