@@ -296,4 +296,68 @@ fn the_same_seed_gives_the_same_tables() {
         let y = std::fs::read_to_string(b.path().join(file)).unwrap();
         assert_eq!(x, y, "{file} differs between two runs with one seed");
     }
+
+    // A run killed while training the last variant: its training.json, written last, is
+    // missing. Resuming trains that variant only and gives the same tables.
+    let models = a.path().join("models");
+    let last = models.join("no-mask-pe");
+    std::fs::remove_file(last.join("training.json")).unwrap();
+    let weights = |dir: &std::path::Path| {
+        std::fs::metadata(dir.join("model.safetensors"))
+            .unwrap()
+            .modified()
+            .unwrap()
+    };
+    let kept = [
+        "item-item",
+        "causal-mask-no-pe",
+        "causal-mask-pe",
+        "no-mask-no-pe",
+    ];
+    let before: Vec<_> = kept.iter().map(|m| weights(&models.join(m))).collect();
+    let last_before = weights(&last);
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let (mut config, simulator) = tiny();
+    config.resume = true;
+    let split = simulated_split(&simulator).unwrap();
+    // The models that report training progress.
+    let trained = std::sync::Arc::new(Mutex::new(Vec::<String>::new()));
+    let progress = {
+        let trained = std::sync::Arc::clone(&trained);
+        let mut current = String::new();
+        move |event: seqrec::ablation::AblationEvent<'_>| match event {
+            seqrec::ablation::AblationEvent::Model { name, .. } => current = name.to_string(),
+            seqrec::ablation::AblationEvent::Training(_) => {
+                let mut trained = trained.lock().unwrap();
+                if trained.last() != Some(&current) {
+                    trained.push(current.clone());
+                }
+            }
+            _ => {}
+        }
+    };
+    let resumed = run_profile_ablation(
+        &config,
+        &split,
+        "tiny simulator",
+        &Device::flex(),
+        a.path(),
+        Box::new(progress),
+    )
+    .unwrap();
+    assert_eq!(*trained.lock().unwrap(), vec!["No mask, PE".to_string()]);
+    resumed.write(a.path()).unwrap();
+    let after: Vec<_> = kept.iter().map(|m| weights(&models.join(m))).collect();
+    assert_eq!(before, after, "finished models were trained again");
+    assert_ne!(
+        last_before,
+        weights(&last),
+        "the unfinished variant was not retrained"
+    );
+    assert!(last.join("training.json").is_file());
+    for file in ["table1.csv", "table2.csv", "table1_discovery.csv"] {
+        let x = std::fs::read_to_string(b.path().join(file)).unwrap();
+        let y = std::fs::read_to_string(a.path().join(file)).unwrap();
+        assert_eq!(x, y, "{file} differs after resuming");
+    }
 }

@@ -310,6 +310,12 @@ pub struct AblationConfig {
     pub evaluation: ProfileEvalConfig,
     /// Seed of every model, batch and bootstrap. Default 42.
     pub seed: u64,
+    /// Reuse the models an earlier run with the same settings and data finished in
+    /// `OUT/models/` (their `training.json`, written last, marks them finished) instead of
+    /// training them again: a killed ablation resumes where it stopped. Not a hyperparameter
+    /// (left out of `run.json` when false). Default: false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub resume: bool,
 }
 
 impl Default for AblationConfig {
@@ -344,6 +350,7 @@ impl Default for AblationConfig {
             personal_popularity_half_life: None,
             evaluation: ProfileEvalConfig::default(),
             seed: 42,
+            resume: false,
         }
     }
 }

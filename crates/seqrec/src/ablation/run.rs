@@ -5,9 +5,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use burn::tensor::Device;
+use seqrec_data::ItemVocabulary;
 use seqrec_model::{GsasRec, ItemItem, PersonalPopularity, Popularity};
 use seqrec_train::{
-    Objective, PersonalPopularityManifest, ProgressEvent, TrainOptions, TrainReport, TrainingData,
+    DISCOVERY_DIR, ItemItemTrainConfig, Objective, PersonalPopularityManifest, ProgressEvent,
+    REPORT_FILE, SavedModel, TrainConfig, TrainOptions, TrainReport, TrainingData, load_model_dir,
     rank_top_k, rank_top_k_excluding, save_personal_popularity_dir, train_item_item,
     train_with_discovery,
 };
@@ -248,17 +250,29 @@ pub(crate) fn train_all(
     let dir = models_dir.join(slug(ITEM_ITEM));
     memory::reset_peak();
     let started = Instant::now();
-    let (model, report) = train_item_item(&item_config, data, device, &dir, training_progress())
-        .map_err(AblationError::train(ITEM_ITEM))?;
+    let finished = config
+        .resume
+        .then(|| finished_item_item(&dir, &item_config, &data.items, device))
+        .flatten();
+    let resumed = finished.is_some();
+    let (model, report) = match finished {
+        Some(done) => done,
+        None => train_item_item(&item_config, data, device, &dir, training_progress())
+            .map_err(AblationError::train(ITEM_ITEM))?,
+    };
     let mut run = ModelRun {
         name: ITEM_ITEM.into(),
         kind: "item_item".into(),
         variant: None,
         objective: None,
         hyperparameters: to_value(&item_config),
+        train_seconds: if resumed {
+            report.seconds
+        } else {
+            started.elapsed().as_secs_f64()
+        },
         training: Some(report),
-        train_seconds: started.elapsed().as_secs_f64(),
-        peak_rss_bytes: memory::peak_rss_bytes(),
+        peak_rss_bytes: (!resumed).then(memory::peak_rss_bytes).flatten(),
         rank_seconds: 0.0,
         model_dir: Some(dir),
     };
@@ -364,18 +378,29 @@ pub(crate) fn train_all(
         let dir = models_dir.join(slug(&name));
         memory::reset_peak();
         let started = Instant::now();
-        let (model, discovery, report) =
-            train_with_discovery(&train_config, data, device, &dir, training_progress())
-                .map_err(AblationError::train(&name))?;
+        let finished = config
+            .resume
+            .then(|| finished_gsasrec(&dir, &train_config, &data.items, device))
+            .flatten();
+        let resumed = finished.is_some();
+        let (model, discovery, report) = match finished {
+            Some(done) => done,
+            None => train_with_discovery(&train_config, data, device, &dir, training_progress())
+                .map_err(AblationError::train(&name))?,
+        };
         let mut run = ModelRun {
             name: name.clone(),
             kind: "gsasrec".into(),
             variant: Some(*variant),
             objective: Some(train_config.objective),
             hyperparameters: to_value(&train_config),
+            train_seconds: if resumed {
+                report.seconds
+            } else {
+                started.elapsed().as_secs_f64()
+            },
             training: Some(report),
-            train_seconds: started.elapsed().as_secs_f64(),
-            peak_rss_bytes: memory::peak_rss_bytes(),
+            peak_rss_bytes: (!resumed).then(memory::peak_rss_bytes).flatten(),
             rank_seconds: 0.0,
             model_dir: Some(dir),
         };
@@ -390,6 +415,58 @@ pub(crate) fn train_all(
         runs.push(run);
     }
     Ok(runs)
+}
+
+/// The report of a finished model directory: `training.json`, which training writes last.
+fn finished_report(dir: &Path) -> Option<TrainReport> {
+    let text = std::fs::read_to_string(dir.join(REPORT_FILE)).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// A gSASRec (and its discovery checkpoint) that an earlier run finished in `dir` with the
+/// same training configuration and catalogue, for a resumed ablation; `None` (train it) when
+/// there is none, it differs, or it does not load.
+fn finished_gsasrec(
+    dir: &Path,
+    config: &TrainConfig,
+    items: &ItemVocabulary,
+    device: &Device,
+) -> Option<(GsasRec, Option<GsasRec>, TrainReport)> {
+    let report = finished_report(dir)?;
+    let (model, manifest, vocabulary) = load_model_dir(dir, device)
+        .inspect_err(|e| tracing::warn!("{}: not reused: {e}", dir.display()))
+        .ok()?;
+    if &vocabulary != items || to_value(&manifest.training) != to_value(&Some(config)) {
+        return None;
+    }
+    let discovery_dir = dir.join(DISCOVERY_DIR);
+    let discovery = if discovery_dir.is_dir() {
+        Some(load_model_dir(&discovery_dir, device).ok()?.0)
+    } else if config.discovery_checkpoint && report.best_discovery_validation.is_some() {
+        // The report names a discovery checkpoint that is not there.
+        return None;
+    } else {
+        None
+    };
+    Some((model, discovery, report))
+}
+
+/// The item-item model an earlier run finished in `dir` with the same configuration and
+/// catalogue; `None` otherwise.
+fn finished_item_item(
+    dir: &Path,
+    config: &ItemItemTrainConfig,
+    items: &ItemVocabulary,
+    device: &Device,
+) -> Option<(ItemItem, TrainReport)> {
+    let report = finished_report(dir)?;
+    let (model, manifest, vocabulary) = ItemItem::load_dir(dir, device)
+        .inspect_err(|e| tracing::warn!("{}: not reused: {e}", dir.display()))
+        .ok()?;
+    if &vocabulary != items || to_value(&manifest.training) != to_value(&Some(config)) {
+        return None;
+    }
+    Some((model, report))
 }
 
 fn finish(

@@ -135,6 +135,10 @@ pub struct AblationArgs {
     /// Seed of every model, batch, bootstrap and of the simulator.
     #[arg(long, default_value_t = 42)]
     seed: u64,
+    /// Reuse the models a killed run with the same settings already finished in OUT/models
+    /// instead of training them again.
+    #[arg(long)]
+    resume: bool,
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
@@ -194,6 +198,7 @@ impl AblationArgs {
             budget: self.budget,
             eval_every: self.eval_every,
             seed: self.seed,
+            resume: self.resume,
             ..defaults
         }
     }
