@@ -418,7 +418,6 @@ fn create_dir(path: &Path) -> Result<(), DataError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::PathBuf;
     use std::time::Instant;
 
     fn tiny() -> SequenceDataset {

@@ -49,6 +49,10 @@ pub struct ItemItemTrainConfig {
     pub eval_batch_size: usize,
     /// Seed of every random choice (weights, pairs, negatives). Default: 42.
     pub seed: u64,
+    /// What a NaN or infinite training loss does: stop with an error naming the step
+    /// (default) or skip the batch and count it.
+    #[serde(default)]
+    pub non_finite_loss: crate::guard::NonFiniteLoss,
 }
 
 impl ItemItemTrainConfig {
@@ -66,6 +70,7 @@ impl ItemItemTrainConfig {
             patience: 10,
             eval_batch_size: 256,
             seed: 42,
+            non_finite_loss: crate::guard::NonFiniteLoss::Stop,
         }
     }
 

@@ -20,6 +20,7 @@ pub use pairs::{PairBatch, PairLoader, PairPlan, SkipGramPairs, plan_pairs};
 pub use step::ItemItemTraining;
 
 use crate::error::TrainError;
+use crate::guard::LossGuard;
 use crate::loader::EvalLoader;
 use crate::model_dir::{
     ModelKind, SavedModel, WEIGHTS_FILE, load_module, read_manifest_and_items, save_dir, write_json,
@@ -82,7 +83,11 @@ pub fn train_item_item(
         -(config.negatives as f64).ln(),
         &train_device,
     ));
-    let model = ItemItemTraining { model };
+    let guard = LossGuard::new(config.non_finite_loss, 0);
+    let model = ItemItemTraining {
+        model,
+        guard: Some(guard.clone()),
+    };
     tracing::info!(
         steps = total_steps,
         pairs = pairs.len(),
@@ -121,7 +126,7 @@ pub fn train_item_item(
         seconds: config.limit.seconds,
         discovery: false,
         discovery_keeps_training: false,
-        guard: None,
+        guard: Some(guard),
     };
     let Supervised { best, report, .. } = run_supervised(
         work,
@@ -134,6 +139,7 @@ pub fn train_item_item(
         || {
             Ok(ItemItemTraining {
                 model: config.model.init(device)?,
+                guard: None,
             })
         },
     )?;

@@ -7,8 +7,9 @@ use seqrec_loss::bce_loss;
 use seqrec_model::ItemItem;
 
 use crate::batch::EvalBatch;
+use crate::guard::LossGuard;
 use crate::item_item::pairs::PairBatch;
-use crate::step::{RankOutput, StepOutput};
+use crate::step::{RankOutput, StepOutput, guarded_output};
 
 /// An [`ItemItem`] as burn-train's learner trains it: skip-gram with negative sampling,
 /// validated by full-catalogue ranks of held-out items.
@@ -16,6 +17,9 @@ use crate::step::{RankOutput, StepOutput};
 pub struct ItemItemTraining {
     /// The model being trained.
     pub model: ItemItem,
+    /// Watches the loss: a non-finite one never updates the model (`None`: no watch).
+    #[module(skip)]
+    pub guard: Option<LossGuard>,
 }
 
 impl ItemItemTraining {
@@ -37,7 +41,7 @@ impl TrainStep for ItemItemTraining {
 
     fn step(&self, batch: PairBatch) -> TrainOutput<StepOutput> {
         let loss = self.loss(batch);
-        TrainOutput::new(self, loss.backward(), StepOutput { loss })
+        guarded_output(self, self.guard.as_ref(), loss)
     }
 }
 
