@@ -3,7 +3,7 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TryRecvError, TrySendError};
+use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, TrySendError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -16,6 +16,8 @@ use crate::ranker::{RankedIds, Ranker, rank_by_length};
 /// One request's work: its histories (model ids) and how to rank them.
 pub(crate) struct Job {
     pub histories: Vec<Vec<u32>>,
+    /// How many histories the job had, once the ranking worker has taken them.
+    pub count: usize,
     pub k: usize,
     pub exclude_history: bool,
     pub reply: oneshot::Sender<Result<RankedIds, String>>,
@@ -113,10 +115,8 @@ impl Gather<'_> {
                     if left.is_zero() {
                         None
                     } else {
-                        match self.receiver.recv_timeout(left) {
-                            Ok(job) => Some(job),
-                            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => None,
-                        }
+                        // A timeout and a closed queue both end the batch.
+                        self.receiver.recv_timeout(left).ok()
                     }
                 }
             };
@@ -145,21 +145,22 @@ impl Gather<'_> {
 /// error answer, and the worker goes on.
 fn rank_batch(ranker: &dyn Ranker, jobs: Vec<Job>, metrics: &Metrics) {
     // Clients that gave up are not ranked for.
-    let jobs: Vec<Job> = jobs.into_iter().filter(|j| !j.reply.is_closed()).collect();
+    let mut jobs: Vec<Job> = jobs.into_iter().filter(|j| !j.reply.is_closed()).collect();
     if jobs.is_empty() {
         return;
     }
     let k = jobs.iter().map(|j| j.k).max().unwrap_or(0);
     let mut histories = Vec::new();
     let mut exclusions = Vec::new();
-    for job in &jobs {
-        for history in &job.histories {
-            histories.push(history.clone());
+    for job in &mut jobs {
+        // The histories move to the batch; `count` keeps how many the job had.
+        for history in std::mem::take(&mut job.histories) {
             exclusions.push(if job.exclude_history {
                 history.clone()
             } else {
                 Vec::new()
             });
+            histories.push(history);
         }
     }
     metrics.batch(histories.len());
@@ -177,7 +178,7 @@ fn rank_batch(ranker: &dyn Ranker, jobs: Vec<Job>, metrics: &Metrics) {
             for job in jobs {
                 let mine: RankedIds = lists
                     .by_ref()
-                    .take(job.histories.len())
+                    .take(job.count)
                     .map(|mut list| {
                         list.truncate(job.k);
                         list

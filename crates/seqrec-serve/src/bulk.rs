@@ -418,7 +418,7 @@ pub struct RecommendationsWriter {
 }
 
 enum Sink {
-    Csv(csv::Writer<BufWriter<File>>),
+    Csv(Box<csv::Writer<BufWriter<File>>>),
     Parquet(Box<ArrowWriter<File>>),
 }
 
@@ -435,7 +435,7 @@ impl RecommendationsWriter {
                 writer
                     .write_record(["user", "rank", "item", "score"])
                     .map_err(|e| csv_error(path, e))?;
-                Sink::Csv(writer)
+                Sink::Csv(Box::new(writer))
             }
             "parquet" => {
                 let props = WriterProperties::builder()

@@ -147,11 +147,7 @@ impl Server {
             addr: addr.to_string(),
             source,
         };
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(threads.max(1))
-            .enable_all()
-            .build()
-            .map_err(server_error)?;
+        let runtime = runtime(threads).map_err(server_error)?;
         let listener = runtime
             .block_on(TcpListener::bind(addr))
             .map_err(server_error)?;
@@ -203,15 +199,19 @@ pub fn serve_blocking(
     threads: usize,
     on_ready: impl FnOnce(SocketAddr),
 ) -> Result<(), ServeError> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    let runtime = runtime(threads).map_err(|source| ServeError::Server {
+        addr: addr.to_string(),
+        source,
+    })?;
+    runtime.block_on(serve(ranker, config, addr, on_ready))
+}
+
+/// A multi-threaded tokio runtime of `threads` workers (at least one).
+fn runtime(threads: usize) -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads.max(1))
         .enable_all()
         .build()
-        .map_err(|source| ServeError::Server {
-            addr: addr.to_string(),
-            source,
-        })?;
-    runtime.block_on(serve(ranker, config, addr, on_ready))
 }
 
 /// Completes on SIGTERM or Ctrl-C (SIGINT).
@@ -336,6 +336,7 @@ async fn answer(state: &AppState, body: &[u8]) -> Result<Response, Failure> {
         .collect::<Result<Vec<_>, _>>()?;
     let (reply, answer) = oneshot::channel();
     let job = Job {
+        count: histories.len(),
         histories,
         k: request.k,
         exclude_history: request.exclude_history,

@@ -58,15 +58,11 @@ impl std::fmt::Debug for LossGuard {
 }
 
 impl LossGuard {
-    /// A guard whose next step is `steps_done + 1` (more than 0 when resuming).
-    pub fn new(policy: NonFiniteLoss, steps_done: usize) -> Self {
-        let state = GuardState {
-            step: steps_done,
-            ..GuardState::default()
-        };
+    /// A guard counting steps from 1; the session moves the count on for a resumed run.
+    pub fn new(policy: NonFiniteLoss) -> Self {
         Self {
             policy,
-            state: Arc::new(Mutex::new(state)),
+            state: Arc::new(Mutex::new(GuardState::default())),
         }
     }
 
@@ -134,7 +130,8 @@ mod tests {
 
     #[test]
     fn the_first_non_finite_loss_is_kept_with_the_last_finite_one() {
-        let guard = LossGuard::new(NonFiniteLoss::Skip, 10);
+        let guard = LossGuard::new(NonFiniteLoss::Skip);
+        guard.start_at(10);
         assert!(guard.admit(2.5));
         assert!(guard.admit(2.0));
         assert!(!guard.admit(f64::NAN));
@@ -145,7 +142,7 @@ mod tests {
         assert!(first.loss.is_nan());
         assert_eq!(guard.skipped(), 2);
 
-        let stop = LossGuard::new(NonFiniteLoss::Stop, 0);
+        let stop = LossGuard::new(NonFiniteLoss::Stop);
         let interrupter = Interrupter::new();
         stop.attach(interrupter.clone());
         assert!(stop.admit(1.0));

@@ -182,7 +182,7 @@ pub fn train_with_discovery(
 
     device.seed(config.seed);
     let train_device = device.clone().autodiff();
-    let guard = LossGuard::new(config.non_finite_loss, 0);
+    let guard = LossGuard::new(config.non_finite_loss);
     let setup = StepSetup {
         loss: config.loss.clone(),
         beta: config.beta()?,

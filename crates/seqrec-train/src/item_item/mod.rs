@@ -83,7 +83,7 @@ pub fn train_item_item(
         -(config.negatives as f64).ln(),
         &train_device,
     ));
-    let guard = LossGuard::new(config.non_finite_loss, 0);
+    let guard = LossGuard::new(config.non_finite_loss);
     let model = ItemItemTraining {
         model,
         guard: Some(guard.clone()),
