@@ -69,6 +69,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             },
             beta,
             guard: None,
+            explore_weight: 0.0,
         },
     };
     let mut optimizer = AdamConfig::new().init();

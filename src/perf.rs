@@ -9,7 +9,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use seqrec::data::{HeldOut, SequenceDataset};
 use seqrec::loss::{GBceBeta, LossKind};
-use seqrec::model::{GsasRec, GsasRecConfig, PositionEncoding};
+use seqrec::model::{AttentionMode, GsasRec, GsasRecConfig, PositionEncoding};
 use seqrec::sampling::{NegativeSampler, NegativeSharing};
 use seqrec::train::{
     BatchPlanner, Objective, PerPositionScoring, StepSetup, TrainBatch, TrainingModel,
@@ -29,6 +29,25 @@ pub struct TrainSetup {
     pub dim: usize,
     /// Negatives per target.
     pub negatives: usize,
+    /// The step's recipe: the gSASRec ML-1M one (gBCE, next item) or the ablation's on a
+    /// listening log.
+    pub recipe: Recipe,
+}
+
+/// How a [`TrainSetup`]'s model learns.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Recipe {
+    /// gSASRec's: next-item teacher forcing, gBCE with t = 0.75, dropout 0.5, causal
+    /// attention with learned positions.
+    GsasRec,
+    /// The ablation's default on a listening log: bidirectional attention with learned
+    /// positions, dropout 0.0625, the future window of 10 items, the full softmax from one row
+    /// of logits per sequence, the repeat-aware score over the whole input (half-life 20) and
+    /// the explore loss with this weight (0: off).
+    Listening {
+        /// Weight of the explore loss.
+        explore_weight: f64,
+    },
 }
 
 impl TrainSetup {
@@ -56,6 +75,7 @@ impl TrainSetup {
             max_len: 200,
             dim: 128,
             negatives: 256,
+            recipe: Recipe::GsasRec,
         }
     }
 
@@ -70,6 +90,40 @@ impl TrainSetup {
             max_len: 40,
             dim: 32,
             negatives: 16,
+            recipe: Recipe::GsasRec,
+        }
+    }
+
+    /// The built-in ablation's transformer step (`seqrec ablation`'s defaults): 19 943
+    /// tracks, batches of 128 inputs of 1 000 plays (attention reads the last 50, the repeat
+    /// term all of them), dim 64, the future window of 10 items, with the explore loss at
+    /// `explore_weight`. Synthetic listeners replay about 150 tracks of their own and
+    /// discover one new track in five.
+    pub fn listening(explore_weight: f64) -> Self {
+        let num_items = 19_943u32;
+        let mut rng = ChaCha8Rng::seed_from_u64(5000);
+        let sequences = (0..1280)
+            .map(|_| {
+                let own: Vec<u32> = (0..150).map(|_| rng.random_range(1..=num_items)).collect();
+                (0..1010)
+                    .map(|_| {
+                        if rng.random_bool(0.2) {
+                            rng.random_range(1..=num_items)
+                        } else {
+                            own[rng.random_range(0..own.len())]
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        Self {
+            num_items: num_items as usize,
+            sequences,
+            batch: 128,
+            max_len: 50,
+            dim: 64,
+            negatives: 128,
+            recipe: Recipe::Listening { explore_weight },
         }
     }
 
@@ -80,29 +134,49 @@ impl TrainSetup {
         sharing: NegativeSharing,
         scoring: PerPositionScoring,
     ) -> Trainer<'_> {
-        let config = GsasRecConfig::new(self.num_items)
+        let base = GsasRecConfig::new(self.num_items)
             .with_dim(self.dim)
             .with_max_len(self.max_len)
-            .with_dropout(0.5)
             .with_positions(PositionEncoding::Learned);
-        let beta = GBceBeta::Calibrated { t: 0.75 }
-            .resolve(self.negatives, self.num_items)
-            .unwrap();
+        let (config, setup, objective) = match self.recipe {
+            Recipe::GsasRec => {
+                let beta = GBceBeta::Calibrated { t: 0.75 }
+                    .resolve(self.negatives, self.num_items)
+                    .unwrap();
+                let setup = StepSetup {
+                    loss: LossKind::GBce {
+                        beta: GBceBeta::Fixed(beta),
+                    },
+                    beta,
+                    guard: None,
+                    explore_weight: 0.0,
+                };
+                (base.with_dropout(0.5), setup, Objective::NextItem)
+            }
+            Recipe::Listening { explore_weight } => {
+                let config = base
+                    .with_dropout(0.0625)
+                    .with_attention(AttentionMode::Bidirectional)
+                    .with_repeat_half_life(Some(20.0))
+                    .with_repeat_context(Some(1000));
+                let setup = StepSetup {
+                    loss: LossKind::FullSoftmax,
+                    beta: 1.0,
+                    guard: None,
+                    explore_weight,
+                };
+                (config, setup, Objective::FutureWindow { len: 10 })
+            }
+        };
         let train_device = device.clone().autodiff();
         device.seed(42);
         let model = TrainingModel {
             model: config.init(&train_device).unwrap(),
-            setup: StepSetup {
-                loss: LossKind::GBce {
-                    beta: GBceBeta::Fixed(beta),
-                },
-                beta,
-                guard: None,
-            },
+            setup,
         };
         let planner = BatchPlanner {
-            objective: Objective::NextItem,
-            max_len: self.max_len,
+            objective,
+            max_len: config.input_len(),
             mask_token: config.mask_token() as u32,
             negatives: self.negatives,
             sharing,

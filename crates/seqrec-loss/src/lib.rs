@@ -51,4 +51,6 @@ pub use calibration::gbce_beta_from_t;
 pub use error::LossError;
 pub use gbce::{bce_loss, gbce_loss};
 pub use kind::{GBceBeta, LossKind};
-pub use softmax::{full_softmax_loss, full_softmax_loss_per_row, sampled_softmax_loss};
+pub use softmax::{
+    explore_softmax_loss, full_softmax_loss, full_softmax_loss_per_row, sampled_softmax_loss,
+};

@@ -1,6 +1,7 @@
 //! Softmax cross-entropy, over sampled negatives or over the whole catalogue.
 
 use burn::prelude::*;
+use burn::tensor::IndexingUpdateOp;
 use burn::tensor::activation::log_softmax;
 
 use crate::mask::{check_sampled_shapes, large_negative, masked_mean};
@@ -133,6 +134,66 @@ pub fn full_softmax_loss_per_row(
     let logits = logits.slice_assign([0..batch, 0..1], padding_column);
     let log_prob_target = log_softmax(logits, 1).gather(1, targets);
     masked_mean(log_prob_target.neg(), mask)
+}
+
+/// The explore loss: cross-entropy over the items the user has **not** played, for the
+/// targets that are new to them (RepeatNet's explore decoder, as a loss).
+///
+/// A listening log's next plays are mostly replays, which a repeat-aware term can score;
+/// this loss trains the ranking of everything else. Per row, the ids in `history` are
+/// removed from the softmax (their logits get a large negative finite value), and only the
+/// targets absent from `history` count:
+///
+/// ```text
+/// loss = mean over new targets t of  −log( exp(s_t) / Σ_{i ∉ history} exp(s_i) )
+/// ```
+///
+/// * `logits` — `[batch, num_items + 1 (+ more)]`; column 0, padding, never receives
+///   probability;
+/// * `targets` — `[batch, len]`, target ids (`0` = padding);
+/// * `mask` — `[batch, len]`, `1.0` for real targets;
+/// * `history` — `[batch, window]`, the ids the row's user has played (`0` = padding).
+///
+/// Returns the mean over real new targets (`0` when there are none), a rank-1 tensor holding
+/// one element. No gradient reaches the history's logits.
+///
+/// # Panics
+///
+/// If the shapes disagree (as [`full_softmax_loss_per_row`]).
+pub fn explore_softmax_loss(
+    logits: Tensor<2>,
+    targets: Tensor<2, Int>,
+    mask: Tensor<2>,
+    history: Tensor<2, Int>,
+) -> Tensor<1> {
+    let [batch, _] = logits.dims();
+    let [history_batch, window] = history.dims();
+    assert_eq!(
+        history_batch, batch,
+        "explore_softmax_loss: history and logits have different batch sizes"
+    );
+    let [_, len] = targets.dims();
+    // A target is new when no history id equals it: [batch, len, window] comparisons.
+    let replays = targets
+        .clone()
+        .unsqueeze_dim::<3>(2)
+        .expand([batch, len, window])
+        .equal(
+            history
+                .clone()
+                .unsqueeze_dim::<3>(1)
+                .expand([batch, len, window]),
+        )
+        .int()
+        .sum_dim(2)
+        .reshape([batch, len]);
+    let new = replays.equal_elem(0).float();
+    // Every play of a history id adds the fill (a replayed id adds it more than once, which
+    // stays finite and only removes it further); padding lands in column 0, overwritten below.
+    let fill = large_negative(logits.dtype());
+    let hidden = Tensor::<2>::full([batch, window], fill, (&logits.device(), logits.dtype()));
+    let logits = logits.scatter(1, history, hidden, IndexingUpdateOp::Add);
+    full_softmax_loss_per_row(logits, targets, mask * new)
 }
 
 #[cfg(test)]
@@ -459,5 +520,45 @@ mod tests {
             "{per_row} vs {want}"
         );
         assert!((per_row - repeated).abs() < 1e-6, "{per_row} vs {repeated}");
+    }
+
+    #[test]
+    fn the_explore_loss_is_the_softmax_over_unplayed_items_for_new_targets() {
+        let device = Default::default();
+        // Ids 1..=5 (column 0 is padding).
+        let raw = [
+            [0.0, 0.3, 1.0, -2.0, 0.5, 2.5],
+            [0.0, 2.0, -1.0, 0.0, 3.0, -0.5],
+        ];
+        let logits = Tensor::<2>::from_floats(raw, &device);
+        // Row 0 played 2 (twice) and 4; row 1 played 5, with padding.
+        let history = Tensor::<2, Int>::from_ints([[2, 4, 2], [0, 0, 5]], &device);
+        // Row 0: 1 and 3 are new, 2 is a replay; row 1: 4 is new, 5 a replay, the last padding.
+        let targets = Tensor::<2, Int>::from_ints([[1, 2, 3], [4, 5, 1]], &device);
+        let mask = Tensor::<2>::from_floats([[1.0, 1.0, 1.0], [1.0, 1.0, 0.0]], &device);
+        let got: f32 = explore_softmax_loss(logits, targets, mask, history).into_scalar();
+        // By hand: row 0 keeps ids 1, 3, 5; row 1 keeps 1, 2, 3, 4.
+        let lse = |xs: &[f64]| xs.iter().map(|x| x.exp()).sum::<f64>().ln();
+        let a = lse(&[0.3, -2.0, 2.5]);
+        let b = lse(&[2.0, -1.0, 0.0, 3.0]);
+        let want = ((a - 0.3) + (a + 2.0) + (b - 3.0)) / 3.0;
+        assert!((f64::from(got) - want).abs() < 1e-5, "{got} vs {want}");
+    }
+
+    #[test]
+    fn the_explore_loss_gives_no_gradient_to_played_items_and_is_zero_without_new_targets() {
+        let device = autodiff_device();
+        let logits = Tensor::<2>::from_floats([[0.0, 0.3, 1.0, -2.0]], &device).require_grad();
+        let history = Tensor::<2, Int>::from_ints([[2]], &device);
+        let targets = Tensor::<2, Int>::from_ints([[1]], &device);
+        let mask = Tensor::<2>::ones([1, 1], &device);
+        let loss = explore_softmax_loss(logits.clone(), targets, mask.clone(), history.clone());
+        let grads = loss.backward();
+        let grad = values(logits.grad(&grads).unwrap());
+        assert_eq!(grad[2], 0.0, "{grad:?}");
+        assert!(grad[1] < 0.0 && grad[3] > 0.0, "{grad:?}");
+        let only_replays = Tensor::<2, Int>::from_ints([[2]], &device);
+        let none: f32 = explore_softmax_loss(logits, only_replays, mask, history).into_scalar();
+        assert_eq!(none, 0.0);
     }
 }

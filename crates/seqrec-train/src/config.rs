@@ -74,6 +74,14 @@ pub struct TrainConfig {
     /// (default) or skip the batch and count it.
     #[serde(default)]
     pub non_finite_loss: crate::guard::NonFiniteLoss,
+    /// Weight of the explore loss: a full softmax over the items outside the input window,
+    /// for the targets the user has not played ([`seqrec_loss::explore_softmax_loss`]),
+    /// added to the main loss. It trains the scores of new tracks apart from the
+    /// repeat-aware term, which otherwise takes most of a replay-heavy log's gradient (a
+    /// repeat/explore split as in RepeatNet). Needs the full-softmax loss and a
+    /// future-window objective. Default: 0 (off).
+    #[serde(default)]
+    pub explore_weight: f64,
 }
 
 impl TrainConfig {
@@ -100,6 +108,7 @@ impl TrainConfig {
             discovery_checkpoint: false,
             discovery_keeps_training: false,
             non_finite_loss: crate::guard::NonFiniteLoss::Stop,
+            explore_weight: 0.0,
         }
     }
 
@@ -131,6 +140,18 @@ impl TrainConfig {
             return fail(
                 "the repeat-aware score needs an objective that scores from the last position \
                  (future-window): next-item and cloze score every position",
+            );
+        }
+        if !(self.explore_weight.is_finite() && self.explore_weight >= 0.0) {
+            return fail("the explore weight must be finite and at least 0");
+        }
+        if self.explore_weight > 0.0
+            && !(matches!(self.loss, LossKind::FullSoftmax)
+                && self.objective.scores_from_last_position())
+        {
+            return fail(
+                "the explore loss needs the full-softmax loss and a future-window objective \
+                 (it ranks the whole catalogue from the history's representation)",
             );
         }
         let sampled = !matches!(self.loss, LossKind::FullSoftmax);

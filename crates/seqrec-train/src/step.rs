@@ -8,8 +8,8 @@ use burn::train::{InferenceStep, ItemLazy, TrainOutput, TrainStep};
 
 use crate::guard::LossGuard;
 use seqrec_loss::{
-    LossKind, bce_loss, full_softmax_loss, full_softmax_loss_per_row, gbce_loss,
-    sampled_softmax_loss,
+    LossKind, bce_loss, explore_softmax_loss, full_softmax_loss, full_softmax_loss_per_row,
+    gbce_loss, sampled_softmax_loss,
 };
 use seqrec_model::{GsasRec, SequenceScorer};
 
@@ -24,6 +24,10 @@ pub struct StepSetup {
     pub beta: f64,
     /// Watches the loss: a non-finite one never updates the model (`None`: no watch).
     pub guard: Option<LossGuard>,
+    /// Weight of the explore loss added to the full softmax of a future window
+    /// ([`seqrec_loss::explore_softmax_loss`], [`crate::TrainConfig::explore_weight`]);
+    /// 0 adds nothing.
+    pub explore_weight: f64,
 }
 
 /// A [`GsasRec`] with its loss, as burn-train's learner trains it.
@@ -113,6 +117,9 @@ impl TrainingModel {
         // score from every position are refused with it (`TrainConfig::validate`).
         let window =
             (batch.last_position_only && self.model.repeat.is_some()).then(|| batch.input.clone());
+        // The explore loss reads the whole input window as the user's history.
+        let explore = (batch.last_position_only && self.setup.explore_weight > 0.0)
+            .then(|| batch.input.clone());
         let hidden = self.model.forward(batch.input);
         let [b, _, d] = hidden.dims();
         let [_, t] = batch.targets.dims();
@@ -127,11 +134,24 @@ impl TrainingModel {
         if let LossKind::FullSoftmax = self.setup.loss {
             if batch.last_position_only {
                 // Every target of a row is scored from one state: one row of logits each.
-                let mut logits = self.model.score_all(queries.reshape([b, d]));
-                if let Some(window) = window {
-                    logits = self.model.add_repeat_bias(logits, window);
-                }
-                return full_softmax_loss_per_row(logits, batch.targets, mask);
+                let plain = self.model.score_all(queries.reshape([b, d]));
+                let explore = explore.map(|history| {
+                    explore_softmax_loss(
+                        plain.clone(),
+                        batch.targets.clone(),
+                        mask.clone(),
+                        history,
+                    )
+                });
+                let logits = match window {
+                    Some(window) => self.model.add_repeat_bias(plain, window),
+                    None => plain,
+                };
+                let loss = full_softmax_loss_per_row(logits, batch.targets, mask);
+                return match explore {
+                    Some(explore) => loss + explore.mul_scalar(self.setup.explore_weight),
+                    None => loss,
+                };
             }
             // Only the rows of real targets are scored: the loss is their mean either way.
             let Some(real) = batch.target_rows else {

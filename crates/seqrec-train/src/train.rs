@@ -187,6 +187,7 @@ pub fn train_with_discovery(
         loss: config.loss.clone(),
         beta: config.beta()?,
         guard: Some(guard.clone()),
+        explore_weight: config.explore_weight,
     };
     let model = TrainingModel {
         model: config.model.init(&train_device)?,

@@ -47,6 +47,7 @@ fn full_softmax_model(config: &GsasRecConfig, device: &Device) -> TrainingModel 
             loss: LossKind::FullSoftmax,
             beta: 1.0,
             guard: None,
+            explore_weight: 0.0,
         },
     }
 }
@@ -129,19 +130,30 @@ fn repeat_by_hand(window: &[u32], item: u32, w: [f64; 3], half_life: f64) -> f64
 
 #[test]
 fn future_window_full_softmax_with_the_repeat_term_matches_a_host_computation() {
-    repeat_loss_matches_a_host_computation(12, None);
+    repeat_loss_matches_a_host_computation(12, None, 0.0);
 }
 
 #[test]
 fn a_repeat_context_longer_than_attention_counts_the_whole_context() {
     // Attention reads the last 4 items, the repeat term the last 12.
-    repeat_loss_matches_a_host_computation(4, Some(12));
+    repeat_loss_matches_a_host_computation(4, Some(12), 0.0);
+}
+
+#[test]
+fn the_explore_loss_adds_a_softmax_over_unplayed_items_for_new_targets() {
+    repeat_loss_matches_a_host_computation(4, Some(12), 0.7);
 }
 
 /// The future-window full-softmax loss with the repeat term, against logits computed on the
 /// host from the model's user states: the repeat term reads the batch's whole input (the
-/// repeat context), attention the last `max_len` items of it.
-fn repeat_loss_matches_a_host_computation(max_len: usize, context: Option<usize>) {
+/// repeat context), attention the last `max_len` items of it. With `explore_weight` > 0 the
+/// explore loss is added: for each target absent from the input, the dot product's softmax
+/// over the items absent from it.
+fn repeat_loss_matches_a_host_computation(
+    max_len: usize,
+    context: Option<usize>,
+    explore_weight: f64,
+) {
     let device = Device::ndarray();
     device.seed(9);
     let half_life = 3.0;
@@ -155,6 +167,7 @@ fn repeat_loss_matches_a_host_computation(max_len: usize, context: Option<usize>
         .with_repeat_context(context);
     assert_eq!(config.input_len(), 12);
     let mut model = full_softmax_model(&config, &device);
+    model.setup.explore_weight = explore_weight;
     // The weights act through the default multiplier of 10.
     let w = [0.08f32, 0.15, 0.06];
     let scale = GsasRecConfig::DEFAULT_REPEAT_WEIGHT_SCALE;
@@ -182,18 +195,37 @@ fn repeat_loss_matches_a_host_computation(max_len: usize, context: Option<usize>
     let (t, len) = (plan.target_len, plan.len);
     assert!(len > max_len || context.is_none(), "the plan is {len} wide");
     let (mut sum, mut count) = (0.0, 0usize);
+    let (mut explore_sum, mut new_targets) = (0.0, 0usize);
+    let log_sum_exp = |xs: &[f64]| {
+        let max = xs.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        max + xs.iter().map(|l| (l - max).exp()).sum::<f64>().ln()
+    };
     for row in 0..b {
         let window = &plan.input[row * len..(row + 1) * len];
-        let logit = |item: usize| -> f64 {
-            let dot: f64 = (0..d)
+        let dot = |item: usize| -> f64 {
+            (0..d)
                 .map(|j| f64::from(users[row * d + j]) * f64::from(table[item * d + j]))
-                .sum();
-            dot + repeat_by_hand(
-                window,
-                item as u32,
-                w.map(|x| f64::from(x) * scale),
-                half_life,
-            )
+                .sum()
+        };
+        let unplayed: Vec<f64> = (1..=ITEMS)
+            .filter(|&item| !window.contains(&(item as u32)))
+            .map(dot)
+            .collect();
+        let explore_log_z = log_sum_exp(&unplayed);
+        for &target in &plan.targets[row * t..(row + 1) * t] {
+            if target != 0 && !window.contains(&target) {
+                explore_sum += explore_log_z - dot(target as usize);
+                new_targets += 1;
+            }
+        }
+        let logit = |item: usize| -> f64 {
+            dot(item)
+                + repeat_by_hand(
+                    window,
+                    item as u32,
+                    w.map(|x| f64::from(x) * scale),
+                    half_life,
+                )
         };
         let logits: Vec<f64> = (1..=ITEMS).map(logit).collect();
         let max = logits.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
@@ -205,7 +237,14 @@ fn repeat_loss_matches_a_host_computation(max_len: usize, context: Option<usize>
             }
         }
     }
-    let want = sum / count as f64;
+    let mut want = sum / count as f64;
+    if explore_weight > 0.0 {
+        assert!(
+            0 < new_targets && new_targets < count,
+            "{new_targets} of {count}"
+        );
+        want += explore_weight * explore_sum / new_targets as f64;
+    }
     assert!(
         (got - want).abs() < 1e-4 * want.abs().max(1.0),
         "{got} vs {want}"
@@ -397,6 +436,25 @@ fn the_repeat_term_needs_an_objective_that_scores_from_the_last_position() {
     config.model.repeat_half_life = Some(0.0);
     config.objective = Objective::FutureWindow { len: 3 };
     assert!(matches!(config.validate(), Err(TrainError::Model(_))));
+}
+
+#[test]
+fn the_explore_loss_needs_the_full_softmax_over_a_future_window_and_a_valid_weight() {
+    let mut config = replay_config(Some(10.0), 10);
+    config.explore_weight = 0.5;
+    assert!(config.validate().is_ok(), "{:?}", config.validate());
+    for weight in [-1.0, f64::NAN, f64::INFINITY] {
+        config.explore_weight = weight;
+        assert!(matches!(config.validate(), Err(TrainError::Config(_))));
+    }
+    config.explore_weight = 0.5;
+    config.loss = LossKind::SampledSoftmax;
+    assert!(matches!(config.validate(), Err(TrainError::Config(_))));
+    config.loss = LossKind::FullSoftmax;
+    config.model.repeat_half_life = None;
+    config.model.attention = AttentionMode::Causal;
+    config.objective = Objective::NextItem;
+    assert!(matches!(config.validate(), Err(TrainError::Config(_))));
 }
 
 fn ints(t: Tensor<1, burn::tensor::Int>) -> Vec<i64> {

@@ -65,6 +65,7 @@ fn logits_and_gather_paths_give_the_same_loss_and_gradients() {
             },
             beta,
             guard: None,
+            explore_weight: 0.0,
         },
     };
     // 42 ids against 6 negatives: the automatic choice is the logits path.

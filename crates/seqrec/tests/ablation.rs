@@ -233,6 +233,8 @@ fn every_model_is_trained_evaluated_and_written() {
         }
         assert_eq!(model["hyperparameters"]["discovery_checkpoint"], true);
         assert_eq!(model["hyperparameters"]["discovery_keeps_training"], true);
+        // …and learned new tracks apart from replays.
+        assert_eq!(model["hyperparameters"]["explore_weight"], 1.0);
         let training = &model["training"];
         let discovery = training["discovery_validations"].as_array().unwrap();
         assert_eq!(

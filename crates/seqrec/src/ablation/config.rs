@@ -266,6 +266,12 @@ pub struct AblationConfig {
     /// the model's default (10).
     #[serde(default)]
     pub repeat_weight_scale: Option<f64>,
+    /// Weight of the explore loss of the transformers trained with the full softmax over a
+    /// future window (`seqrec_train::TrainConfig::explore_weight`: a softmax over the
+    /// tracks the listener has not played, for their new targets); the others ignore it, and
+    /// so does a run on the gSASRec layout, whose lists never hold the history. Default: 1, the weight of the main loss (`docs/reproduction.md`, "The explore loss").
+    #[serde(default)]
+    pub explore_weight: f64,
     /// Standard deviation of the transformers' initial embeddings. Default: `None`, the
     /// model's default (0.02).
     #[serde(default)]
@@ -334,6 +340,7 @@ impl Default for AblationConfig {
             repeat_context: Some(REPEAT_CONTEXT),
             model_plays: ModelPlays::Positive,
             repeat_weight_scale: None,
+            explore_weight: 1.0,
             init_std: None,
             negatives: 128,
             sharing: NegativeSharing::PerSequence,
@@ -402,6 +409,9 @@ impl AblationConfig {
         config.eval_every = self.eval_every;
         config.patience = self.patience;
         config.seed = self.seed;
+        if matches!(config.loss, LossKind::FullSoftmax) && objective.scores_from_last_position() {
+            config.explore_weight = self.explore_weight;
+        }
         config
     }
 

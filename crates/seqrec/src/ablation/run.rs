@@ -373,6 +373,11 @@ pub(crate) fn train_all(
         // Lists without the history come from the checkpoint that ranks new tracks best,
         // trained on for it where steps are cheap.
         train_config.discovery_checkpoint = train_config.validation_ranks_history;
+        // The explore loss separates new tracks from replays; where lists never hold the
+        // history (the gSASRec layout) there is nothing to separate.
+        if !train_config.validation_ranks_history {
+            train_config.explore_weight = 0.0;
+        }
         train_config.discovery_keeps_training =
             train_config.discovery_checkpoint && data.num_items <= DISCOVERY_TRAINING_MAX_ITEMS;
         let dir = models_dir.join(slug(&name));

@@ -105,6 +105,10 @@ pub struct AblationArgs {
     /// [default: 10].
     #[arg(long)]
     repeat_weight_scale: Option<f64>,
+    /// Weight of the explore loss (a softmax over the tracks a listener has not played, for
+    /// their new targets) added to the full softmax of the transformers (0: off) [default: 1].
+    #[arg(long)]
+    explore_weight: Option<f64>,
     /// History plays every trained model learns from and reads: positive (at least 30 s,
     /// when the log has durations) or all, skips included [default: positive].
     #[arg(long, value_enum)]
@@ -187,6 +191,7 @@ impl AblationArgs {
             },
             repeat_context: self.repeat_context.or(defaults.repeat_context),
             repeat_weight_scale: self.repeat_weight_scale.or(defaults.repeat_weight_scale),
+            explore_weight: self.explore_weight.unwrap_or(defaults.explore_weight),
             model_plays: self.model_plays.map_or(defaults.model_plays, Into::into),
             negatives: self.negatives,
             negative_distribution: self

@@ -131,6 +131,11 @@ pub struct TrainArgs {
     /// No repeat-aware score, also on listening events.
     #[arg(long, conflicts_with_all = ["repeat_half_life", "repeat_context"])]
     no_repeat: bool,
+    /// Weight of the explore loss: a softmax over the items outside the user's history, for
+    /// the targets new to them, added to the full softmax of a future window [default: 1 on
+    /// listening events with the full softmax, 0 otherwise].
+    #[arg(long)]
+    explore_weight: Option<f64>,
     /// Standard deviation of the initial item and position embeddings [default: 0.02].
     #[arg(long)]
     init_std: Option<f64>,
@@ -285,6 +290,17 @@ impl TrainArgs {
         if self.skip_non_finite {
             config.non_finite_loss = NonFiniteLoss::Skip;
         }
+        // On a listening log the explore loss trains new tracks apart from replays (as the
+        // ablation does); it needs the full softmax over a future window.
+        let explore_applies = matches!(config.loss, LossKind::FullSoftmax)
+            && config.objective.scores_from_last_position();
+        config.explore_weight = self
+            .explore_weight
+            .unwrap_or(if listening && explore_applies {
+                1.0
+            } else {
+                0.0
+            });
         config
     }
 }
@@ -457,7 +473,18 @@ mod tests {
         // One row of logits per sequence: the full softmax fits a large catalogue.
         assert_eq!(config.loss, LossKind::FullSoftmax);
         assert!(config.validation_ranks_history);
+        // New tracks are trained apart from replays; sampled losses and other data go without.
+        assert_eq!(config.explore_weight, 1.0);
         assert!(config.validate().is_ok());
+        let sampled = args(&["--loss", "gbce"]).config(200_000, DataKind::Listening);
+        assert_eq!(sampled.explore_weight, 0.0);
+        assert!(sampled.validate().is_ok());
+        let asked = args(&["--explore-weight", "0.5"]).config(200_000, DataKind::Listening);
+        assert_eq!(asked.explore_weight, 0.5);
+        assert_eq!(
+            args(&[]).config(3416, DataKind::Sequences).explore_weight,
+            0.0
+        );
         let plain = args(&["--no-repeat"]).config(200_000, DataKind::Listening);
         assert_eq!(plain.model.repeat_half_life, None);
         assert_eq!(plain.model.repeat_context, None);
