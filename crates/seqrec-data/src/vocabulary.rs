@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 /// A vocabulary of item (track) ids: see [`Vocabulary`].
 pub type ItemVocabulary = Vocabulary;
@@ -16,6 +16,7 @@ pub type UserVocabulary = Vocabulary;
 /// Used for tracks ([`ItemVocabulary`]) and for listeners ([`UserVocabulary`]). Ids are
 /// handed out in order of first insertion. Saved next to a model (as a JSON list of ids, the
 /// first one being model id 1) so that recommendation takes and returns the user's own ids.
+/// Loading such a list refuses a repeated id, which would give two model ids one name.
 ///
 /// ```
 /// use seqrec_data::ItemVocabulary;
@@ -26,8 +27,8 @@ pub type UserVocabulary = Vocabulary;
 /// assert_eq!(vocab.id("spotify:track:b"), Some(2));
 /// assert_eq!(vocab.name(2), Some("spotify:track:b"));
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(from = "Vec<String>", into = "Vec<String>")]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(into = "Vec<String>")]
 pub struct Vocabulary {
     names: Vec<String>,
     index: HashMap<String, u32>,
@@ -96,13 +97,36 @@ impl Vocabulary {
 }
 
 impl From<Vec<String>> for Vocabulary {
+    /// The vocabulary of `names` in id order. The names must be distinct (a repeated name
+    /// maps back to its first id); collect with [`FromIterator`] to drop repeats instead.
     fn from(names: Vec<String>) -> Self {
-        let index = names
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (n.clone(), i as u32 + 1))
-            .collect();
+        let mut index = HashMap::with_capacity(names.len());
+        for (i, n) in names.iter().enumerate() {
+            index.entry(n.clone()).or_insert(i as u32 + 1);
+        }
         Self { names, index }
+    }
+}
+
+impl<'de> Deserialize<'de> for Vocabulary {
+    /// A JSON list of distinct ids, the first one being model id 1.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let names = Vec::<String>::deserialize(deserializer)?;
+        let vocab = Self::from(names);
+        if vocab.index.len() != vocab.names.len() {
+            let (second, name) = vocab
+                .names
+                .iter()
+                .enumerate()
+                .find(|&(i, n)| vocab.index[n] as usize != i + 1)
+                .expect("a repeated name");
+            return Err(serde::de::Error::custom(format!(
+                "id {name:?} is listed twice, as model ids {} and {}",
+                vocab.index[name],
+                second + 1
+            )));
+        }
+        Ok(vocab)
     }
 }
 
@@ -145,6 +169,20 @@ mod tests {
         let back: ItemVocabulary = serde_json::from_str(&json).unwrap();
         assert_eq!(back.id("a"), Some(2));
         assert_eq!(back, v);
+    }
+
+    /// Found by `vocabulary_json_loads_a_bijection_or_fails` (tests/properties.rs): a list
+    /// with a repeated id loaded as a vocabulary in which `id(name(1))` was 2.
+    #[test]
+    fn a_json_list_with_a_repeated_id_is_refused() {
+        let err = serde_json::from_str::<ItemVocabulary>(r#"["a", "b", "a"]"#).unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains(r#"id "a" is listed twice, as model ids 1 and 3"#),
+            "{msg}"
+        );
+        let v = ItemVocabulary::from(vec!["a".to_string(), "a".to_string()]);
+        assert_eq!(v.id("a"), Some(1));
     }
 
     #[test]

@@ -146,6 +146,19 @@ impl Columns {
         self.user[a] == self.user[b] && self.key(a) == self.key(b)
     }
 
+    /// The within-user order: time, then the track's own id (`items` names the dense ids),
+    /// then the other fields. Ties are not broken by the dense item id, which depends on
+    /// the order in which the input first named the tracks: otherwise writing a log and
+    /// reading it back could reorder plays of the same millisecond (found by
+    /// `csv_write_read_write_is_the_identity`, tests/properties.rs).
+    fn order(&self, items: &Vocabulary, a: usize, b: usize) -> std::cmp::Ordering {
+        let name = |i: usize| items.name(self.item[i]).unwrap_or_default();
+        self.timestamp_ms[a]
+            .cmp(&self.timestamp_ms[b])
+            .then_with(|| name(a).cmp(name(b)))
+            .then_with(|| self.key(a).cmp(&self.key(b)))
+    }
+
     fn gather(&self, order: &[usize]) -> Self {
         fn pick<T: Copy>(column: &[T], order: &[usize]) -> Vec<T> {
             order.iter().map(|&i| column[i]).collect()
@@ -195,7 +208,8 @@ pub struct FilterReport {
 /// [`BYTES_PER_EVENT`] bytes per event plus the two vocabularies.
 ///
 /// Invariants: the events are grouped by user id in ascending order and, within a user,
-/// ordered by time (ties broken by the other fields, so that the order is deterministic);
+/// ordered by time (ties broken by the track's own id, then the other fields, so that the
+/// order depends on the events only, not on the order of the input);
 /// every user and item id lies in its vocabulary. Users of the vocabulary may have no
 /// events. Build a log with [`EventLogBuilder`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -566,9 +580,9 @@ impl EventLogBuilder {
             }
             if !segment
                 .windows(2)
-                .all(|w| columns.key(w[0]) <= columns.key(w[1]))
+                .all(|w| columns.order(&items, w[0], w[1]).is_le())
             {
-                segment.sort_by_key(|&i| columns.key(i));
+                segment.sort_by(|&a, &b| columns.order(&items, a, b));
                 permuted = true;
             }
         }
@@ -641,6 +655,41 @@ mod tests {
         assert_eq!(log.time_range(), Some((1, 9)));
         assert_eq!(log.get(3).unwrap().ms_played, Some(1));
         assert!(log.get(4).is_none());
+    }
+
+    /// Found by `csv_write_read_write_is_the_identity` (tests/properties.rs): plays of the
+    /// same millisecond were ordered by dense item id, i.e. by where the input first named
+    /// each track, so a log written and read back could come out in another order.
+    #[test]
+    fn plays_of_the_same_millisecond_are_ordered_by_track_id_not_input_order() {
+        // "a" is named first (dense id 1) but "0" sorts first.
+        let (log, _) = build(
+            &[
+                ("u", "a", 0, None),
+                ("u", "0", -1, None),
+                ("u", "0", 0, None),
+            ],
+            true,
+        );
+        let names: Vec<(&str, i64)> = log
+            .iter()
+            .map(|e| (log.items().name(e.item).unwrap(), e.timestamp_ms))
+            .collect();
+        assert_eq!(names, [("0", -1), ("0", 0), ("a", 0)]);
+        // The same plays in the written order give the same log order.
+        let (again, _) = build(
+            &[
+                ("u", "0", -1, None),
+                ("u", "0", 0, None),
+                ("u", "a", 0, None),
+            ],
+            true,
+        );
+        let names_again: Vec<(&str, i64)> = again
+            .iter()
+            .map(|e| (again.items().name(e.item).unwrap(), e.timestamp_ms))
+            .collect();
+        assert_eq!(names_again, names);
     }
 
     #[test]

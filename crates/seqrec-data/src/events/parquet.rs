@@ -271,12 +271,69 @@ fn parquet_error(path: &Path, err: impl std::fmt::Display) -> DataError {
 /// Whether a Parquet file has all of `names` as top-level columns.
 pub(crate) fn has_columns(path: &Path, names: &[&str]) -> Result<bool, DataError> {
     let file = File::open(path).map_err(|e| DataError::io(path, e))?;
-    let Ok(metadata) = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new()) else {
+    let Ok(Ok(metadata)) = guard(path, || {
+        ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())
+    }) else {
         // Not readable as Parquet: let the reader report it.
         return Ok(false);
     };
     let schema = metadata.schema();
     Ok(names.iter().all(|n| schema.field_with_name(n).is_ok()))
+}
+
+/// Runs a call into the Parquet crate, turning a panic into [`DataError::Parquet`]: the crate
+/// panics on some damaged files instead of returning an error (found by
+/// `parquet_mutations_are_reported_or_counted`, tests/properties.rs, and by
+/// `a_damaged_footer_is_an_error_not_a_panic`, which flips every footer byte: e.g. "Decoder
+/// for dict should have been set" for a column whose footer claims a dictionary it does not
+/// have).
+fn guard<T>(path: &Path, call: impl FnOnce() -> T) -> Result<T, DataError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(call)).map_err(|payload| {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown failure".to_owned());
+        DataError::Parquet {
+            path: path.to_owned(),
+            message: format!("the file is damaged (the Parquet reader failed: {what})"),
+        }
+    })
+}
+
+fn file_len(path: &Path, file: &File) -> Result<u64, DataError> {
+    Ok(file.metadata().map_err(|e| DataError::io(path, e))?.len())
+}
+
+/// Checks that every column chunk the footer declares lies inside the file: the Parquet
+/// crate panics on a negative offset or length (found by
+/// `parquet_mutations_are_reported_or_counted`, tests/properties.rs) and would allocate a
+/// declared length however large.
+fn check_chunks(path: &Path, metadata: &ArrowReaderMetadata, len: u64) -> Result<(), DataError> {
+    for (group, row_group) in metadata.metadata().row_groups().iter().enumerate() {
+        for column in row_group.columns() {
+            let start = column
+                .dictionary_page_offset()
+                .unwrap_or_else(|| column.data_page_offset());
+            let size = column.compressed_size();
+            let inside = u64::try_from(start)
+                .ok()
+                .zip(u64::try_from(size).ok())
+                .and_then(|(start, size)| start.checked_add(size))
+                .is_some_and(|end| end <= len);
+            if !inside {
+                return Err(DataError::Parquet {
+                    path: path.to_owned(),
+                    message: format!(
+                        "row group {group}, column {}: the footer puts its {size} bytes at \
+                         offset {start}, outside the file's {len} bytes",
+                        column.column_path()
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Streams the `wanted` columns of a Parquet file, calling `row` for every row with the
@@ -299,8 +356,11 @@ pub(crate) fn for_each_row(
             path: path.to_owned(),
         });
     }
-    let metadata = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())
-        .map_err(|e| parquet_error(path, e))?;
+    let metadata = guard(path, || {
+        ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())
+    })?
+    .map_err(|e| parquet_error(path, e))?;
+    check_chunks(path, &metadata, file_len(path, &file)?)?;
     let schema = metadata.schema().clone();
     let mut indices = Vec::new();
     for w in wanted {
@@ -343,14 +403,16 @@ pub(crate) fn for_each_row(
     for group in 0..row_groups {
         let input = file.try_clone().map_err(|e| DataError::io(path, e))?;
         let mask = ProjectionMask::roots(metadata.parquet_schema(), roots.iter().copied());
-        let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(input, metadata.clone())
-            .with_row_groups(vec![group])
-            .with_projection(mask)
-            .with_batch_size(BATCH_ROWS)
-            .build()
-            .map_err(|e| parquet_error(path, e))?;
+        let mut reader = guard(path, || {
+            ParquetRecordBatchReaderBuilder::new_with_metadata(input, metadata.clone())
+                .with_row_groups(vec![group])
+                .with_projection(mask)
+                .with_batch_size(BATCH_ROWS)
+                .build()
+        })?
+        .map_err(|e| parquet_error(path, e))?;
         let mut row_in_group = 0_u64;
-        for batch in reader {
+        while let Some(batch) = guard(path, || reader.next())? {
             let batch = batch.map_err(|e| parquet_error(path, e))?;
             let columns: Vec<Option<Column<'_>>> = names
                 .iter()
@@ -678,6 +740,49 @@ pub(crate) mod tests {
             "{:?}",
             report.skipped_examples
         );
+    }
+
+    /// Found by `parquet_mutations_are_reported_or_counted` (tests/properties.rs): a flipped
+    /// byte in the footer gave a column chunk a negative offset, and the Parquet crate
+    /// panicked ("column start and length should not be negative"); other flips made it
+    /// panic while decoding ("Decoder for dict should have been set").
+    #[test]
+    fn a_damaged_footer_is_an_error_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("e.parquet");
+        let users = Arc::new(StringArray::from(vec!["a", "b"])) as ArrayRef;
+        let times = Arc::new(Int64Array::from(vec![1, 2])) as ArrayRef;
+        let tracks = Arc::new(StringArray::from(vec!["x", "y"])) as ArrayRef;
+        write_batch(
+            &path,
+            vec![
+                ("user_id", users),
+                ("track_id", tracks),
+                ("timestamp", times),
+            ],
+            2,
+        );
+        let bytes = std::fs::read(&path).unwrap();
+        let mut found = false;
+        // The same file with each footer byte changed: errors or logs, never a panic, and
+        // some changes move a chunk outside the file.
+        let footer = bytes.len()
+            - 8
+            - u32::from_le_bytes(bytes[bytes.len() - 8..bytes.len() - 4].try_into().unwrap())
+                as usize;
+        for at in footer..bytes.len() - 8 {
+            for mask in [0x01, 0x40, 0x80, 0xff] {
+                let mut damaged = bytes.clone();
+                damaged[at] ^= mask;
+                std::fs::write(&path, &damaged).unwrap();
+                if let Err(err) = read(&path, &ReadOptions::default()) {
+                    let msg = err.to_string();
+                    assert!(msg.contains("e.parquet"), "{msg}");
+                    found |= msg.contains("outside the file");
+                }
+            }
+        }
+        assert!(found);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Datelike, NaiveDateTime, SecondsFormat, Utc};
 
 use crate::error::DataError;
 
@@ -78,7 +78,8 @@ pub(crate) fn parse_timestamp(text: &str, format: TimestampFormat) -> Result<i64
                 return parse_rfc3339(text);
             }
             match text.parse::<i64>() {
-                Ok(v) if v.abs() >= AUTO_MILLIS_THRESHOLD => Ok(v),
+                // `unsigned_abs`: `abs` of i64::MIN overflows (a panic in debug builds).
+                Ok(v) if v.unsigned_abs() >= AUTO_MILLIS_THRESHOLD.unsigned_abs() => Ok(v),
                 Ok(v) => Ok(v * 1000),
                 Err(_) => parse_seconds(text),
             }
@@ -115,11 +116,14 @@ fn parse_rfc3339(text: &str) -> Result<i64, &'static str> {
 }
 
 /// Formats milliseconds since the Unix epoch as RFC 3339 in UTC with milliseconds, e.g.
-/// `2024-01-01T00:00:00.000Z`; falls back to the plain number outside chrono's range.
+/// `2024-01-01T00:00:00.000Z`; falls back to the plain number (which
+/// [`TimestampFormat::Auto`] reads back as milliseconds) outside the years 0 to 9999, which
+/// RFC 3339 cannot write.
 pub fn format_rfc3339(ms: i64) -> String {
     match DateTime::<Utc>::from_timestamp_millis(ms) {
-        Some(t) => t.to_rfc3339_opts(SecondsFormat::Millis, true),
-        None => ms.to_string(),
+        // chrono writes other years as `+10000-…` or `-0001-…`, which no reader takes.
+        Some(t) if (0..=9999).contains(&t.year()) => t.to_rfc3339_opts(SecondsFormat::Millis, true),
+        _ => ms.to_string(),
     }
 }
 
@@ -153,6 +157,17 @@ mod tests {
         }
     }
 
+    /// Found by `csv_mutations_are_reported_or_counted` (tests/properties.rs): the most
+    /// negative integer made `Auto` panic (`abs` overflowed) instead of reading milliseconds.
+    #[test]
+    fn auto_reads_the_extreme_integers_without_overflow() {
+        let auto = |s| parse_timestamp(s, TimestampFormat::Auto);
+        assert_eq!(auto("-9223372036854775808"), Ok(i64::MIN));
+        assert_eq!(auto("9223372036854775807"), Ok(i64::MAX));
+        assert_eq!(auto("-99999999999"), Ok(-99_999_999_999_000));
+        assert_eq!(auto("-100000000000"), Ok(-100_000_000_000));
+    }
+
     #[test]
     fn explicit_formats_do_not_guess() {
         assert_eq!(
@@ -179,6 +194,29 @@ mod tests {
         assert_eq!(text, "2024-01-01T00:00:00.123Z");
         assert_eq!(parse_timestamp(&text, TimestampFormat::Auto), Ok(T + 123));
         assert_eq!(format_rfc3339(i64::MAX), i64::MAX.to_string());
+    }
+
+    /// Found by `csv_write_read_write_is_the_identity` (tests/properties.rs): a time before
+    /// the year 0 or after 9999 was written as `-0001-12-31T23:59:59.999Z`, which the CSV
+    /// reader refused.
+    #[test]
+    fn times_outside_rfc3339_years_are_written_as_milliseconds() {
+        let auto = |s: &str| parse_timestamp(s, TimestampFormat::Auto);
+        for ms in [
+            -62_167_219_200_001, // 1 ms before the year 0
+            -62_167_219_200_000, // 0000-01-01
+            253_402_300_799_999, // the last millisecond of 9999
+            253_402_300_800_000, // 10000-01-01
+            i64::MIN,
+        ] {
+            let text = format_rfc3339(ms);
+            assert_eq!(auto(&text), Ok(ms), "{text}");
+        }
+        assert_eq!(format_rfc3339(253_402_300_800_000), "253402300800000");
+        assert_eq!(
+            format_rfc3339(-62_167_219_200_000),
+            "0000-01-01T00:00:00.000Z"
+        );
     }
 
     #[test]

@@ -1,0 +1,14 @@
+//! The csv reader on arbitrary bytes (`events.csv`), then a round trip of what loads.
+#![no_main]
+
+mod common;
+
+use libfuzzer_sys::fuzz_target;
+use seqrec_data::EventFormat;
+
+fuzz_target!(|data: &[u8]| {
+    let path = common::write("events.csv", data);
+    if let Some(log) = common::check_read(&path, EventFormat::Csv) {
+        common::check_round_trip(&log);
+    }
+});
