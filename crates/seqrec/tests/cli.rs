@@ -407,3 +407,257 @@ fn the_default_simulation_is_byte_for_byte_pinned() {
         memory.bytes
     );
 }
+
+/// The flags of a tiny `train` run on the tiny gSASRec-layout dataset.
+const TINY_TRAIN: [&str; 16] = [
+    "--device",
+    "ndarray",
+    "--dim",
+    "8",
+    "--max-len",
+    "10",
+    "--blocks",
+    "1",
+    "--negatives",
+    "8",
+    "--batch-size",
+    "16",
+    "--steps",
+    "4",
+    "--eval-every",
+    "2",
+];
+
+fn json_stdout(out: &std::process::Output) -> serde_json::Value {
+    assert!(out.status.success(), "{}", text(out));
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not one JSON object ({e}): {}", text(out)))
+}
+
+/// The header (its metadata is written in any order) and the tensor bytes of a SafeTensors
+/// file.
+fn safetensors(path: &std::path::Path) -> (serde_json::Value, Vec<u8>) {
+    let bytes = std::fs::read(path).unwrap();
+    let len = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let header = serde_json::from_slice(&bytes[8..8 + len]).unwrap();
+    (header, bytes[8 + len..].to_vec())
+}
+
+fn read_json(path: &std::path::Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// `train --config` reads back the `config.json` a run wrote: the same configuration, the
+/// same weights and validations; flags given override a TOML file's values, the defaults of
+/// flags not given do not; an unknown field is refused with the file named. `--json` of
+/// `train`, `export` and `import-gsasrec` print one JSON object.
+#[test]
+fn train_config_files_round_trip_and_flags_override_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    dataset(&data);
+    let (first, second) = (tmp.path().join("first"), tmp.path().join("second"));
+    let data_s = data.to_str().unwrap();
+    let mut argv = vec!["train", "--data", data_s, "--quiet", "--json", "--out"];
+    argv.push(first.to_str().unwrap());
+    argv.extend(TINY_TRAIN);
+    let report = json_stdout(&seqrec(&argv));
+    assert_eq!(report["steps"], 4, "{report}");
+    assert_eq!(report["model_dir"], first.to_str().unwrap());
+    for key in ["ndcg@10", "recall@10", "recall@1", "mrr"] {
+        assert!(report["test"][key].is_f64(), "{key} in {report}");
+    }
+
+    let written = first.join("config.json");
+    let report_again = json_stdout(&seqrec(&[
+        "train",
+        "--data",
+        data_s,
+        "--quiet",
+        "--json",
+        "--device",
+        "ndarray",
+        "--out",
+        second.to_str().unwrap(),
+        "--config",
+        written.to_str().unwrap(),
+    ]));
+    assert_eq!(read_json(&written), read_json(&second.join("config.json")));
+    let (a, b) = (
+        read_json(&first.join("training.json")),
+        read_json(&second.join("training.json")),
+    );
+    assert_eq!(a["validations"], b["validations"]);
+    assert_eq!(a["best_step"], b["best_step"]);
+    assert_eq!(report["test"], report_again["test"]);
+    assert!(
+        safetensors(&first.join("model.safetensors"))
+            == safetensors(&second.join("model.safetensors")),
+        "the same configuration trains the same weights"
+    );
+
+    // A TOML file of some settings; `--dim` given overrides the file's, `--blocks` (not
+    // given, default 2) does not override its 1.
+    let file = tmp.path().join("tiny.toml");
+    std::fs::write(
+        &file,
+        "negatives = 8\nbatch_size = 16\neval_every = 2\n\
+         [model]\ndim = 8\nmax_len = 10\nblocks = 1\n[limit]\nsteps = 2\n",
+    )
+    .unwrap();
+    let third = tmp.path().join("third");
+    let out = seqrec(&[
+        "train",
+        "--data",
+        data_s,
+        "--quiet",
+        "--device",
+        "ndarray",
+        "--out",
+        third.to_str().unwrap(),
+        "--config",
+        file.to_str().unwrap(),
+        "--dim",
+        "4",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("trained 2 steps"), "{}", text(&out));
+    let training = &read_json(&third.join("config.json"))["training"];
+    assert_eq!(training["model"]["dim"], 4);
+    assert_eq!(training["model"]["blocks"], 1);
+    assert_eq!(training["model"]["max_len"], 10);
+    assert_eq!(training["negatives"], 8);
+    assert_eq!(training["limit"]["steps"], 2);
+
+    // An unknown field: a clear error naming the file and the field, no panic.
+    let bad = tmp.path().join("bad.toml");
+    std::fs::write(&bad, "[model]\ndimm = 8\n").unwrap();
+    let out = seqrec(&[
+        "train",
+        "--data",
+        data_s,
+        "--out",
+        tmp.path().join("bad").to_str().unwrap(),
+        "--config",
+        bad.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    let message = text(&out);
+    assert!(
+        message.contains("bad.toml") && message.contains("unknown field `model.dimm`"),
+        "{message}"
+    );
+    assert!(!message.contains("panicked"), "{message}");
+
+    // `export --json` and `import-gsasrec --json` of the exported file.
+    let exported = tmp.path().join("first.safetensors");
+    let export = json_stdout(&seqrec(&[
+        "export",
+        "--model",
+        first.to_str().unwrap(),
+        "--safetensors",
+        exported.to_str().unwrap(),
+        "--device",
+        "ndarray",
+        "--json",
+    ]));
+    assert_eq!(export["embedding_dim"], 8, "{export}");
+    assert_eq!(export["sequence_length"], 10, "{export}");
+    let import = json_stdout(&seqrec(&[
+        "import-gsasrec",
+        "--checkpoint",
+        exported.to_str().unwrap(),
+        "--heads",
+        "1",
+        "--out",
+        tmp.path().join("imported").to_str().unwrap(),
+        "--device",
+        "ndarray",
+        "--json",
+    ]));
+    assert_eq!(import["num_items"], export["num_items"], "{import}");
+    assert_eq!(import["dim"], 8, "{import}");
+}
+
+/// `ablation --config` with a tiny budget writes the same `run.json` configuration as the
+/// equivalent flags, from a TOML file and from the first run's `run.json`; `simulate --json`
+/// prints one JSON object.
+#[test]
+fn ablation_config_file_equals_the_flags() {
+    let tmp = tempfile::tempdir().unwrap();
+    let events = tmp.path().join("events.csv");
+    let simulated = json_stdout(&seqrec(&[
+        "simulate",
+        "--out",
+        events.to_str().unwrap(),
+        "--users",
+        "60",
+        "--tracks",
+        "400",
+        "--median-plays",
+        "60",
+        "--json",
+    ]));
+    assert_eq!(simulated["users"], 60, "{simulated}");
+    assert!(simulated["plays"].as_u64().unwrap() > 0, "{simulated}");
+    let events_s = events.to_str().unwrap();
+    let run = |out: &std::path::Path, extra: &[&str]| {
+        let mut argv = vec!["ablation", "--data", events_s, "--quiet", "--out"];
+        argv.push(out.to_str().unwrap());
+        argv.extend_from_slice(extra);
+        let out = seqrec(&argv);
+        assert!(out.status.success(), "{}", text(&out));
+        read_json(&std::path::Path::new(argv[5]).join("run.json"))["config"].clone()
+    };
+    let flags = run(
+        &tmp.path().join("flags"),
+        &[
+            "--variants",
+            "no-mask-pe",
+            "--max-len",
+            "12",
+            "--dim",
+            "8",
+            "--negatives",
+            "16",
+            "--budget",
+            "2",
+            "--eval-every",
+            "2",
+        ],
+    );
+    assert_eq!(flags["dim"], 8, "{flags}");
+    let file = tmp.path().join("tiny.toml");
+    std::fs::write(
+        &file,
+        "variants = [{ attention = \"Bidirectional\", positions = \"Learned\" }]\n\
+         max_len = 12\ndim = 8\nnegatives = 16\nbudget = { steps = 2 }\neval_every = 2\n",
+    )
+    .unwrap();
+    let from_toml = run(
+        &tmp.path().join("toml"),
+        &["--config", file.to_str().unwrap()],
+    );
+    assert_eq!(from_toml, flags);
+    let from_run_json = run(
+        &tmp.path().join("again"),
+        &[
+            "--config",
+            tmp.path().join("flags/run.json").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(from_run_json, flags);
+}
+
+#[test]
+fn completions_are_printed_for_every_shell() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let out = seqrec(&["completions", shell]);
+        assert!(out.status.success(), "{shell}: {}", text(&out));
+        let script = String::from_utf8(out.stdout).unwrap();
+        assert!(script.contains("seqrec"), "{shell}: {script}");
+        assert!(script.contains("ablation"), "{shell}: {script}");
+    }
+    let out = seqrec(&["completions", "tcsh"]);
+    assert!(!out.status.success());
+}

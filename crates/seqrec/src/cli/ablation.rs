@@ -10,6 +10,7 @@ use seqrec::ablation::{
 use seqrec::data::SimulatorConfig;
 use seqrec::train::ProgressEvent;
 
+use super::config_file::{self, Given, Shape};
 use super::data::Source;
 use super::{CliError, DeviceArg};
 
@@ -44,6 +45,12 @@ pub struct AblationArgs {
     out: PathBuf,
     #[command(flatten)]
     device: DeviceArg,
+    /// Read the ablation's configuration from this TOML or JSON file (by its extension): the
+    /// serde form of an `AblationConfig`, whole or some of its keys, or a `run.json` (its
+    /// `config`). Flags given on the command line override its values
+    /// (docs/configuration.md).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
     /// Training budget of every model: steps ("600") or a duration ("2m").
     #[arg(long, default_value = "600")]
     budget: Budget,
@@ -148,7 +155,120 @@ pub struct AblationArgs {
     quiet: bool,
 }
 
+/// `AblationConfig` in a `--config` file.
+const SHAPE: Shape = Shape {
+    command: "ablation",
+    // `run.json` holds it under `config`.
+    wrapper: "config",
+    tables: &["evaluation", "evaluation.profile", "evaluation.bootstrap"],
+    unwritten: &["resume"],
+};
+
 impl AblationArgs {
+    /// The configuration of the run: the flags' ([`AblationArgs::config`]), or with
+    /// `--config` the file's over them and the flags given on the command line over the file.
+    fn resolve(&self, given: Given) -> Result<AblationConfig, CliError> {
+        let flags = self.config();
+        let Some(path) = &self.config else {
+            return Ok(flags);
+        };
+        let mut config = config_file::load(path, &flags, &SHAPE)?;
+        self.apply_given(&mut config, &flags, given);
+        Ok(config)
+    }
+
+    /// Sets the values of the flags given on the command line (`flags` is
+    /// [`AblationArgs::config`]) over a configuration read from a file.
+    fn apply_given(&self, config: &mut AblationConfig, flags: &AblationConfig, given: Given) {
+        if given.has("variants") {
+            config.variants = flags.variants.clone();
+        }
+        if given.has("item_item_half_life") {
+            config.item_item_recency = flags.item_item_recency;
+        }
+        if given.has("personal_popularity_half_life") {
+            config.personal_popularity_half_life = flags.personal_popularity_half_life;
+        }
+        if given.has("next_item_for_causal") || given.has("window") {
+            let (VariantObjective::FutureWindow { len }
+            | VariantObjective::NextItemForCausal { len }) = config.objective;
+            let len = if given.has("window") {
+                self.window
+            } else {
+                len
+            };
+            config.objective = if given.has("next_item_for_causal")
+                || matches!(config.objective, VariantObjective::NextItemForCausal { .. })
+            {
+                VariantObjective::NextItemForCausal { len }
+            } else {
+                VariantObjective::FutureWindow { len }
+            };
+        }
+        if given.has("max_len") {
+            config.max_len = flags.max_len;
+        }
+        if given.has("dim") {
+            config.dim = flags.dim;
+        }
+        if given.has("output_embeddings") {
+            config.output_embeddings = flags.output_embeddings;
+        }
+        if given.has("blocks") {
+            config.blocks = flags.blocks;
+        }
+        if given.has("heads") {
+            config.heads = flags.heads;
+        }
+        if given.has("dropout") {
+            config.dropout = flags.dropout;
+        }
+        if given.has("loss") || given.has("paper_recipe") {
+            config.loss = flags.loss.clone();
+        } else if given.has("beta")
+            && let seqrec::loss::LossKind::GBce { beta } = &mut config.loss
+        {
+            *beta = seqrec::loss::GBceBeta::Fixed(self.beta);
+        }
+        if given.has("repeat_half_life") || given.has("no_repeat") || given.has("paper_recipe") {
+            config.repeat_half_life = flags.repeat_half_life;
+        }
+        if given.has("repeat_context") {
+            config.repeat_context = flags.repeat_context;
+        }
+        if given.has("repeat_weight_scale") {
+            config.repeat_weight_scale = flags.repeat_weight_scale;
+        }
+        if given.has("explore_weight") {
+            config.explore_weight = flags.explore_weight;
+        }
+        if given.has("model_plays") {
+            config.model_plays = flags.model_plays;
+        }
+        if given.has("negatives") {
+            config.negatives = flags.negatives;
+        }
+        if given.has("popularity_gamma") {
+            config.negative_distribution = flags.negative_distribution.clone();
+        }
+        if given.has("lr") {
+            config.learning_rate = flags.learning_rate;
+        }
+        if given.has("budget") {
+            config.budget = flags.budget;
+        }
+        if given.has("eval_every") {
+            config.eval_every = flags.eval_every;
+        }
+        if given.has("seed") {
+            config.seed = flags.seed;
+        }
+        if given.has("resume") {
+            config.resume = flags.resume;
+        }
+    }
+
+    /// The configuration that the flags alone give (defaults for the flags not given).
     fn config(&self) -> AblationConfig {
         let defaults = if self.paper_recipe {
             AblationConfig::paper()
@@ -255,16 +375,16 @@ fn progress(quiet: bool) -> AblationProgress {
     })
 }
 
-pub fn run(args: AblationArgs) -> Result<(), CliError> {
+pub fn run(args: AblationArgs, given: Given) -> Result<(), CliError> {
     let device = args.device.open()?;
-    let config = args.config();
+    let config = args.resolve(given)?;
     config.validate()?; // before loading or simulating any data
     let source = match &args.data {
         Some(path) => super::data::load_source(path, &args.events)?,
         None => {
             let simulator = SimulatorConfig {
                 users: args.users,
-                seed: args.seed,
+                seed: config.seed,
                 ..SimulatorConfig::default()
             };
             eprintln!(
@@ -315,4 +435,195 @@ pub fn run(args: AblationArgs) -> Result<(), CliError> {
     }
     println!("results written to {}", args.out.display());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, FromArgMatches, Parser};
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Wrapper {
+        #[command(flatten)]
+        args: AblationArgs,
+    }
+
+    /// `ablation --out x ARGS`, with `--config FILE` holding `text` when given.
+    fn resolve(text: Option<(&str, &str)>, extra: &[&str]) -> Result<AblationConfig, CliError> {
+        let dir = tempfile::tempdir().unwrap();
+        let mut argv = vec!["ablation".to_string(), "--out".into(), "x".into()];
+        if let Some((name, text)) = text {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            argv.extend(["--config".into(), path.display().to_string()]);
+        }
+        argv.extend(extra.iter().map(|a| a.to_string()));
+        let matches = Wrapper::command().get_matches_from(argv);
+        let args = Wrapper::from_arg_matches(&matches).unwrap().args;
+        args.resolve(Given::new(&matches))
+    }
+
+    const FILE: &str = "dim = 8\nblocks = 1\nbudget = { steps = 2 }\n\
+                        [evaluation.bootstrap]\nresamples = 10\n";
+
+    #[test]
+    fn without_a_file_the_flags_decide() {
+        let plain = resolve(None, &["--dim", "16", "--paper-recipe"]).unwrap();
+        assert_eq!(
+            plain,
+            AblationConfig {
+                dim: 16,
+                ..AblationConfig::paper()
+            }
+        );
+    }
+
+    #[test]
+    fn the_file_sets_what_it_holds_and_flags_given_override_it() {
+        let config = resolve(Some(("a.toml", FILE)), &[]).unwrap();
+        let expected = AblationConfig {
+            dim: 8,
+            blocks: 1,
+            budget: Budget::Steps(2),
+            ..AblationConfig::default()
+        };
+        assert_eq!(config.evaluation.bootstrap.resamples, 10);
+        assert_eq!(
+            config.evaluation.bootstrap.confidence,
+            expected.evaluation.bootstrap.confidence
+        );
+        assert_eq!(
+            AblationConfig {
+                evaluation: expected.evaluation.clone(),
+                ..config
+            },
+            expected
+        );
+        // `--blocks` is not given: its default (2) does not override the file's 1.
+        let config = resolve(Some(("a.toml", FILE)), &["--dim", "16", "--budget", "3"]).unwrap();
+        assert_eq!((config.dim, config.blocks), (16, 1));
+        assert_eq!(config.budget, Budget::Steps(3));
+        // Every flag at once gives what the flags alone give.
+        let all = [
+            "--variants",
+            "no-mask-pe",
+            "--item-item-half-life",
+            "30",
+            "--personal-popularity-half-life",
+            "40",
+            "--next-item-for-causal",
+            "--window",
+            "5",
+            "--max-len",
+            "20",
+            "--dim",
+            "16",
+            "--output-embeddings",
+            "shared",
+            "--blocks",
+            "3",
+            "--heads",
+            "2",
+            "--dropout",
+            "0.1",
+            "--beta",
+            "0.5",
+            "--loss",
+            "gbce",
+            "--repeat-half-life",
+            "7",
+            "--repeat-context",
+            "90",
+            "--repeat-weight-scale",
+            "2",
+            "--explore-weight",
+            "0.5",
+            "--model-plays",
+            "all",
+            "--paper-recipe",
+            "--negatives",
+            "32",
+            "--popularity-gamma",
+            "0.75",
+            "--lr",
+            "0.002",
+            "--budget",
+            "90s",
+            "--eval-every",
+            "7",
+            "--seed",
+            "3",
+            "--resume",
+        ];
+        let mut flags = resolve(None, &all).unwrap();
+        flags.evaluation.bootstrap.resamples = 10; // the file's: no flag sets it
+        assert_eq!(resolve(Some(("a.toml", FILE)), &all).unwrap(), flags);
+        let no_repeat = resolve(
+            Some(("a.json", r#"{"repeat_half_life": 3.0}"#)),
+            &["--no-repeat"],
+        );
+        assert_eq!(no_repeat.unwrap().repeat_half_life, None);
+    }
+
+    #[test]
+    fn the_documented_example_is_the_readmes_flags() {
+        let example = config_file::doc_example("ablation");
+        let config = resolve(Some(("long.toml", &example)), &[]).unwrap();
+        let readme = [
+            "--variants",
+            "no-mask-pe",
+            "--budget",
+            "6000",
+            "--eval-every",
+            "500",
+            "--lr",
+            "0.001",
+        ];
+        let mut flags = resolve(None, &readme).unwrap();
+        flags.evaluation.bootstrap.resamples = 2000;
+        assert_eq!(config, flags);
+    }
+
+    #[test]
+    fn a_run_json_loads_back() {
+        let written = AblationConfig {
+            seed: 9,
+            dim: 8,
+            ..AblationConfig::paper()
+        };
+        let run = serde_json::json!({ "data": "somewhere", "config": &written });
+        let read = resolve(Some(("run.json", &run.to_string())), &[]).unwrap();
+        assert_eq!(read, written);
+    }
+
+    #[test]
+    fn unknown_fields_are_refused_and_resume_is_known() {
+        let error = resolve(Some(("a.toml", "dimension = 8\n")), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("a.toml") && error.contains("unknown field `dimension`"),
+            "{error}"
+        );
+        assert!(
+            error.contains("resume"),
+            "the known settings are listed: {error}"
+        );
+        let error = resolve(
+            Some(("a.toml", "[evaluation.bootstrap]\nresample = 8\n")),
+            &[],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("`evaluation.bootstrap.resample`"), "{error}");
+        assert!(resolve(Some(("a.toml", "resume = false\n")), &[]).is_ok());
+        let error = resolve(Some(("a.toml", "budget = 600\n")), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("a.toml") && error.contains("`budget`"),
+            "{error}"
+        );
+    }
 }

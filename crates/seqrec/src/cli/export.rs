@@ -16,6 +16,10 @@ pub struct ExportArgs {
     /// (PyTorch: `model.load_state_dict(safetensors.torch.load_file(FILE))`).
     #[arg(long)]
     safetensors: PathBuf,
+    /// Print the exported model's settings (the reference's `GSASRec` arguments) as one JSON
+    /// object on stdout.
+    #[arg(long)]
+    json: bool,
     #[command(flatten)]
     device: DeviceArg,
 }
@@ -25,6 +29,20 @@ pub fn run(args: ExportArgs) -> Result<(), CliError> {
     let (model, manifest, _) = load_model_dir(&args.model, &device)?;
     export_gsasrec_safetensors(&model, &manifest.model, &args.safetensors)?;
     let config = &manifest.model;
+    let reuse_item_embeddings = model.output_embedding.is_none();
+    if args.json {
+        let result = serde_json::json!({
+            "safetensors": args.safetensors.display().to_string(),
+            "num_items": config.num_items,
+            "sequence_length": config.max_len,
+            "embedding_dim": config.dim,
+            "num_heads": config.heads,
+            "num_blocks": config.blocks,
+            "reuse_item_embeddings": reuse_item_embeddings,
+        });
+        println!("{}", serde_json::to_string(&result)?);
+        return Ok(());
+    }
     println!(
         "wrote {}: GSASRec(num_items={}, sequence_length={}, embedding_dim={}, num_heads={}, \
          num_blocks={}, reuse_item_embeddings={})",
@@ -35,7 +53,7 @@ pub fn run(args: ExportArgs) -> Result<(), CliError> {
         config.heads,
         config.blocks,
         // Python's spelling, so that the line can be pasted.
-        if model.output_embedding.is_none() {
+        if reuse_item_embeddings {
             "True"
         } else {
             "False"

@@ -25,6 +25,9 @@ pub struct ImportArgs {
     /// Causal attention mask; the reference model always applies it.
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     causal: bool,
+    /// Print the imported model's settings as one JSON object on stdout.
+    #[arg(long)]
+    json: bool,
     #[command(flatten)]
     device: DeviceArg,
 }
@@ -42,6 +45,21 @@ pub fn run(args: ImportArgs) -> Result<(), CliError> {
         AttentionMode::Causal => "causal",
         AttentionMode::Bidirectional => "bidirectional",
     };
+    if args.json {
+        let result = serde_json::json!({
+            "checkpoint": args.checkpoint.display().to_string(),
+            "model_dir": args.out.display().to_string(),
+            "num_items": config.num_items,
+            "max_len": config.max_len,
+            "dim": config.dim,
+            "blocks": config.blocks,
+            "heads": config.heads,
+            "attention": mask,
+            "output_embeddings": format!("{:?}", config.output_embeddings).to_ascii_lowercase(),
+        });
+        println!("{}", serde_json::to_string(&result)?);
+        return Ok(());
+    }
     println!(
         "imported {}: {} items, window {}, dimension {}, {} blocks, {} heads, {mask} attention, \
          {:?} output embeddings -> {}",

@@ -1,6 +1,7 @@
 //! Command-line arguments and their commands.
 
 mod ablation;
+mod config_file;
 mod data;
 mod evaluate;
 mod export;
@@ -10,7 +11,9 @@ mod serve;
 mod simulate;
 mod train;
 
-use clap::{Parser, Subcommand};
+use clap::{ArgMatches, CommandFactory, Parser, Subcommand};
+
+use config_file::Given;
 
 /// A boxed error: every library error is typed; the program prints its message and causes.
 pub type CliError = Box<dyn std::error::Error + Send + Sync>;
@@ -42,19 +45,46 @@ enum Command {
     ImportGsasrec(import::ImportArgs),
     /// Export a model as the PyTorch reference code's state_dict, in a SafeTensors file.
     Export(export::ExportArgs),
+    /// Print a shell completion script, e.g.
+    /// `seqrec completions bash > ~/.local/share/bash-completion/completions/seqrec`.
+    Completions(CompletionsArgs),
 }
 
-/// Runs the parsed command.
-pub fn run(cli: Cli) -> Result<(), CliError> {
+/// Arguments of `seqrec completions`.
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    /// The shell: bash, zsh, fish, powershell or elvish.
+    #[arg(value_enum)]
+    shell: clap_complete::Shell,
+}
+
+/// Runs the parsed command; `matches` (what `cli` was parsed from) tells which flags were
+/// given on the command line, and so override a `--config` file.
+pub fn run(cli: Cli, matches: &ArgMatches) -> Result<(), CliError> {
+    let given = |name: &str| {
+        matches
+            .subcommand_matches(name)
+            .map(Given::new)
+            .unwrap_or_default()
+    };
     match cli.command {
-        Command::Ablation(args) => ablation::run(*args),
-        Command::Train(args) => train::run(*args),
+        Command::Ablation(args) => ablation::run(*args, given("ablation")),
+        Command::Train(args) => train::run(*args, given("train")),
         Command::Evaluate(args) => evaluate::run(args),
         Command::Recommend(args) => recommend::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Simulate(args) => simulate::run(args),
         Command::ImportGsasrec(args) => import::run(args),
         Command::Export(args) => export::run(args),
+        Command::Completions(args) => {
+            clap_complete::generate(
+                args.shell,
+                &mut Cli::command(),
+                "seqrec",
+                &mut std::io::stdout(),
+            );
+            Ok(())
+        }
     }
 }
 

@@ -34,6 +34,9 @@ pub struct SimulateArgs {
     /// Also write the ground-truth user-track affinities to this CSV file.
     #[arg(long)]
     truth: Option<PathBuf>,
+    /// Print the result as one JSON object on stdout (the log's summary goes to stderr).
+    #[arg(long)]
+    json: bool,
 }
 
 pub fn run(args: SimulateArgs) -> Result<(), CliError> {
@@ -63,12 +66,26 @@ pub fn run(args: SimulateArgs) -> Result<(), CliError> {
         simulation.write_affinities_csv(truth)?;
     }
     eprintln!("{}", LogSummary::of(&simulation.log));
+    let seconds = started.elapsed().as_secs_f64();
+    if args.json {
+        let result = serde_json::json!({
+            "plays": simulation.log.len(),
+            "users": config.users,
+            "tracks": config.tracks,
+            "days": config.days,
+            "seed": config.seed,
+            "out": args.out.display().to_string(),
+            "truth": args.truth.as_ref().map(|t| t.display().to_string()),
+            "seconds": seconds,
+        });
+        println!("{}", serde_json::to_string(&result)?);
+        return Ok(());
+    }
     println!(
-        "wrote {} plays of {} users to {} in {:.1} s",
+        "wrote {} plays of {} users to {} in {seconds:.1} s",
         simulation.log.len(),
         config.users,
         args.out.display(),
-        started.elapsed().as_secs_f64()
     );
     Ok(())
 }

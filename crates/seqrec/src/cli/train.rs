@@ -13,6 +13,7 @@ use seqrec::train::{
     evaluate_next_item, train,
 };
 
+use super::config_file::{self, Given, Shape};
 use super::{CliError, DeviceArg};
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -81,6 +82,15 @@ pub struct TrainArgs {
     out: PathBuf,
     #[command(flatten)]
     device: DeviceArg,
+    /// Read the training configuration from this TOML or JSON file (by its extension): the
+    /// serde form of a `TrainConfig`, whole or some of its keys, or the `config.json` of a
+    /// model directory. Flags given on the command line override its values; the catalogue
+    /// size is the data's (docs/configuration.md).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Print the result as one JSON object on stdout (progress and notes go to stderr).
+    #[arg(long)]
+    json: bool,
 
     /// Longest history the model reads [default: 200; 50 on the built-in dataset].
     #[arg(long)]
@@ -206,7 +216,142 @@ enum DataKind {
 /// Logits of one batch that the full-softmax default allows: 2^27 floats (512 MiB).
 const FULL_SOFTMAX_MAX_LOGITS: usize = 1 << 27;
 
+/// `TrainConfig` in a `--config` file.
+const SHAPE: Shape = Shape {
+    command: "train",
+    // A model directory's `config.json` (`ModelManifest`) holds it under `training`.
+    wrapper: "training",
+    tables: &["model", "limit"],
+    unwritten: &[],
+};
+
 impl TrainArgs {
+    /// gBCE's β from `--beta` / `--gbce-t` (the paper's 0.9 without either).
+    fn beta(&self) -> GBceBeta {
+        match (self.beta, self.gbce_t) {
+            (_, Some(t)) => GBceBeta::Calibrated { t },
+            (Some(beta), None) => GBceBeta::Fixed(beta),
+            (None, None) => GBceBeta::Fixed(0.9),
+        }
+    }
+
+    /// The configuration of the run: the flags' ([`TrainArgs::config`]), or with `--config`
+    /// the file's over them and the flags given on the command line over the file. The
+    /// catalogue size is always the data's (a note says when the file's differs).
+    fn resolve(
+        &self,
+        num_items: usize,
+        kind: DataKind,
+        given: Given,
+    ) -> Result<TrainConfig, CliError> {
+        let flags = self.config(num_items, kind);
+        let Some(path) = &self.config else {
+            return Ok(flags);
+        };
+        let mut config = config_file::load(path, &flags, &SHAPE)?;
+        if config.model.num_items != num_items {
+            config_file::note_replaced(path, "model.num_items", config.model.num_items, num_items);
+            config.model.num_items = num_items;
+        }
+        self.apply_given(&mut config, &flags, given);
+        Ok(config)
+    }
+
+    /// Sets the values of the flags given on the command line (`flags` is
+    /// [`TrainArgs::config`]) over a configuration read from a file.
+    fn apply_given(&self, config: &mut TrainConfig, flags: &TrainConfig, given: Given) {
+        let (model, from) = (&mut config.model, &flags.model);
+        if given.has("max_len") {
+            model.max_len = from.max_len;
+        }
+        if given.has("dim") {
+            model.dim = from.dim;
+        }
+        if given.has("blocks") {
+            model.blocks = from.blocks;
+        }
+        if given.has("heads") {
+            model.heads = from.heads;
+        }
+        if given.has("dropout") {
+            model.dropout = from.dropout;
+        }
+        if given.has("attention") {
+            model.attention = from.attention;
+        }
+        if given.has("positions") {
+            model.positions = from.positions;
+        }
+        if given.has("output_embeddings") {
+            model.output_embeddings = from.output_embeddings;
+        }
+        if given.has("init_std") {
+            model.init_std = from.init_std;
+        }
+        if given.has("repeat_half_life") {
+            model.repeat_half_life = from.repeat_half_life;
+            if model.repeat_context.is_none() {
+                model.repeat_context = from.repeat_context;
+            }
+        }
+        if given.has("repeat_context") && model.repeat_half_life.is_some() {
+            model.repeat_context = self.repeat_context;
+        }
+        if given.has("no_repeat") {
+            model.repeat_half_life = None;
+            model.repeat_context = None;
+        }
+        if given.has("objective") {
+            config.objective = flags.objective;
+        }
+        if given.has("loss") {
+            config.loss = flags.loss.clone();
+        } else if (given.has("beta") || given.has("gbce_t"))
+            && let LossKind::GBce { beta } = &mut config.loss
+        {
+            *beta = self.beta();
+        }
+        if given.has("explore_weight") {
+            config.explore_weight = flags.explore_weight;
+        }
+        if given.has("negatives") {
+            config.negatives = flags.negatives;
+        }
+        if given.has("sharing") {
+            config.sharing = flags.sharing;
+        }
+        if given.has("popularity_gamma") {
+            config.negative_distribution = flags.negative_distribution.clone();
+        }
+        if given.has("batch_size") {
+            config.batch_size = flags.batch_size;
+        }
+        if given.has("lr") {
+            config.learning_rate = flags.learning_rate;
+        }
+        if given.has("steps") {
+            config.limit.steps = flags.limit.steps;
+        }
+        if given.has("epochs") {
+            config.limit.epochs = flags.limit.epochs;
+        }
+        if given.has("time_limit") {
+            config.limit.seconds = flags.limit.seconds;
+        }
+        if given.has("eval_every") {
+            config.eval_every = flags.eval_every;
+        }
+        if given.has("patience") {
+            config.patience = flags.patience;
+        }
+        if given.has("seed") {
+            config.seed = flags.seed;
+        }
+        if given.has("skip_non_finite") {
+            config.non_finite_loss = flags.non_finite_loss;
+        }
+    }
+
     /// The configuration; `kind` selects the defaults (the built-in dataset's are smaller,
     /// and train in about a minute on a laptop CPU).
     fn config(&self, num_items: usize, kind: DataKind) -> TrainConfig {
@@ -253,11 +398,7 @@ impl TrainArgs {
             None if listening || repeat.is_some() => Objective::FutureWindow { len: 10 },
             None => Objective::default_for(attention),
         };
-        let beta = match (self.beta, self.gbce_t) {
-            (_, Some(t)) => GBceBeta::Calibrated { t },
-            (Some(beta), None) => GBceBeta::Fixed(beta),
-            (None, None) => GBceBeta::Fixed(0.9),
-        };
+        let beta = self.beta();
         let queries = if config.objective.scores_from_last_position() {
             1
         } else {
@@ -319,8 +460,12 @@ fn progress_bar(quiet: bool) -> ProgressBar {
     bar
 }
 
-pub fn run(args: TrainArgs) -> Result<(), CliError> {
+pub fn run(args: TrainArgs, given: Given) -> Result<(), CliError> {
     let device = args.device.open()?;
+    if let Some(path) = &args.config {
+        // A bad file fails before any data is read (the data only sets the catalogue size).
+        config_file::load(path, &args.config(1, DataKind::Sequences), &SHAPE)?;
+    }
     let (dataset, items, kind) = match &args.data {
         Some(path) => match super::data::load_source(path, &args.events)? {
             super::data::Source::Sequences(loaded) => {
@@ -341,10 +486,16 @@ pub fn run(args: TrainArgs) -> Result<(), CliError> {
         }
     };
     let builtin = kind == DataKind::Builtin;
-    let mut config = args.config(dataset.num_items as usize, kind);
-    if args.steps.is_none() && args.epochs.is_none() && args.time_limit.is_none() {
+    let mut config = args.resolve(dataset.num_items as usize, kind, given)?;
+    let limit = &config.limit;
+    if limit.steps.is_none() && limit.epochs.is_none() && limit.seconds.is_none() {
         if !builtin {
-            return Err("set a training limit: --steps, --epochs or --time-limit".into());
+            return Err(if args.config.is_some() {
+                "set a training limit: --steps, --epochs or --time-limit (or `limit` in the config file)"
+            } else {
+                "set a training limit: --steps, --epochs or --time-limit"
+            }
+            .into());
         }
         config.limit.steps = Some(300);
     }
@@ -380,40 +531,62 @@ pub fn run(args: TrainArgs) -> Result<(), CliError> {
     };
     let (model, report) = train(&config, &data, &device, &args.out, options)?;
     bar.finish_and_clear();
-    println!(
-        "trained {} steps in {:.1} s ({:.3} s/step); best validation NDCG@10 {:.4} at step {}",
-        report.steps,
-        report.seconds,
-        report.seconds_per_step,
-        report
-            .best_validation
-            .and_then(|b| report.validations.get(b - 1))
-            .copied()
-            .unwrap_or(f64::NAN),
-        report.best_step
-    );
-    println!("model saved to {}", args.out.display());
+    let best_ndcg = report
+        .best_validation
+        .and_then(|b| report.validations.get(b - 1))
+        .copied()
+        .unwrap_or(f64::NAN);
+    let mut result = serde_json::json!({
+        "steps": report.steps,
+        "seconds": report.seconds,
+        "seconds_per_step": report.seconds_per_step,
+        "best_validation_ndcg@10": best_ndcg,
+        "best_step": report.best_step,
+        "model_dir": args.out.display().to_string(),
+        "test": null,
+    });
+    if !args.json {
+        println!(
+            "trained {} steps in {:.1} s ({:.3} s/step); best validation NDCG@10 {:.4} at step {}",
+            report.steps, report.seconds, report.seconds_per_step, best_ndcg, report.best_step
+        );
+        println!("model saved to {}", args.out.display());
+    }
     if let Ok(test) = dataset.held_out(seqrec::data::Split::Test) {
         // Ranked as validation ranked: with the history on a listening log, where the next
         // play is often a replay.
         let exclude_history = !config.validation_ranks_history;
         let metrics =
             evaluate_next_item(&model, test, 256, exclude_history, &device)?.to_flat_map();
-        println!(
-            "test ({} users, history {}): ndcg@10 {:.4}  recall@10 {:.4}  recall@1 {:.4}  mrr {:.4}",
-            test.inputs.len(),
-            if exclude_history {
-                "excluded"
-            } else {
-                "ranked"
-            },
-            metrics["ndcg@10"],
-            metrics["recall@10"],
-            metrics["recall@1"],
-            metrics["mrr"]
-        );
+        let history = if exclude_history {
+            "excluded"
+        } else {
+            "ranked"
+        };
+        if args.json {
+            result["test"] = serde_json::json!({
+                "users": test.inputs.len(),
+                "history": history,
+                "ndcg@10": metrics["ndcg@10"],
+                "recall@10": metrics["recall@10"],
+                "recall@1": metrics["recall@1"],
+                "mrr": metrics["mrr"],
+            });
+        } else {
+            println!(
+                "test ({} users, history {history}): ndcg@10 {:.4}  recall@10 {:.4}  recall@1 {:.4}  mrr {:.4}",
+                test.inputs.len(),
+                metrics["ndcg@10"],
+                metrics["recall@10"],
+                metrics["recall@1"],
+                metrics["mrr"]
+            );
+        }
     }
     let _ = Recommender::load(&args.out, &device)?; // the saved directory loads back
+    if args.json {
+        println!("{}", serde_json::to_string(&result)?);
+    }
     Ok(())
 }
 
@@ -433,6 +606,196 @@ mod tests {
         let mut argv = vec!["train", "--out", "runs/x", "--steps", "10"];
         argv.extend_from_slice(extra);
         Wrapper::parse_from(argv).args
+    }
+
+    /// The configuration of `train --config FILE ARGS` (FILE holds `toml`) on `kind` data of
+    /// 3 416 items.
+    fn from_file(toml: &str, extra: &[&str], kind: DataKind) -> Result<TrainConfig, CliError> {
+        use clap::{CommandFactory, FromArgMatches};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("train.toml");
+        std::fs::write(&path, toml).unwrap();
+        let mut argv = vec![
+            "train",
+            "--out",
+            "runs/x",
+            "--config",
+            path.to_str().unwrap(),
+        ];
+        argv.extend_from_slice(extra);
+        let matches = Wrapper::command().get_matches_from(argv);
+        let args = Wrapper::from_arg_matches(&matches).unwrap().args;
+        args.resolve(3416, kind, Given::new(&matches))
+    }
+
+    #[test]
+    fn flags_given_override_the_file_and_defaults_do_not() {
+        let file = "learning_rate = 0.002\n[model]\ndim = 32\nblocks = 3\n[limit]\nsteps = 7\n";
+        let config = from_file(file, &[], DataKind::Sequences).unwrap();
+        assert_eq!((config.model.dim, config.model.blocks), (32, 3));
+        assert_eq!(config.learning_rate, 0.002);
+        assert_eq!(config.limit.steps, Some(7));
+        // Keys the file leaves out keep the command's defaults for the data.
+        assert_eq!((config.model.max_len, config.model.dropout), (200, 0.2));
+        assert_eq!(config.loss, LossKind::FullSoftmax);
+        let config = from_file(
+            file,
+            &[
+                "--dim",
+                "16",
+                "--steps",
+                "9",
+                "--seed",
+                "42",
+                "--max-len",
+                "20",
+            ],
+            DataKind::Sequences,
+        )
+        .unwrap();
+        assert_eq!((config.model.dim, config.model.blocks), (16, 3));
+        assert_eq!((config.limit.steps, config.seed), (Some(9), 42));
+        assert_eq!(config.model.max_len, 20);
+        // The file's gBCE keeps its loss, with the β given on the command line.
+        let gbce = "loss = { GBce = { beta = { Fixed = 0.5 } } }\n";
+        let config = from_file(gbce, &["--beta", "0.7"], DataKind::Sequences).unwrap();
+        assert_eq!(
+            config.loss,
+            LossKind::GBce {
+                beta: GBceBeta::Fixed(0.7)
+            }
+        );
+        let config = from_file(gbce, &["--loss", "bce"], DataKind::Sequences).unwrap();
+        assert_eq!(config.loss, LossKind::Bce);
+        // Every flag the file can be overridden by, at once.
+        let all = [
+            "--max-len",
+            "20",
+            "--dim",
+            "16",
+            "--blocks",
+            "1",
+            "--heads",
+            "2",
+            "--dropout",
+            "0.1",
+            "--attention",
+            "bidirectional",
+            "--positions",
+            "none",
+            "--output-embeddings",
+            "shared",
+            "--objective",
+            "future-window:5",
+            "--loss",
+            "gbce",
+            "--gbce-t",
+            "0.75",
+            "--repeat-half-life",
+            "5",
+            "--repeat-context",
+            "30",
+            "--explore-weight",
+            "0",
+            "--init-std",
+            "0.1",
+            "--negatives",
+            "9",
+            "--sharing",
+            "per-batch",
+            "--popularity-gamma",
+            "0.5",
+            "--batch-size",
+            "8",
+            "--lr",
+            "0.01",
+            "--epochs",
+            "2",
+            "--time-limit",
+            "1m",
+            "--eval-every",
+            "3",
+            "--patience",
+            "4",
+            "--seed",
+            "5",
+            "--skip-non-finite",
+        ];
+        let over = from_file(file, &all, DataKind::Listening).unwrap();
+        let mut flags = args(&all).config(3416, DataKind::Listening);
+        flags.limit.steps = Some(7); // the file's: `args` gives `--steps 10`, `all` none
+        assert_eq!(
+            serde_json::to_value(&over).unwrap(),
+            serde_json::to_value(&flags).unwrap()
+        );
+    }
+
+    #[test]
+    fn the_documented_example_is_the_readmes_flags() {
+        let example = config_file::doc_example("train");
+        let config = from_file(&example, &[], DataKind::Sequences).unwrap();
+        let readme = [
+            "--loss",
+            "gbce",
+            "--gbce-t",
+            "0.75",
+            "--dim",
+            "128",
+            "--dropout",
+            "0.5",
+        ];
+        let mut flags = args(&readme).config(3416, DataKind::Sequences);
+        flags.limit.steps = None;
+        flags.limit.seconds = Some(1800.0);
+        assert_eq!(
+            serde_json::to_value(&config).unwrap(),
+            serde_json::to_value(&flags).unwrap()
+        );
+    }
+
+    #[test]
+    fn the_catalogue_size_is_the_datas() {
+        let config = from_file("[model]\nnum_items = 10\n", &[], DataKind::Sequences).unwrap();
+        assert_eq!(config.model.num_items, 3416);
+    }
+
+    #[test]
+    fn a_model_directorys_config_json_loads_back() {
+        let mut written = args(&["--dim", "8"]).config(3416, DataKind::Listening);
+        written.seed = 7;
+        let manifest = serde_json::json!({ "model": &written.model, "training": &written });
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.json");
+        std::fs::write(&path, manifest.to_string()).unwrap();
+        use clap::{CommandFactory, FromArgMatches};
+        let argv = ["train", "--out", "x", "--config", path.to_str().unwrap()];
+        let matches = Wrapper::command().get_matches_from(argv);
+        let args = Wrapper::from_arg_matches(&matches).unwrap().args;
+        let read = args
+            .resolve(3416, DataKind::Sequences, Given::new(&matches))
+            .unwrap();
+        assert_eq!(
+            serde_json::to_value(&read).unwrap(),
+            serde_json::to_value(&written).unwrap()
+        );
+    }
+
+    #[test]
+    fn unknown_fields_and_wrong_types_are_refused() {
+        let error = from_file("[model]\ndimm = 8\n", &[], DataKind::Sequences)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("train.toml") && error.contains("unknown field `model.dimm`"),
+            "{error}"
+        );
+        let error = from_file("negatives = \"many\"\n", &[], DataKind::Sequences)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("train.toml") && error.contains("`negatives`"),
+            "{error}"
+        );
     }
 
     #[test]
