@@ -1,5 +1,6 @@
 //! The JSON bodies of `POST /recommend` and `GET /health`.
 
+use seqrec_data::ItemVocabulary;
 use serde::{Deserialize, Serialize};
 
 /// The `k` of a request that gives none.
@@ -42,6 +43,19 @@ pub struct Recommendations {
     pub scores: Vec<f32>,
 }
 
+impl Recommendations {
+    /// One [`Ranker::rank`](crate::Ranker::rank) list of `(model id, score)`, best first, as
+    /// the user's ids of `items` (a model id `items` lacks, which no ranker returns, becomes
+    /// `""`). The service and `seqrec recommend --history` answer with it.
+    pub fn from_ranked(items: &ItemVocabulary, ranked: Vec<(u32, f32)>) -> Self {
+        let (items, scores) = ranked
+            .into_iter()
+            .map(|(id, score)| (items.name(id).unwrap_or_default().to_string(), score))
+            .unzip();
+        Self { items, scores }
+    }
+}
+
 /// The answer to a request with `histories`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BatchRecommendations {
@@ -67,4 +81,27 @@ pub struct Health {
     pub items: usize,
     /// The number of most recent history items the model reads.
     pub max_len: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranked_model_ids_become_the_users_ids_in_order() {
+        let mut items = ItemVocabulary::default();
+        for name in ["artist - one", "t2", "t3"] {
+            items.insert(name);
+        }
+        let ranked = vec![(3, 2.5), (1, 0.5), (2, -1.0)];
+        assert_eq!(
+            Recommendations::from_ranked(&items, ranked),
+            Recommendations {
+                items: vec!["t3".into(), "artist - one".into(), "t2".into()],
+                scores: vec![2.5, 0.5, -1.0],
+            }
+        );
+        let empty = Recommendations::from_ranked(&items, Vec::new());
+        assert!(empty.items.is_empty() && empty.scores.is_empty());
+    }
 }

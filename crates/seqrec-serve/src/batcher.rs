@@ -11,7 +11,7 @@ use tokio::sync::oneshot;
 
 use crate::config::ServeConfig;
 use crate::metrics::Metrics;
-use crate::ranker::{RankedIds, Ranker, rank_by_length};
+use crate::ranker::{RankedIds, Ranker, history_exclusion, rank_by_length};
 
 /// One request's work: its histories (model ids) and how to rank them.
 pub(crate) struct Job {
@@ -155,11 +155,7 @@ fn rank_batch(ranker: &dyn Ranker, jobs: Vec<Job>, metrics: &Metrics) {
     for job in &mut jobs {
         // The histories move to the batch; `count` keeps how many the job had.
         for history in std::mem::take(&mut job.histories) {
-            exclusions.push(if job.exclude_history {
-                history.clone()
-            } else {
-                Vec::new()
-            });
+            exclusions.push(history_exclusion(&history, job.exclude_history));
             histories.push(history);
         }
     }

@@ -29,7 +29,7 @@ use parquet::file::properties::WriterProperties;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ServeError;
-use crate::ranker::{Ranker, rank_by_length};
+use crate::ranker::{Ranker, history_exclusion, rank_by_length};
 
 /// What to do with a history item the model does not know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -638,11 +638,10 @@ fn rank_chunk(
         users.push(row.user.as_str());
         histories.push(ids);
     }
-    let exclusions: Vec<Vec<u32>> = if options.exclude_history {
-        histories.clone()
-    } else {
-        vec![Vec::new(); histories.len()]
-    };
+    let exclusions: Vec<Vec<u32>> = histories
+        .iter()
+        .map(|history| history_exclusion(history, options.exclude_history))
+        .collect();
     let ranked = rank_by_length(ranker, &histories, &exclusions, options.k)?;
     let named: Vec<UserRecommendations<'_>> = users
         .iter()

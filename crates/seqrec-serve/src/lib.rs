@@ -40,6 +40,8 @@ pub use bulk::{BulkOptions, BulkReport, UnknownItems, recommend_file};
 pub use config::ServeConfig;
 pub use error::ServeError;
 pub use metrics::{Endpoint, Metrics};
-pub use ranker::{RANK_CHUNK, RankedIds, Ranker, open_model_dir, rank_by_length};
+pub use ranker::{
+    RANK_CHUNK, RankedIds, Ranker, history_exclusion, open_model_dir, rank_by_length,
+};
 pub use seqrec_train::resolve_history;
 pub use server::{Server, ServerHandle, kind_name, serve, serve_blocking, shutdown_signal};

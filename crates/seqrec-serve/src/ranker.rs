@@ -57,6 +57,18 @@ impl<M: SavedModel + Send> Ranker for Recommender<M> {
     }
 }
 
+/// The model ids never recommended for `history`: with `exclude_history` the history's own
+/// items (as it gives them, repeats included), otherwise none. The service, the batch file
+/// mode and `seqrec recommend` build each history's entry of [`Ranker::rank`]'s `exclusions`
+/// with it.
+pub fn history_exclusion(history: &[u32], exclude_history: bool) -> Vec<u32> {
+    if exclude_history {
+        history.to_vec()
+    } else {
+        Vec::new()
+    }
+}
+
 /// Opens a model directory of any kind ([`ModelKind::detect`]) onto `device`.
 pub fn open_model_dir(dir: &Path, device: &Device) -> Result<Box<dyn Ranker>, TrainError> {
     Ok(match ModelKind::detect(dir)? {
@@ -126,6 +138,25 @@ pub fn rank_by_length(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn history_exclusions_are_the_resolved_history_or_nothing() {
+        let mut items = ItemVocabulary::default();
+        for name in ["a", "b", "c"] {
+            items.insert(name);
+        }
+        // Repeats and an unknown item (left out, as the batch file mode's `--skip-unknown`
+        // does): the exclusion is the resolved history, repeats kept, in order.
+        let ids: Vec<u32> = ["b", "x", "b", "a", "b"]
+            .iter()
+            .filter_map(|name| items.id(name))
+            .collect();
+        let (a, b) = (items.id("a").unwrap(), items.id("b").unwrap());
+        assert_eq!(ids, vec![b, b, a, b]);
+        assert_eq!(history_exclusion(&ids, true), ids);
+        assert!(history_exclusion(&ids, false).is_empty());
+        assert!(history_exclusion(&[], true).is_empty());
+    }
 
     #[test]
     fn length_groups_cover_every_history_once_within_the_padding_bound() {

@@ -21,7 +21,7 @@ use crate::batcher::{Job, Queue, Refused, spawn_worker};
 use crate::config::ServeConfig;
 use crate::error::ServeError;
 use crate::metrics::{Endpoint, Metrics};
-use crate::ranker::{RankedIds, Ranker};
+use crate::ranker::Ranker;
 
 /// What every request handler shares.
 struct AppState {
@@ -370,24 +370,13 @@ async fn answer(state: &AppState, body: &[u8]) -> Result<Response, Failure> {
             )
         })?
         .map_err(|message| Failure(StatusCode::INTERNAL_SERVER_ERROR, message))?;
-    let mut results = named(&state.items, ranked);
+    let mut results: Vec<Recommendations> = ranked
+        .into_iter()
+        .map(|list| Recommendations::from_ranked(&state.items, list))
+        .collect();
     Ok(if single {
         axum::Json(results.swap_remove(0)).into_response()
     } else {
         axum::Json(BatchRecommendations { results }).into_response()
     })
-}
-
-/// Model ids to the user's ids.
-fn named(items: &ItemVocabulary, ranked: RankedIds) -> Vec<Recommendations> {
-    ranked
-        .into_iter()
-        .map(|list| {
-            let (items, scores) = list
-                .into_iter()
-                .map(|(id, score)| (items.name(id).unwrap_or_default().to_string(), score))
-                .unzip();
-            Recommendations { items, scores }
-        })
-        .collect()
 }

@@ -4,8 +4,11 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use indicatif::{ProgressBar, ProgressStyle};
+use seqrec::serve::api::Recommendations;
 use seqrec::serve::bulk::parse_history_text;
-use seqrec::serve::{BulkOptions, UnknownItems, open_model_dir, recommend_file, resolve_history};
+use seqrec::serve::{
+    BulkOptions, UnknownItems, history_exclusion, open_model_dir, recommend_file, resolve_history,
+};
 
 use super::{CliError, DeviceArg};
 
@@ -94,25 +97,18 @@ pub fn run(args: RecommendArgs) -> Result<(), CliError> {
     let text = args.history.as_deref().unwrap_or_default();
     let history = parse_history_text(text).map_err(|e| format!("--history: {e}"))?;
     let ids = resolve_history(ranker.items(), &history)?;
-    let exclusions = vec![if args.exclude_history {
-        ids.clone()
-    } else {
-        Vec::new()
-    }];
+    let exclusions = vec![history_exclusion(&ids, args.exclude_history)];
     let ranked = ranker.rank(&[ids], &exclusions, args.k)?;
     let list = ranked.into_iter().next().unwrap_or_default();
-    let items: Vec<&str> = list
-        .iter()
-        .map(|&(id, _)| ranker.items().name(id).unwrap_or_default())
-        .collect();
+    let Recommendations { items, scores } = Recommendations::from_ranked(ranker.items(), list);
     if args.json {
-        let scores: Vec<f32> = list.iter().map(|&(_, score)| score).collect();
+        // Through `serde_json::Value`, as before: its numbers print a score's `f64` digits.
         println!(
             "{}",
             serde_json::json!({ "items": items, "scores": scores })
         );
     } else {
-        for (rank, (item, (_, score))) in items.iter().zip(&list).enumerate() {
+        for (rank, (item, score)) in items.iter().zip(&scores).enumerate() {
             println!("{:>4}  {:<20} {:>10.4}", rank + 1, item, score);
         }
     }
