@@ -311,6 +311,15 @@ pub enum DataError {
         message: String,
     },
 
+    /// A gzip-compressed file is damaged or truncated.
+    #[error("cannot decompress {} (gzip): {message}", path.display())]
+    Gzip {
+        /// The file being read.
+        path: PathBuf,
+        /// The decoder's description.
+        message: String,
+    },
+
     /// A JSON file is malformed (not an array of objects).
     #[error("malformed JSON in {} at line {line}, column {column}: {message}", path.display())]
     Json {
@@ -335,7 +344,7 @@ pub enum DataError {
 
     /// The name of an event format is not known.
     #[error(
-        "unknown event format {text:?}: expected csv, tsv, parquet, spotify, lastfm, yambda or sequences"
+        "unknown event format {text:?}: expected csv, tsv, parquet, spotify, lastfm, yambda, recbole or sequences"
     )]
     UnknownFormat {
         /// The text that was parsed.

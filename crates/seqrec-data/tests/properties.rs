@@ -1,7 +1,7 @@
 //! Property tests of every reader, writer and split of `seqrec-data` (proptest).
 //!
-//! For each reader (CSV, TSV, Parquet, Yambda, Spotify JSON, Last.fm TSV, the gSASRec layout
-//! and the sequence files):
+//! For each reader (CSV, TSV, gzipped CSV/TSV, RecBole `.inter`, Parquet, Yambda, Spotify
+//! JSON, Last.fm TSV, the gSASRec layout and the sequence files):
 //!
 //! - **arbitrary bytes** never panic: the result is a log or a typed [`DataError`] naming the
 //!   file;
@@ -580,6 +580,93 @@ proptest! {
         // And once more from the re-read log: loading is stable.
         let (third, _) = read_events(&again, EventFormat::Csv, &strict()).unwrap();
         prop_assert_eq!(third, back);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// gzip-compressed CSV/TSV, and RecBole `.inter` files (read by the same delimited reader).
+// ---------------------------------------------------------------------------------------
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
+/// Line numbers are of the decompressed text, whose length damaged input leaves unknown.
+const ANY_LINE: u64 = u32::MAX as u64;
+
+proptest! {
+    #![proptest_config(config(CASES))]
+
+    /// Arbitrary bytes named `.csv.gz`, or after the gzip magic bytes, are a log or a typed
+    /// error naming the file.
+    #[test]
+    fn gzip_arbitrary_bytes_never_panic(
+        bytes in prop::collection::vec(any::<u8>(), 0..512),
+        by_name in any::<bool>(),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let (name, content) = if by_name {
+            ("e.csv.gz", bytes)
+        } else {
+            ("e.csv", [&[0x1f, 0x8b][..], &bytes].concat())
+        };
+        let path = dir.path().join(name);
+        fs::write(&path, &content).unwrap();
+        read_both(&path, EventFormat::Csv, ANY_LINE);
+    }
+
+    /// A gzipped file reads as its plain version; the compressed bytes mutated never panic.
+    #[test]
+    fn gzip_reads_as_plain_and_mutations_never_panic(
+        log in any_log(24),
+        mutation in mutation(),
+        tsv in any::<bool>(),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let (name, delimiter) = if tsv { ("e.tsv", b'\t') } else { ("e.csv", b',') };
+        let text = csv_bytes(&log, delimiter);
+        let plain = dir.path().join(name);
+        fs::write(&plain, &text).unwrap();
+        let packed = dir.path().join(format!("{name}.gz"));
+        let compressed = gzip(&text);
+        fs::write(&packed, &compressed).unwrap();
+        let (expected, expected_report) = read_events(&plain, EventFormat::Csv, &strict()).unwrap();
+        let (back, report) = read_events(&packed, EventFormat::Csv, &strict()).unwrap();
+        prop_assert_eq!(back, expected);
+        prop_assert_eq!(report, expected_report);
+        fs::write(&packed, apply(&compressed, &mutation, delimiter)).unwrap();
+        read_both(&packed, EventFormat::Csv, ANY_LINE);
+    }
+
+    /// Arbitrary bytes, alone or after a RecBole header, plain or gzipped, are a log or a
+    /// typed error.
+    #[test]
+    fn recbole_arbitrary_bytes_never_panic(
+        bytes in prop::collection::vec(any::<u8>(), 0..512),
+        header in any::<bool>(),
+        gzipped in any::<bool>(),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut content = Vec::new();
+        if header {
+            content.extend_from_slice(
+                b"user_id:token\titem_id:token\trating:float\ttimestamp:float\n",
+            );
+        }
+        content.extend_from_slice(&bytes);
+        let lines = line_count(&content);
+        let (name, content) = if gzipped {
+            ("e.inter.gz", gzip(&content))
+        } else {
+            ("e.inter", content)
+        };
+        let path = dir.path().join(name);
+        fs::write(&path, &content).unwrap();
+        prop_assert_eq!(EventFormat::detect(&path).unwrap(), EventFormat::RecBole);
+        read_both(&path, EventFormat::RecBole, lines);
     }
 }
 

@@ -319,6 +319,137 @@ fn simulate_then_train_on_the_events() {
     );
 }
 
+/// `bytes` as a gzip file of stored (uncompressed) deflate blocks, so that the test needs no
+/// compression library.
+fn gzip_stored(bytes: &[u8]) -> Vec<u8> {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+    let mut chunks = bytes.chunks(0xffff).peekable();
+    if chunks.peek().is_none() {
+        out.extend_from_slice(&[1, 0, 0, 0xff, 0xff]);
+    }
+    while let Some(chunk) = chunks.next() {
+        out.push(u8::from(chunks.peek().is_none()));
+        let len = chunk.len() as u16;
+        out.extend_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(&(!len).to_le_bytes());
+        out.extend_from_slice(chunk);
+    }
+    out.extend_from_slice(&(!crc).to_le_bytes());
+    out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+    out
+}
+
+/// Events as a user may hold them: gzipped, `;`-separated, with their own column names, read
+/// through `--user-col`, `--item-col`, `--time-col`, `--played-col`, `--time-format` and
+/// `--delimiter`.
+#[test]
+fn train_on_a_gzipped_csv_with_renamed_columns() {
+    let tmp = tempfile::tempdir().unwrap();
+    let events = tmp.path().join("events.csv");
+    let out = seqrec(&[
+        "simulate",
+        "--out",
+        events.to_str().unwrap(),
+        "--users",
+        "150",
+        "--tracks",
+        "300",
+        "--seed",
+        "3",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let content = std::fs::read_to_string(&events).unwrap();
+    let (header, rows) = content.split_once('\n').unwrap();
+    assert_eq!(
+        header,
+        "user_id,track_id,timestamp,ms_played,track_length_ms,skipped"
+    );
+    assert!(!rows.contains(';') && !rows.contains('"'));
+    let renamed = format!(
+        "listener;song;played_at;duration;length;skip\n{}",
+        rows.replace(',', ";")
+    );
+    let listens = tmp.path().join("listens.csv.gz");
+    std::fs::write(&listens, gzip_stored(renamed.as_bytes())).unwrap();
+    let train = |extra: &[&str], model: &std::path::Path| {
+        let mut argv = vec![
+            "train",
+            "--data",
+            listens.to_str().unwrap(),
+            "--out",
+            model.to_str().unwrap(),
+            "--device",
+            "ndarray",
+            "--dim",
+            "8",
+            "--max-len",
+            "10",
+            "--blocks",
+            "1",
+            "--negatives",
+            "8",
+            "--batch-size",
+            "16",
+            "--steps",
+            "2",
+            "--eval-every",
+            "2",
+            "--quiet",
+            "--delimiter",
+            ";",
+            "--time-format",
+            "rfc3339",
+        ];
+        argv.extend_from_slice(extra);
+        seqrec(&argv)
+    };
+    let model = tmp.path().join("model");
+    let flags = [
+        "--user-col",
+        "listener",
+        "--item-col",
+        "song",
+        "--time-col",
+        "played_at",
+        "--played-col",
+        "duration",
+    ];
+    let out = train(&flags, &model);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("listens.csv.gz"), "{}", text(&out));
+    let items: Vec<String> =
+        serde_json::from_str(&std::fs::read_to_string(model.join("items.json")).unwrap()).unwrap();
+    assert!(!items.is_empty() && items.iter().all(|i| rows.contains(i.as_str())));
+
+    // Without the mapping: refused, naming the file, the column and the file's columns.
+    let out = train(&[], &tmp.path().join("unmapped"));
+    assert!(!out.status.success());
+    let message = text(&out);
+    assert!(
+        message.contains("listens.csv.gz")
+            && message.contains("\"user_id\"")
+            && message.contains("listener, song, played_at, duration, length, skip"),
+        "{message}"
+    );
+    // A named play-time column that the file lacks is refused too.
+    let mut missing = flags;
+    missing[7] = "seconds_played";
+    let out = train(&missing, &tmp.path().join("missing"));
+    assert!(!out.status.success());
+    assert!(text(&out).contains("\"seconds_played\""), "{}", text(&out));
+}
+
 /// FNV-1a (64 bits) of every byte written, and their number.
 struct Fnv1a {
     hash: u64,

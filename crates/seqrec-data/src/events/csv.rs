@@ -5,19 +5,23 @@
 //! `skipped`); other columns are ignored. Timestamps are RFC 3339 or Unix seconds or
 //! milliseconds ([`TimestampFormat`]). Records are streamed through one reused buffer.
 //!
+//! A file is gunzipped on the fly when its name ends in `.gz` (`events.csv.gz`,
+//! `events.tsv.gz`) or when it starts with the gzip magic bytes; line numbers in errors
+//! count lines of the decompressed text, and a damaged stream is [`DataError::Gzip`].
+//!
 //! [`ColumnNames`]: crate::events::ColumnNames
 //! [`TimestampFormat`]: crate::events::TimestampFormat
 
 use std::fs::File;
-use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::io::{self, BufWriter, Read, Write};
 use std::path::Path;
 
 use crate::error::{DataError, Location};
-use crate::events::fields;
 use crate::events::log::{Event, EventLog, EventLogBuilder};
-use crate::events::read::ReadOptions;
+use crate::events::read::{ColumnNames, ReadOptions};
 use crate::events::report::ReadReport;
-use crate::events::timestamp::{format_rfc3339, parse_timestamp};
+use crate::events::timestamp::{TimestampFormat, format_rfc3339, parse_timestamp};
+use crate::events::{compress, fields};
 
 /// Read buffer size.
 const BUFFER: usize = 1 << 16;
@@ -32,16 +36,24 @@ pub const CSV_HEADER: [&str; 6] = [
     "skipped",
 ];
 
-/// A tab for `.tsv` and `.tab` files, otherwise a comma.
+/// A tab for `.tsv` and `.tab` files (also gzipped: `.tsv.gz`), otherwise a comma.
 pub fn default_delimiter(path: &Path) -> u8 {
-    match path
-        .extension()
-        .map(|e| e.to_string_lossy().to_ascii_lowercase())
-        .as_deref()
-    {
+    match compress::content_extension(path).as_deref() {
         Some("tsv" | "tab") => b'\t',
         _ => b',',
     }
+}
+
+/// How one delimited-text format lays out its header and values.
+pub(crate) struct Dialect<'a> {
+    /// Field delimiter.
+    pub(crate) delimiter: u8,
+    /// The columns to find.
+    pub(crate) columns: &'a ColumnNames,
+    /// How timestamps are written.
+    pub(crate) timestamp: TimestampFormat,
+    /// Header fields are `name:type` (RecBole) and are matched by `name`.
+    pub(crate) typed_header: bool,
 }
 
 /// Reads a CSV/TSV event file. See [`crate::events::read_events`].
@@ -49,21 +61,29 @@ pub(crate) fn read_csv(
     path: &Path,
     options: &ReadOptions,
 ) -> Result<(EventLog, ReadReport), DataError> {
-    let file = File::open(path).map_err(|e| DataError::io(path, e))?;
+    let dialect = Dialect {
+        delimiter: options.delimiter.unwrap_or_else(|| default_delimiter(path)),
+        columns: &options.columns,
+        timestamp: options.timestamp,
+        typed_header: false,
+    };
+    read_delimited(path, &dialect, options)
+}
+
+/// Reads a delimited-text event file, plain or gzipped, in the given dialect.
+pub(crate) fn read_delimited(
+    path: &Path,
+    dialect: &Dialect<'_>,
+    options: &ReadOptions,
+) -> Result<(EventLog, ReadReport), DataError> {
+    let reader = compress::open_text(path)?;
     let mut builder = EventLogBuilder::default();
     let mut report = ReadReport {
         files: 1,
         ..Default::default()
     };
-    let delimiter = options.delimiter.unwrap_or_else(|| default_delimiter(path));
-    read_csv_from(
-        BufReader::with_capacity(BUFFER, file),
-        path,
-        delimiter,
-        options,
-        &mut builder,
-        &mut report,
-    )?;
+    read_csv_from(reader, path, dialect, options, &mut builder, &mut report)
+        .map_err(compress::gzip_error)?;
     let (log, normalization) = builder.finish(options.dedup);
     report.normalized(normalization, log.len());
     Ok((log, report))
@@ -81,16 +101,16 @@ struct Layout {
 }
 
 /// Streams CSV records from `reader` into `builder`; `path` names the source in errors.
-pub(crate) fn read_csv_from<R: Read>(
+fn read_csv_from<R: Read>(
     reader: R,
     path: &Path,
-    delimiter: u8,
+    dialect: &Dialect<'_>,
     options: &ReadOptions,
     builder: &mut EventLogBuilder,
     report: &mut ReadReport,
 ) -> Result<(), DataError> {
     let mut csv = ::csv::ReaderBuilder::new()
-        .delimiter(delimiter)
+        .delimiter(dialect.delimiter)
         .has_headers(false)
         .flexible(true)
         .buffer_capacity(BUFFER)
@@ -114,10 +134,14 @@ pub(crate) fn read_csv_from<R: Read>(
             } else {
                 &name
             };
+            let name = match name.rsplit_once(':') {
+                Some((name, _type)) if dialect.typed_header => name,
+                _ => name,
+            };
             name.trim().to_owned()
         })
         .collect();
-    let layout = layout(&header, path, options, report)?;
+    let layout = layout(&header, path, dialect.columns, report)?;
 
     while csv
         .read_byte_record(&mut record)
@@ -136,7 +160,7 @@ pub(crate) fn read_csv_from<R: Read>(
             report.skip_or_fail(options.skip_invalid, err)?;
             continue;
         }
-        match parse_record(&record, &layout, &header, path, location, options) {
+        match parse_record(&record, &layout, &header, path, location, dialect.timestamp) {
             Ok(parsed) => {
                 let user = builder.user_id(parsed.user);
                 let item = builder.item_id(parsed.track);
@@ -155,7 +179,7 @@ pub(crate) fn read_csv_from<R: Read>(
 fn layout(
     header: &[String],
     path: &Path,
-    options: &ReadOptions,
+    columns: &ColumnNames,
     report: &mut ReadReport,
 ) -> Result<Layout, DataError> {
     let find = |name: &str| header.iter().position(|h| h == name);
@@ -166,23 +190,27 @@ fn layout(
             available: header.join(", "),
         })
     };
-    let columns = &options.columns;
-    let mut optional = |name: &Option<String>| {
-        let name = name.as_deref()?;
+    let mut optional = |name: &Option<String>| -> Result<Option<usize>, DataError> {
+        let Some(name) = name.as_deref() else {
+            return Ok(None);
+        };
+        if columns.is_required(name) {
+            return required(name).map(Some);
+        }
         let index = find(name);
         if index.is_none() {
             report.missing_optional(name);
         }
-        index
+        Ok(index)
     };
     Ok(Layout {
         width: header.len(),
         user: required(&columns.user)?,
         track: required(&columns.track)?,
         timestamp: required(&columns.timestamp)?,
-        ms_played: optional(&columns.ms_played),
-        track_length_ms: optional(&columns.track_length_ms),
-        skipped: optional(&columns.skipped),
+        ms_played: optional(&columns.ms_played)?,
+        track_length_ms: optional(&columns.track_length_ms)?,
+        skipped: optional(&columns.skipped)?,
     })
 }
 
@@ -199,7 +227,7 @@ fn parse_record<'a>(
     header: &[String],
     path: &Path,
     location: Location,
-    options: &ReadOptions,
+    timestamp: TimestampFormat,
 ) -> Result<Parsed<'a>, DataError> {
     let field = |index: usize| -> &'a [u8] { record.get(index).unwrap_or_default() };
     let fail = |index: usize, reason: &'static str| {
@@ -215,7 +243,7 @@ fn parse_record<'a>(
         |index: usize| std::str::from_utf8(field(index)).map_err(|_| fail(index, fields::NOT_UTF8));
     let user = fields::id_bytes(field(layout.user)).map_err(|r| fail(layout.user, r))?;
     let track = fields::id_bytes(field(layout.track)).map_err(|r| fail(layout.track, r))?;
-    let timestamp_ms = parse_timestamp(text(layout.timestamp)?.trim(), options.timestamp)
+    let timestamp_ms = parse_timestamp(text(layout.timestamp)?.trim(), timestamp)
         .map_err(|r| fail(layout.timestamp, r))?;
     let duration = |index: Option<usize>| -> Result<Option<u32>, DataError> {
         match index {
@@ -519,6 +547,170 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(read(&path, &keep).unwrap().0.len(), 3);
+    }
+
+    /// `content` with the header renamed: `user_id`→`listener`, `track_id`→`song`,
+    /// `timestamp`→`played_at`, `ms_played`→`duration`.
+    fn renamed(content: &str) -> String {
+        let (header, rest) = content.split_once('\n').unwrap();
+        let header = header
+            .replace("user_id", "listener")
+            .replace("track_id", "song")
+            .replace("timestamp", "played_at")
+            .replace("ms_played", "duration");
+        format!("{header}\n{rest}")
+    }
+
+    fn mapped() -> ReadOptions {
+        ReadOptions {
+            columns: ColumnNames {
+                user: "listener".into(),
+                track: "song".into(),
+                timestamp: "played_at".into(),
+                ms_played: Some("duration".into()),
+                must_exist: vec!["duration".into()],
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
+    const EVENTS: &str = "user_id;track_id;timestamp;ms_played\n\
+                          u1;t1;2024-01-01T00:00:10Z;31000\n\
+                          u1;t2;1704067205;5000\n\
+                          u2;t2;1704067200000;\n";
+
+    #[test]
+    fn mapped_columns_load_the_same_events_as_the_default_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let semicolons = ReadOptions {
+            delimiter: Some(b';'),
+            ..Default::default()
+        };
+        let plain = write(&dir, "plain.csv", EVENTS);
+        let (expected, _) = read(&plain, &semicolons).unwrap();
+        assert_eq!(expected.len(), 3);
+        let path = write(&dir, "mapped.csv", &renamed(EVENTS));
+        let options = ReadOptions {
+            delimiter: Some(b';'),
+            ..mapped()
+        };
+        let (log, report) = read(&path, &options).unwrap();
+        assert_eq!(log, expected);
+        assert_eq!(
+            report.missing_optional_columns,
+            ["track_length_ms", "skipped"]
+        );
+        // The default names on the renamed file: refused, naming what the file has.
+        let err = read(&path, &semicolons).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "missing column \"user_id\" in {} (columns: listener, song, played_at, duration)",
+                path.display()
+            )
+        );
+    }
+
+    #[test]
+    fn a_named_optional_column_must_exist() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(&dir, "e.csv", "listener,song,played_at\nu,t,1\n");
+        let err = read(&path, &mapped()).unwrap_err();
+        let DataError::MissingColumn {
+            path: at,
+            column,
+            available,
+        } = &err
+        else {
+            panic!("{err:?}");
+        };
+        assert_eq!(at, &path);
+        assert_eq!(column, "duration");
+        assert_eq!(available, "listener, song, played_at");
+        // Not named: absent and reported, not refused.
+        let mut options = mapped();
+        options.columns.must_exist.clear();
+        let (log, report) = read(&path, &options).unwrap();
+        assert_eq!(log.len(), 1);
+        assert!(
+            report
+                .missing_optional_columns
+                .contains(&"duration".to_owned())
+        );
+    }
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder.write_all(bytes).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    #[test]
+    fn gzip_loads_the_same_events_as_the_plain_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let csv = EVENTS.replace(';', ",");
+        let tsv = EVENTS.replace(';', "\t");
+        for (name, content) in [("e.csv", &csv), ("e.tsv", &tsv)] {
+            let plain = write(&dir, name, content);
+            let (expected, expected_report) = read(&plain, &ReadOptions::default()).unwrap();
+            assert_eq!(expected.len(), 3, "{name}");
+            // By name (`.csv.gz`: delimiter from the inner extension), and by magic bytes.
+            for packed in [format!("{name}.gz"), format!("packed-{name}")] {
+                let path = dir.path().join(&packed);
+                std::fs::write(&path, gzip(content.as_bytes())).unwrap();
+                assert_eq!(EventFormat::detect(&path).unwrap(), EventFormat::Csv);
+                let (log, report) = read(&path, &ReadOptions::default()).unwrap();
+                assert_eq!(log, expected, "{packed}");
+                assert_eq!(report, expected_report, "{packed}");
+            }
+        }
+        // Skip-invalid reports still name the file and the (decompressed) line.
+        let bad = format!("{csv}u3,t1,noon,1\n");
+        let path = dir.path().join("bad.csv.gz");
+        std::fs::write(&path, gzip(bad.as_bytes())).unwrap();
+        let err = read(&path, &ReadOptions::default()).unwrap_err();
+        assert!(err.to_string().contains("bad.csv.gz line 5"), "{err}");
+        let skipping = ReadOptions {
+            skip_invalid: true,
+            ..Default::default()
+        };
+        let (log, report) = read(&path, &skipping).unwrap();
+        assert_eq!(log.len(), 3);
+        assert!(
+            report.skipped_examples[0].contains("bad.csv.gz line 5"),
+            "{:?}",
+            report.skipped_examples
+        );
+    }
+
+    #[test]
+    fn damaged_gzip_is_a_typed_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let packed = gzip(EVENTS.replace(';', ",").as_bytes());
+        let mut flipped = packed.clone();
+        let middle = flipped.len() / 2;
+        flipped[middle] ^= 0xff;
+        let cases: [(&str, &[u8]); 4] = [
+            ("truncated.csv.gz", &packed[..packed.len() - 6]),
+            ("flipped.csv.gz", &flipped),
+            ("header-only.csv.gz", &packed[..4]),
+            ("not-gzip.csv.gz", b"user_id,track_id,timestamp\nu,t,1\n"),
+        ];
+        for (name, bytes) in cases {
+            let path = dir.path().join(name);
+            std::fs::write(&path, bytes).unwrap();
+            match read(&path, &ReadOptions::default()) {
+                Err(err @ DataError::Gzip { .. }) => {
+                    assert!(err.to_string().contains(name), "{err}");
+                }
+                // A flipped byte may still decompress (or fail the CRC at the end).
+                Err(err) if name == "flipped.csv.gz" => {
+                    assert!(err.to_string().contains(name), "{err}");
+                }
+                other => panic!("{name}: {other:?}"),
+            }
+        }
     }
 
     #[test]

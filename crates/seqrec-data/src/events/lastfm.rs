@@ -8,8 +8,6 @@
 //! [`ReadOptions::lastfm_max_play_ms`] (the cap is also used for each user's last
 //! scrobble), and every event is marked as inferred ([`Event::inferred`]).
 
-use std::fs::File;
-use std::io::BufReader;
 use std::path::Path;
 
 use crate::error::{DataError, Location};
@@ -34,14 +32,14 @@ pub(crate) fn read_lastfm(
     path: &Path,
     options: &ReadOptions,
 ) -> Result<(EventLog, ReadReport), DataError> {
-    let file = File::open(path).map_err(|e| DataError::io(path, e))?;
+    let reader = crate::events::compress::open_text(path)?;
     let mut csv = ::csv::ReaderBuilder::new()
         .delimiter(b'\t')
         .has_headers(false)
         .flexible(true)
         .quoting(false)
         .buffer_capacity(1 << 16)
-        .from_reader(BufReader::with_capacity(1 << 16, file));
+        .from_reader(reader);
     let mut builder = EventLogBuilder::default();
     let mut report = ReadReport {
         files: 1,
@@ -51,7 +49,7 @@ pub(crate) fn read_lastfm(
     let mut track = String::new();
     while csv
         .read_byte_record(&mut record)
-        .map_err(|e| crate::events::csv::csv_error(path, e))?
+        .map_err(|e| crate::events::compress::gzip_error(crate::events::csv::csv_error(path, e)))?
     {
         report.records += 1;
         let location = Location::Line(record.position().map_or(0, |p| p.line()));

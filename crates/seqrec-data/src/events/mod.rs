@@ -8,24 +8,28 @@
 //!
 //! Formats ([`EventFormat`], read with [`read_events`]):
 //!
-//! - [`csv`]: CSV/TSV with a header, columns named by [`ColumnNames`];
+//! - [`csv`]: CSV/TSV with a header, columns named by [`ColumnNames`], plain or gzip
+//!   (`.csv.gz`, `.tsv.gz`, or any file starting with the gzip magic bytes);
 //! - [`parquet`]: Parquet with the same columns;
 //! - [`spotify`]: Spotify extended streaming history JSON, one export or a folder;
 //! - [`lastfm`]: the Last.fm-1K TSV, play times inferred from scrobble gaps;
 //! - [`yambda`]: Yambda-style flat Parquet;
-//! - [`sequences`]: the gSASRec sequence files.
+//! - [`sequences`]: the gSASRec sequence files;
+//! - [`recbole`]: RecBole atomic `.inter` files (`user_id:token` … `timestamp:float`).
 //!
 //! Every reader streams its input, and with [`ReadOptions::skip_invalid`] skips malformed
 //! records while counting them by reason in the [`ReadReport`]; without it, the first
 //! malformed record fails with an error naming the file, the line (or record, or row group
 //! and row) and the field.
 
+mod compress;
 pub mod csv;
 mod fields;
 pub mod lastfm;
 pub mod log;
 pub mod parquet;
 pub mod read;
+pub mod recbole;
 pub mod report;
 pub mod sequences;
 pub mod spotify;

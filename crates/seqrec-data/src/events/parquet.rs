@@ -452,7 +452,8 @@ pub(crate) fn read_parquet(
         (&c.skipped, FLAG),
     ] {
         // An absent name keeps its slot (as a column that is never found).
-        wanted.push(want(name.as_deref().unwrap_or("\u{0}unused"), false, kind));
+        let name = name.as_deref().unwrap_or("\u{0}unused");
+        wanted.push(want(name, c.must_exist.iter().any(|m| m == name), kind));
     }
     let mut report = ReadReport {
         files: 1,

@@ -9,12 +9,12 @@ use crate::error::DataError;
 use crate::events::log::EventLog;
 use crate::events::report::ReadReport;
 use crate::events::timestamp::TimestampFormat;
-use crate::events::{csv, lastfm, parquet, sequences, spotify, yambda};
+use crate::events::{compress, csv, lastfm, parquet, recbole, sequences, spotify, yambda};
 
 /// The event file formats this crate reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EventFormat {
-    /// CSV or TSV with a header line (see [`ColumnNames`]).
+    /// CSV or TSV with a header line (see [`ColumnNames`]), plain or gzip-compressed.
     Csv,
     /// Parquet with the columns of [`ColumnNames`].
     Parquet,
@@ -27,17 +27,22 @@ pub enum EventFormat {
     Yambda,
     /// Sequence files of the gSASRec layout (`sequences.txt`, or a layout folder).
     Sequences,
+    /// A RecBole atomic `.inter` file: tab-separated, header fields `name:type`
+    /// (`user_id:token`, `item_id:token`, `timestamp:float`, …), timestamps in Unix seconds;
+    /// plain or gzip-compressed.
+    RecBole,
 }
 
 impl EventFormat {
     /// Every format.
-    pub const ALL: [EventFormat; 6] = [
+    pub const ALL: [EventFormat; 7] = [
         Self::Csv,
         Self::Parquet,
         Self::Spotify,
         Self::LastFm,
         Self::Yambda,
         Self::Sequences,
+        Self::RecBole,
     ];
 
     /// The format's name as [`FromStr`] takes it.
@@ -49,6 +54,7 @@ impl EventFormat {
             Self::LastFm => "lastfm",
             Self::Yambda => "yambda",
             Self::Sequences => "sequences",
+            Self::RecBole => "recbole",
         }
     }
 
@@ -60,7 +66,8 @@ impl EventFormat {
     /// - a `.parquet`/`.pq` file: [`EventFormat::Yambda`] if it has `uid` and `item_id`
     ///   columns, else [`EventFormat::Parquet`];
     /// - a file named `userid-timestamp-…`: [`EventFormat::LastFm`];
-    /// - anything else: [`EventFormat::Csv`].
+    /// - a `.inter` or `.inter.gz` file: [`EventFormat::RecBole`];
+    /// - anything else (`.csv`, `.tsv`, `.csv.gz`, …): [`EventFormat::Csv`].
     ///
     /// # Errors
     ///
@@ -95,6 +102,7 @@ impl EventFormat {
                 }
             }
             _ if name.starts_with("userid-timestamp") => Self::LastFm,
+            _ if compress::content_extension(path).as_deref() == Some("inter") => Self::RecBole,
             _ => Self::Csv,
         })
     }
@@ -119,6 +127,7 @@ impl FromStr for EventFormat {
             "lastfm" | "last.fm" | "lastfm-1k" => Ok(Self::LastFm),
             "yambda" => Ok(Self::Yambda),
             "sequences" | "gsasrec" => Ok(Self::Sequences),
+            "recbole" | "inter" => Ok(Self::RecBole),
             _ => Err(DataError::UnknownFormat { text: s.to_owned() }),
         }
     }
@@ -127,7 +136,12 @@ impl FromStr for EventFormat {
 /// Column names of the CSV/TSV and Parquet event formats.
 ///
 /// The user, track and timestamp columns are required; the optional ones may be absent
-/// from a file (their values are then unknown, and the [`ReadReport`] lists them).
+/// from a file (their values are then unknown, and the [`ReadReport`] lists them) unless
+/// they are listed in [`ColumnNames::must_exist`].
+///
+/// The RecBole reader takes the same names, matched against the part of each header field
+/// before its `:type` suffix; there the default track column `track_id` stands for
+/// RecBole's `item_id`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ColumnNames {
     /// User id column. Default `user_id`.
@@ -142,6 +156,21 @@ pub struct ColumnNames {
     pub track_length_ms: Option<String>,
     /// Skipped flag (`true`/`false`/`1`/`0`, empty for unknown). Default `skipped`.
     pub skipped: Option<String>,
+    /// Optional columns (by name) that must be present all the same, e.g. because the user
+    /// named them: a file without one is refused with [`DataError::MissingColumn`].
+    /// Default empty.
+    pub must_exist: Vec<String>,
+}
+
+impl ColumnNames {
+    /// Whether the column `name` is required: one of the three required columns, or listed
+    /// in [`ColumnNames::must_exist`].
+    pub fn is_required(&self, name: &str) -> bool {
+        [&self.user, &self.track, &self.timestamp]
+            .into_iter()
+            .chain(&self.must_exist)
+            .any(|c| c == name)
+    }
 }
 
 impl Default for ColumnNames {
@@ -153,6 +182,7 @@ impl Default for ColumnNames {
             ms_played: Some("ms_played".into()),
             track_length_ms: Some("track_length_ms".into()),
             skipped: Some("skipped".into()),
+            must_exist: Vec::new(),
         }
     }
 }
@@ -162,10 +192,12 @@ impl Default for ColumnNames {
 pub struct ReadOptions {
     /// Column names (CSV/TSV and Parquet).
     pub columns: ColumnNames,
-    /// Field delimiter of CSV/TSV; `None`: a tab for `.tsv`/`.tab` files, else a comma.
+    /// Field delimiter of CSV/TSV and RecBole; `None`: a tab for `.tsv`/`.tab` files (also
+    /// gzipped, `.tsv.gz`) and RecBole, else a comma.
     pub delimiter: Option<u8>,
     /// How timestamps are written (CSV/TSV and Parquet text or integer columns; Yambda
-    /// integer timestamps are read as Unix seconds under [`TimestampFormat::Auto`]).
+    /// integer timestamps and RecBole timestamps are read as Unix seconds under
+    /// [`TimestampFormat::Auto`]).
     pub timestamp: TimestampFormat,
     /// Skip invalid records and count them in the [`ReadReport`] instead of failing.
     pub skip_invalid: bool,
@@ -201,8 +233,8 @@ impl Default for ReadOptions {
 /// an error naming the file, the line (or record, or row group and row) and the field
 /// ([`DataError::InvalidField`], [`DataError::FieldCount`]) unless
 /// `options.skip_invalid`; [`DataError::MissingColumn`], [`DataError::ColumnType`],
-/// [`DataError::EmptyFile`], [`DataError::Csv`], [`DataError::Json`] and
-/// [`DataError::Parquet`] for files that cannot be read at all.
+/// [`DataError::EmptyFile`], [`DataError::Csv`], [`DataError::Gzip`], [`DataError::Json`]
+/// and [`DataError::Parquet`] for files that cannot be read at all.
 ///
 /// ```
 /// use seqrec_data::{EventFormat, ReadOptions, read_events};
@@ -247,6 +279,7 @@ pub fn read_events(
         EventFormat::LastFm => lastfm::read_lastfm(path, options),
         EventFormat::Yambda => yambda::read_yambda(path, options),
         EventFormat::Sequences => sequences::read_sequence_events(path, options),
+        EventFormat::RecBole => recbole::read_recbole(path, options),
     }
 }
 
@@ -281,6 +314,15 @@ mod tests {
             EventFormat::detect(&touch("a.tsv")).unwrap(),
             EventFormat::Csv
         );
+        for name in ["a.csv.gz", "a.TSV.GZ"] {
+            assert_eq!(EventFormat::detect(&touch(name)).unwrap(), EventFormat::Csv);
+        }
+        for name in ["ml-1m.inter", "ml-1m.inter.gz"] {
+            assert_eq!(
+                EventFormat::detect(&touch(name)).unwrap(),
+                EventFormat::RecBole
+            );
+        }
         assert_eq!(
             EventFormat::detect(&touch("x.json")).unwrap(),
             EventFormat::Spotify

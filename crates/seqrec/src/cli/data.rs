@@ -4,8 +4,9 @@
 use std::path::Path;
 
 use seqrec::data::{
-    DAY_MS, EventFormat, ItemVocabulary, LeaveOneOutOptions, ReadOptions, SequenceDataset,
-    WindowOptions, WindowSplit, read_events, split_by_time, split_leave_one_out,
+    ColumnNames, DAY_MS, EventFormat, ItemVocabulary, LeaveOneOutOptions, ReadOptions,
+    SequenceDataset, TimestampFormat, WindowOptions, WindowSplit, read_events, split_by_time,
+    split_leave_one_out,
 };
 
 use super::CliError;
@@ -14,9 +15,33 @@ use super::CliError;
 #[derive(Debug, Clone, clap::Args)]
 pub struct EventArgs {
     /// Format of --data when it is a file of events: csv, tsv, parquet, spotify, lastfm,
-    /// yambda or sequences (default: from the file name).
+    /// yambda, recbole or sequences (default: from the file name; `.csv.gz`/`.tsv.gz` are
+    /// gzipped CSV/TSV, `.inter` is RecBole).
     #[arg(long)]
     format: Option<EventFormat>,
+    /// CSV/TSV/Parquet/RecBole: the user id column [default: user_id].
+    #[arg(long, value_name = "NAME")]
+    user_col: Option<String>,
+    /// CSV/TSV/Parquet/RecBole: the track (item) id column [default: track_id; item_id
+    /// for RecBole].
+    #[arg(long, value_name = "NAME")]
+    item_col: Option<String>,
+    /// CSV/TSV/Parquet/RecBole: the timestamp column [default: timestamp].
+    #[arg(long, value_name = "NAME")]
+    time_col: Option<String>,
+    /// CSV/TSV/Parquet/RecBole: the play duration column, in milliseconds [default:
+    /// ms_played, used when present]. A named column must be present.
+    #[arg(long, value_name = "NAME")]
+    played_col: Option<String>,
+    /// How timestamps are written: auto (RFC 3339 text, or Unix seconds, or milliseconds
+    /// from 10^11 on; seconds for RecBole), rfc3339, unix-seconds (seconds) or unix-millis
+    /// (millis).
+    #[arg(long, value_name = "FORMAT", default_value = "auto")]
+    time_format: TimestampFormat,
+    /// Field delimiter of CSV/TSV/RecBole text: one ASCII character, or `tab`, `\t`
+    /// [default: a tab for .tsv/.tab/.inter (also gzipped), else a comma].
+    #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
+    delimiter: Option<u8>,
     /// Skip malformed rows (and report how many and why) instead of failing.
     #[arg(long)]
     skip_invalid: bool,
@@ -26,6 +51,49 @@ pub struct EventArgs {
     /// Days held out after the history window.
     #[arg(long, default_value_t = 7)]
     held_out_days: i64,
+}
+
+impl EventArgs {
+    /// The reader options: today's defaults, with the columns, timestamp format and
+    /// delimiter the flags name.
+    fn read_options(&self) -> ReadOptions {
+        let mut columns = ColumnNames::default();
+        for (flag, column) in [
+            (&self.user_col, &mut columns.user),
+            (&self.item_col, &mut columns.track),
+            (&self.time_col, &mut columns.timestamp),
+        ] {
+            if let Some(name) = flag {
+                column.clone_from(name);
+            }
+        }
+        if let Some(name) = &self.played_col {
+            columns.ms_played = Some(name.clone());
+            columns.must_exist.push(name.clone());
+        }
+        ReadOptions {
+            columns,
+            delimiter: self.delimiter,
+            timestamp: self.time_format,
+            skip_invalid: self.skip_invalid,
+            ..ReadOptions::default()
+        }
+    }
+}
+
+/// `--delimiter`: one ASCII character, or `tab`/`\t` for a tab.
+fn parse_delimiter(text: &str) -> Result<u8, String> {
+    match text {
+        "tab" | "\\t" | "\t" => Ok(b'\t'),
+        _ => match text.as_bytes() {
+            &[byte] if byte.is_ascii() && byte != b'\n' && byte != b'\r' && byte != b'"' => {
+                Ok(byte)
+            }
+            _ => Err(format!(
+                "expected one ASCII character (or `tab`) other than a quote or a line break, got {text:?}"
+            )),
+        },
+    }
 }
 
 /// A dataset ready for training, with the users' item ids.
@@ -66,10 +134,7 @@ pub fn load_source(path: &Path, events: &EventArgs) -> Result<Source, CliError> 
         Some(format) => format,
         None => EventFormat::detect(path)?,
     };
-    let options = ReadOptions {
-        skip_invalid: events.skip_invalid,
-        ..ReadOptions::default()
-    };
+    let options = events.read_options();
     let (log, report) = read_events(path, format, &options)?;
     eprintln!("{}: {report}", path.display());
     if format == EventFormat::Sequences {
