@@ -22,6 +22,7 @@
 
 mod atomic;
 mod batch;
+mod checkpoint;
 mod config;
 mod error;
 mod evaluate;

@@ -2,6 +2,12 @@
 //! seeded random stream (with a small prefetch queue) and uploaded on the training thread; a
 //! loader "epoch" is one validation period of `steps_per_epoch` steps.
 //!
+//! The backend's random stream (dropout masks) is reseeded at the start of every period after
+//! the first, from the run's seed and the period ([`period_seed`]): burn's backends keep that
+//! stream in a state that cannot be saved, so this is what lets a run resumed from the
+//! checkpoint of period `n` draw the same masks as the uninterrupted run. The first period
+//! continues the stream that seeded the model's initialisation.
+//!
 //! [`TrainLoader`](crate::TrainLoader) (gSASRec) and [`PairLoader`](crate::PairLoader)
 //! (item-item) are this loader over their own batch types.
 
@@ -152,6 +158,16 @@ impl<B: PlannedBatch> PrefetchLoader<B> {
     }
 }
 
+/// The backend seed of validation period `period` (0-based; period 0 keeps the run's own
+/// stream): SplitMix64's finaliser over the run's seed and the period, so that nearby seeds
+/// and periods give unrelated streams.
+pub fn period_seed(seed: u64, period: usize) -> u64 {
+    let mut z = seed ^ (period as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
 fn produce<P>(
     mut plan: PlanFn<P>,
     seed: u64,
@@ -216,6 +232,10 @@ impl<B: PlannedBatch> DataLoader<B> for PrefetchLoader<B> {
         let shared = &self.shared;
         let mut guard = shared.producer.lock().unwrap_or_else(|e| e.into_inner());
         let producer = guard.get_or_insert_with(|| Self::start(shared));
+        let period = producer.delivered / shared.steps_per_epoch.max(1);
+        if period > 0 {
+            self.device.seed(period_seed(shared.seed, period));
+        }
         let left = shared.total_steps.saturating_sub(producer.delivered);
         let epoch = shared.steps_per_epoch.min(left);
         Box::new(PrefetchIter {

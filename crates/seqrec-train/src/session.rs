@@ -4,24 +4,24 @@
 //! [`crate::train`] and [`crate::train_item_item`] share it.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use burn::data::dataloader::DataLoader;
 use burn::lr_scheduler::constant::ConstantLr;
 use burn::optim::AdamConfig;
 use burn::store::{BurnpackStore, ModuleSnapshot};
-use burn::train::checkpoint::{
-    ComposedCheckpointingStrategy, KeepLastNCheckpoints, MetricCheckpointingStrategy,
-};
 use burn::train::metric::store::EventStoreClient;
-use burn::train::metric::store::{Aggregate, Direction, Split};
 use burn::train::{
-    EarlyStoppingStrategy, InferenceStep, Interrupter, Learner, LearnerModel,
-    MetricEarlyStoppingStrategy, StoppingCondition, SupervisedTraining, TrainStep,
+    EarlyStoppingStrategy, InferenceStep, Interrupter, Learner, LearnerModel, SupervisedTraining,
+    TrainStep,
 };
 
 use crate::atomic::write_bytes_atomically;
+use crate::checkpoint::{
+    AtomicCheckpointer, History, KeepLatestAndBest, PARTS, best_index, remove_after,
+    resumable_epoch, saved_epochs,
+};
 use crate::config::TrainLimit;
 use crate::error::TrainError;
 use crate::guard::{LossGuard, NonFiniteLoss};
@@ -131,18 +131,38 @@ impl WorkDir {
         let history_file = work.join("validations.json");
         let discovery_file = work.join("discovery_validations.json");
         let (start_epoch, previous, previous_discovery) = if resume {
-            let epoch = latest_checkpoint(&checkpoints).ok_or_else(|| {
-                TrainError::Config(format!(
-                    "nothing to resume: no checkpoint in {}",
-                    checkpoints.display()
-                ))
-            })?;
-            let earlier = |file: &Path| -> Vec<f64> {
+            if !work.exists() {
+                return Err(TrainError::Config(format!(
+                    "nothing to resume: no training in {}",
+                    work.display()
+                )));
+            }
+            // The validations are recorded after each period's checkpoint is queued (the
+            // discovery ones first), so a period counts once both are there.
+            let recorded = |file: &Path| -> Vec<f64> {
                 let history: Vec<Option<f64>> = read_json(file).unwrap_or_default();
-                let history = history.into_iter().map(|v| v.unwrap_or(f64::NAN));
-                history.take(epoch).collect()
+                history.into_iter().map(|v| v.unwrap_or(f64::NAN)).collect()
             };
-            (epoch, earlier(&history_file), earlier(&discovery_file))
+            let mut previous = recorded(&history_file);
+            let mut discovery = recorded(&discovery_file);
+            match resumable_epoch(&checkpoints, previous.len()) {
+                Some(epoch) => {
+                    previous.truncate(epoch);
+                    discovery.resize(epoch, f64::NAN);
+                    remove_after(&checkpoints, epoch)?;
+                    (epoch, previous, discovery)
+                }
+                None => {
+                    // Killed before its first checkpoint was complete: nothing is lost by
+                    // starting again.
+                    tracing::warn!(
+                        "no complete checkpoint in {}: training from the start",
+                        checkpoints.display()
+                    );
+                    std::fs::remove_dir_all(&work).map_err(TrainError::io(&work))?;
+                    (0, Vec::new(), Vec::new())
+                }
+            }
         } else {
             if work.exists() {
                 std::fs::remove_dir_all(&work).map_err(TrainError::io(&work))?;
@@ -196,38 +216,59 @@ pub(crate) struct Supervised<M> {
     pub report: TrainReport,
 }
 
-/// Early stopping when every one of several metrics has stopped improving.
+/// Early stopping when every one of several metrics has gone `patience` validations without
+/// improving (burn's `NoImprovementSince`: a validation improves when it is above every
+/// earlier one), judged on the whole run's validations, those before a resume included. Each
+/// call first records the validations so far (see [`ValidationFiles`]).
 #[derive(Clone)]
-struct AllStopped(Vec<MetricEarlyStoppingStrategy>);
+struct PatienceStop {
+    histories: Vec<History>,
+    patience: usize,
+    record: ValidationFiles,
+}
 
-impl EarlyStoppingStrategy for AllStopped {
-    fn should_stop(&mut self, epoch: usize, store: &EventStoreClient) -> bool {
-        // Every strategy sees every epoch (no short circuit), so that each tracks its best.
-        let stops: Vec<bool> = self
-            .0
-            .iter_mut()
-            .map(|s| s.should_stop(epoch, store))
-            .collect();
-        stops.into_iter().all(|stop| stop)
+/// Where the validations are recorded after every period: a resumed run reads them back.
+#[derive(Clone)]
+struct ValidationFiles {
+    main: (PathBuf, History),
+    discovery: Option<(PathBuf, History)>,
+    /// The first write error, reported when the run ends.
+    error: Arc<Mutex<Option<TrainError>>>,
+}
+
+impl ValidationFiles {
+    fn write(&self) {
+        // Discovery first: a kill between the two leaves the main file shorter, and the main
+        // file's length is what a resume trusts.
+        let files = self.discovery.iter().chain(std::iter::once(&self.main));
+        for (path, history) in files {
+            if let Err(e) = write_json(path, &finite_or_none(&history.values()))
+                && let Ok(mut slot) = self.error.lock()
+            {
+                slot.get_or_insert(e);
+            }
+        }
+    }
+
+    fn take_error(&self) -> Option<TrainError> {
+        self.error.lock().ok().and_then(|mut e| e.take())
+    }
+}
+
+impl EarlyStoppingStrategy for PatienceStop {
+    fn should_stop(&mut self, epoch: usize, _store: &EventStoreClient) -> bool {
+        self.record.write();
+        self.histories.iter().all(|history| {
+            let values = history.values();
+            let best = best_index(&values[..values.len().min(epoch)]).unwrap_or(0);
+            epoch - best.min(epoch) >= self.patience
+        })
     }
 }
 
 /// JSON has no NaN: a validation without a value (no new target) is written as null.
 fn finite_or_none(values: &[f64]) -> Vec<Option<f64>> {
     values.iter().map(|v| v.is_finite().then_some(*v)).collect()
-}
-
-/// The 1-based index of the highest finite value, the first of equal ones (a later
-/// validation is better only when it improves, as for burn's checkpointing and early
-/// stopping).
-fn best_index(values: &[f64]) -> Option<usize> {
-    let mut best: Option<(usize, f64)> = None;
-    for (i, &v) in values.iter().enumerate() {
-        if v.is_finite() && best.is_none_or(|(_, b)| v > b) {
-            best = Some((i + 1, v));
-        }
-    }
-    best.map(|(i, _)| i)
 }
 
 /// Trains `model` (on the autodiff device) with Adam, validating NDCG@10 every `eval_every`
@@ -275,39 +316,37 @@ where
     let loss = TrainLossMetric::new();
     let renderer =
         CallbackRenderer::new(callback, schedule.batch_size, eval_every, start_epoch + 1);
-    let checkpoint_on = |m: &NdcgMetric| {
-        MetricCheckpointingStrategy::new(m, Aggregate::Mean, Direction::Highest, Split::Valid)
-    };
-    let stop_on = |m: &NdcgMetric| {
-        MetricEarlyStoppingStrategy::new(
-            m,
-            Aggregate::Mean,
-            Direction::Highest,
-            Split::Valid,
-            StoppingCondition::NoImprovementSince {
-                n_epochs: schedule.patience.max(1),
-            },
-        )
-    };
-    let mut checkpointing = ComposedCheckpointingStrategy::builder()
-        .add(KeepLastNCheckpoints::new(1))
-        .add(checkpoint_on(&ndcg));
-    let mut stopping = vec![stop_on(&ndcg)];
     let mut training = SupervisedTraining::new(&work, train_loader, valid_loader)
         .metric_train_numeric(loss.clone())
         .metric_valid_numeric(ndcg.clone());
     let discovery = NdcgMetric::discovery(10);
+    let main_history = History::new(previous, ndcg.history());
+    let discovery_history = History::new(previous_discovery, discovery.history());
+    let mut kept = vec![main_history.clone()];
+    let mut stopping = vec![main_history.clone()];
     if schedule.discovery {
         training = training.metric_valid_numeric(discovery.clone());
-        checkpointing = checkpointing.add(checkpoint_on(&discovery));
+        kept.push(discovery_history.clone());
         if schedule.discovery_keeps_training {
-            stopping.push(stop_on(&discovery));
+            stopping.push(discovery_history.clone());
         }
     }
+    let record = ValidationFiles {
+        main: (history_file.clone(), main_history.clone()),
+        discovery: schedule
+            .discovery
+            .then(|| (discovery_file.clone(), discovery_history.clone())),
+        error: Arc::new(Mutex::new(None)),
+    };
+    let part = |name| AtomicCheckpointer::new(&checkpoints, name);
     let mut training = training
-        .with_default_checkpointers()
-        .with_checkpointing_strategy(checkpointing.build())
-        .early_stopping(AllStopped(stopping))
+        .with_custom_checkpointers(part(PARTS[0])?, part(PARTS[1])?, part(PARTS[2])?)
+        .with_checkpointing_strategy(KeepLatestAndBest::new(kept, saved_epochs(&checkpoints)))
+        .early_stopping(PatienceStop {
+            histories: stopping,
+            patience: schedule.patience.max(1),
+            record: record.clone(),
+        })
         .num_epochs(num_epochs)
         .with_interrupter(interrupter.clone())
         .renderer(Box::new(renderer))
@@ -349,15 +388,16 @@ where
         });
     }
 
-    let mut validations = previous;
-    validations.extend(ndcg.history().lock().map(|h| h.clone()).unwrap_or_default());
-    write_json(&history_file, &validations)?;
-    let mut discovery_validations = Vec::new();
-    if schedule.discovery {
-        discovery_validations = previous_discovery;
-        let this_run = discovery.history();
-        discovery_validations.extend(this_run.lock().map(|h| h.clone()).unwrap_or_default());
+    if let Some(error) = record.take_error() {
+        return Err(error);
     }
+    let validations = main_history.values();
+    write_json(&history_file, &finite_or_none(&validations))?;
+    let discovery_validations = if schedule.discovery {
+        discovery_history.values()
+    } else {
+        Vec::new()
+    };
     let discovery_written = finite_or_none(&discovery_validations);
     if schedule.discovery {
         write_json(&discovery_file, &discovery_written)?;
@@ -427,19 +467,4 @@ where
         discovery: discovery_model,
         report,
     })
-}
-
-/// The highest epoch with a model checkpoint in `dir`.
-fn latest_checkpoint(dir: &Path) -> Option<usize> {
-    std::fs::read_dir(dir)
-        .ok()?
-        .filter_map(|e| e.ok())
-        .filter_map(|e| {
-            let name = e.file_name().into_string().ok()?;
-            name.strip_prefix("model-")?
-                .strip_suffix(".bpk")?
-                .parse()
-                .ok()
-        })
-        .max()
 }

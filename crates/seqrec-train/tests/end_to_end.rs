@@ -158,17 +158,29 @@ fn every_objective_and_loss_trains() {
     }
 }
 
+/// A run stopped after 20 steps and resumed to 40 ends with the weights, validations and
+/// test metrics of a run of 40 steps, bit for bit: the batches are replayed and the dropout
+/// stream is reseeded per validation period, so the resumed periods draw what the
+/// uninterrupted run drew.
 #[test]
-fn resume_continues_from_the_last_checkpoint() {
+fn resume_continues_from_the_last_checkpoint_to_the_same_model() {
     let _guard = serial();
     let device = Device::ndarray();
-    let (_, data) = data();
-    let dir = tempfile::tempdir().unwrap();
-    let mut cfg = config(AttentionMode::Causal, NegativeSharing::PerSequence, 20);
+    let (dataset, data) = data();
+    let test = dataset.test.as_ref().unwrap();
+    let mut cfg = config(AttentionMode::Causal, NegativeSharing::PerSequence, 40);
     cfg.eval_every = 10;
+    cfg.patience = 10;
+    assert!(cfg.model.dropout > 0.0, "the test needs dropout");
+    let whole = tempfile::tempdir().unwrap();
+    let (uninterrupted, full) =
+        train(&cfg, &data, &device, whole.path(), TrainOptions::default()).unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    cfg.limit.steps = Some(20);
     train(&cfg, &data, &device, dir.path(), TrainOptions::default()).unwrap();
     cfg.limit.steps = Some(40);
-    let (_, report) = train(
+    let (resumed, report) = train(
         &cfg,
         &data,
         &device,
@@ -180,7 +192,37 @@ fn resume_continues_from_the_last_checkpoint() {
     )
     .unwrap();
     assert_eq!(report.steps, 40);
-    assert_eq!(report.validations.len(), 4);
+    assert_eq!(report.validations, full.validations);
+    assert_eq!(report.best_validation, full.best_validation);
+    assert_same_weights(dir.path(), whole.path());
+    let metrics = |m| {
+        evaluate_next_item(m, test, 128, true, &device)
+            .unwrap()
+            .to_flat_map()
+    };
+    assert_eq!(metrics(&resumed), metrics(&uninterrupted));
+}
+
+/// Every tensor of `a/model.safetensors` has the bytes of the same tensor in `b`'s.
+fn assert_same_weights(a: &std::path::Path, b: &std::path::Path) {
+    let (a, b) = (
+        std::fs::read(a.join("model.safetensors")).unwrap(),
+        std::fs::read(b.join("model.safetensors")).unwrap(),
+    );
+    let (a, b) = (
+        safetensors::SafeTensors::deserialize(&a).unwrap(),
+        safetensors::SafeTensors::deserialize(&b).unwrap(),
+    );
+    let mut names = a.names();
+    names.sort();
+    let mut other = b.names();
+    other.sort();
+    assert_eq!(names, other);
+    for name in names {
+        let (x, y) = (a.tensor(name).unwrap(), b.tensor(name).unwrap());
+        assert_eq!(x.shape(), y.shape(), "{name}");
+        assert!(x.data() == y.data(), "{name} differs");
+    }
 }
 
 #[test]

@@ -38,6 +38,9 @@ fn item_item_beats_popularity_and_random_and_serves_its_directory() {
     let cfg = config(200);
     device.seed(1);
     let random = cfg.model.init(&device).unwrap(); // untrained: a random ranking
+    // burn initialises parameters lazily, from the backend's stream at first use: score the
+    // untrained model now, before training reseeds that stream.
+    let random = ndcg(&random, &data.validation, &device);
     let popularity = Popularity::new(&data.item_counts, &device).unwrap();
     let validated = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let events = validated.clone();
@@ -64,7 +67,7 @@ fn item_item_beats_popularity_and_random_and_serves_its_directory() {
     let (trained, popular, random) = (
         ndcg(&model, &data.validation, &device),
         ndcg(&popularity, &data.validation, &device),
-        ndcg(&random, &data.validation, &device),
+        random,
     );
     eprintln!(
         "validation NDCG@10: item-item {trained:.4}, popularity {popular:.4}, random {random:.4}"
