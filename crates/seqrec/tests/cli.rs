@@ -64,6 +64,62 @@ fn train_evaluate_recommend() {
         assert!((0.0..=1.0).contains(&v));
     }
 
+    // Other metrics by name (RecBole's hit@k is recall@k with one target), and every user's
+    // rank and values as CSV, whose means are the printed figures.
+    let per_user = tmp.path().join("users.csv");
+    let out = seqrec(&[
+        "evaluate",
+        "--model",
+        model_s,
+        "--data",
+        data_s,
+        "--metrics",
+        "hit@10,ndcg@20,MRR",
+        "--per-user",
+        per_user.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let chosen: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(chosen.as_object().unwrap().len(), 3, "{chosen}");
+    assert_eq!(chosen["hit@10"], metrics["recall@10"]);
+    assert_eq!(chosen["mrr"], metrics["mrr"]);
+    let csv = std::fs::read_to_string(&per_user).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("user,target,rank,hit@10,ndcg@20,mrr"));
+    let rows: Vec<Vec<f64>> = lines
+        .map(|l| l.split(',').map(|v| v.parse().unwrap()).collect())
+        .collect();
+    assert!(!rows.is_empty());
+    for (column, key) in [(3, "hit@10"), (4, "ndcg@20"), (5, "mrr")] {
+        let mean = rows.iter().map(|r| r[column]).sum::<f64>() / rows.len() as f64;
+        let printed = chosen[key].as_f64().unwrap();
+        assert!((mean - printed).abs() < 1e-12, "{key}: {mean} vs {printed}");
+    }
+    for row in &rows {
+        let rank = row[2];
+        assert_eq!(
+            row[3],
+            if rank >= 1.0 && rank <= 10.0 {
+                1.0
+            } else {
+                0.0
+            }
+        );
+        assert_eq!(row[5], if rank >= 1.0 { 1.0 / rank } else { 0.0 });
+    }
+    let out = seqrec(&[
+        "evaluate",
+        "--model",
+        model_s,
+        "--data",
+        data_s,
+        "--metrics",
+        "mrr@10",
+    ]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("mrr has no cutoff"), "{}", text(&out));
+
     let out = seqrec(&[
         "recommend",
         "--model",

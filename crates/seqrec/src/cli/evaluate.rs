@@ -1,14 +1,12 @@
 //! `seqrec evaluate`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use seqrec::data::{SequenceDataset, Split};
-use seqrec::train::{Recommender, evaluate_next_item};
+use seqrec::eval::NextItemMetric;
+use seqrec::train::{Recommender, held_out_ranks};
 
 use super::{CliError, DeviceArg};
-
-/// The metrics printed, in order.
-const REPORTED: [&str; 4] = ["ndcg@10", "recall@10", "recall@1", "mrr"];
 
 /// Arguments of `seqrec evaluate`.
 #[derive(Debug, clap::Args)]
@@ -28,8 +26,44 @@ pub struct EvaluateArgs {
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
+    /// Metrics, comma-separated: ndcg@K, recall@K, hit@K (RecBole's name; the same as
+    /// recall@K with one target), mrr (no cutoff).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "ndcg@10,recall@10,recall@1,mrr"
+    )]
+    metrics: Vec<NextItemMetric>,
+    /// Also write every user's target, its rank and each metric to this CSV file
+    /// (`user,target,rank,METRIC...`; `user` is the line of the split, from 0, and rank 0
+    /// means not ranked).
+    #[arg(long, value_name = "FILE")]
+    per_user: Option<PathBuf>,
     #[command(flatten)]
     device: DeviceArg,
+}
+
+/// Writes one row per user: `user,target,rank`, then each metric's value.
+fn write_per_user(
+    path: &Path,
+    targets: &[u32],
+    ranks: &[usize],
+    metrics: &[NextItemMetric],
+) -> Result<(), CliError> {
+    let failed = |e: csv::Error| format!("cannot write {}: {e}", path.display());
+    let mut writer = csv::Writer::from_path(path).map_err(failed)?;
+    let mut header = vec!["user".to_owned(), "target".to_owned(), "rank".to_owned()];
+    header.extend(metrics.iter().map(|m| m.to_string()));
+    writer.write_record(&header).map_err(failed)?;
+    for (user, (target, &rank)) in targets.iter().zip(ranks).enumerate() {
+        let mut row = vec![user.to_string(), target.to_string(), rank.to_string()];
+        row.extend(metrics.iter().map(|m| m.value(rank).to_string()));
+        writer.write_record(&row).map_err(failed)?;
+    }
+    writer
+        .flush()
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(())
 }
 
 pub fn run(args: EvaluateArgs) -> Result<(), CliError> {
@@ -49,7 +83,7 @@ pub fn run(args: EvaluateArgs) -> Result<(), CliError> {
     }
     let held_out = dataset.held_out(args.split)?;
     let started = std::time::Instant::now();
-    let report = evaluate_next_item(
+    let ranks = held_out_ranks(
         recommender.model(),
         held_out,
         args.batch_size,
@@ -57,23 +91,33 @@ pub fn run(args: EvaluateArgs) -> Result<(), CliError> {
         &device,
     )?;
     let seconds = started.elapsed().as_secs_f64();
-    let all = report.to_flat_map();
-    let metrics: std::collections::BTreeMap<&str, f64> = REPORTED
+    if let Some(path) = &args.per_user {
+        write_per_user(path, &held_out.targets, &ranks, &args.metrics)?;
+    }
+    let values: Vec<(String, f64)> = args
+        .metrics
         .iter()
-        .map(|&key| (key, all.get(key).copied().unwrap_or(f64::NAN)))
+        .map(|m| (m.to_string(), m.mean(&ranks)))
         .collect();
     if args.json {
+        let metrics: std::collections::BTreeMap<&str, f64> =
+            values.iter().map(|(k, v)| (k.as_str(), *v)).collect();
         println!("{}", serde_json::to_string(&metrics)?);
     } else {
         println!(
             "{} users of the {} split, full catalogue of {} items, history excluded ({seconds:.1} s)",
-            report.users, args.split, num_items
+            ranks.len(),
+            args.split,
+            num_items
         );
-        for key in ["ndcg@10", "recall@10", "recall@1", "mrr"] {
-            println!(
-                "{key:>10}  {:.4}",
-                metrics.get(key).copied().unwrap_or(f64::NAN)
-            );
+        let width = values
+            .iter()
+            .map(|(k, _)| k.len())
+            .max()
+            .unwrap_or(0)
+            .max(10);
+        for (key, value) in &values {
+            println!("{key:>width$}  {value:.4}");
         }
     }
     Ok(())
