@@ -302,6 +302,11 @@ fn the_same_seed_gives_the_same_tables() {
     // A run killed while training the last variant: its training.json, written last, is
     // missing. Resuming trains that variant only and gives the same tables.
     let models = a.path().join("models");
+    // A finished model keeps its directory, not its training checkpoints.
+    for model in ["item-item", "no-mask-pe"] {
+        assert!(models.join(model).join("model.safetensors").is_file());
+        assert!(!models.join(model).join("train").join("checkpoint").exists());
+    }
     let last = models.join("no-mask-pe");
     std::fs::remove_file(last.join("training.json")).unwrap();
     let weights = |dir: &std::path::Path| {

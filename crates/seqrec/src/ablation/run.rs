@@ -257,8 +257,12 @@ pub(crate) fn train_all(
     let resumed = finished.is_some();
     let (model, report) = match finished {
         Some(done) => done,
-        None => train_item_item(&item_config, data, device, &dir, training_progress())
-            .map_err(AblationError::train(ITEM_ITEM))?,
+        None => {
+            let trained = train_item_item(&item_config, data, device, &dir, training_progress())
+                .map_err(AblationError::train(ITEM_ITEM))?;
+            drop_checkpoints(&dir);
+            trained
+        }
     };
     let mut run = ModelRun {
         name: ITEM_ITEM.into(),
@@ -390,8 +394,13 @@ pub(crate) fn train_all(
         let resumed = finished.is_some();
         let (model, discovery, report) = match finished {
             Some(done) => done,
-            None => train_with_discovery(&train_config, data, device, &dir, training_progress())
-                .map_err(AblationError::train(&name))?,
+            None => {
+                let trained =
+                    train_with_discovery(&train_config, data, device, &dir, training_progress())
+                        .map_err(AblationError::train(&name))?;
+                drop_checkpoints(&dir);
+                trained
+            }
         };
         let mut run = ModelRun {
             name: name.clone(),
@@ -502,6 +511,18 @@ fn finish(
 
 fn to_value<T: Serialize>(value: &T) -> serde_json::Value {
     serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
+}
+
+/// Removes a finished model's training checkpoints (`DIR/train/checkpoint`): the model
+/// directory is what the tables, serving and `--resume` read, and on a 200 000-track log the
+/// checkpoints of one model take over a gigabyte. Failing to remove them loses nothing.
+fn drop_checkpoints(dir: &Path) {
+    let checkpoints = dir.join(seqrec_train::WORK_DIR).join("checkpoint");
+    if let Err(e) = std::fs::remove_dir_all(&checkpoints)
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        tracing::warn!("cannot remove {}: {e}", checkpoints.display());
+    }
 }
 
 #[cfg(test)]
