@@ -100,7 +100,7 @@ fn train_evaluate_recommend() {
         let rank = row[2];
         assert_eq!(
             row[3],
-            if rank >= 1.0 && rank <= 10.0 {
+            if (1.0..=10.0).contains(&rank) {
                 1.0
             } else {
                 0.0

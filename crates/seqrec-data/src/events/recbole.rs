@@ -1,9 +1,9 @@
 //! RecBole atomic interaction files (`<dataset>.inter`): tab-separated text whose header
-//! fields are `name:type`, e.g.
+//! fields are `name:type`, e.g. (tabs shown as spaces)
 //!
 //! ```text
-//! user_id:token	item_id:token	rating:float	timestamp:float
-//! 196	242	3	881250949
+//! user_id:token    item_id:token    rating:float    timestamp:float
+//! 196              242              3               881250949
 //! ```
 //!
 //! Columns are found by the name before the `:type` suffix: `user_id`, `item_id` and
