@@ -10,7 +10,7 @@ use seqrec::ablation::{
 use seqrec::data::SimulatorConfig;
 use seqrec::train::ProgressEvent;
 
-use super::config_file::{self, Given, Shape};
+use super::config_file::{self, Given, Shape, copy_given};
 use super::data::Source;
 use super::{CliError, DeviceArg};
 
@@ -205,24 +205,7 @@ impl AblationArgs {
                 VariantObjective::FutureWindow { len }
             };
         }
-        if given.has("max_len") {
-            config.max_len = flags.max_len;
-        }
-        if given.has("dim") {
-            config.dim = flags.dim;
-        }
-        if given.has("output_embeddings") {
-            config.output_embeddings = flags.output_embeddings;
-        }
-        if given.has("blocks") {
-            config.blocks = flags.blocks;
-        }
-        if given.has("heads") {
-            config.heads = flags.heads;
-        }
-        if given.has("dropout") {
-            config.dropout = flags.dropout;
-        }
+        copy_given!(given, config, flags; max_len, dim, output_embeddings, blocks, heads, dropout);
         if given.has("loss") || given.has("paper_recipe") {
             config.loss = flags.loss.clone();
         } else if given.has("beta")
@@ -233,39 +216,14 @@ impl AblationArgs {
         if given.has("repeat_half_life") || given.has("no_repeat") || given.has("paper_recipe") {
             config.repeat_half_life = flags.repeat_half_life;
         }
-        if given.has("repeat_context") {
-            config.repeat_context = flags.repeat_context;
-        }
-        if given.has("repeat_weight_scale") {
-            config.repeat_weight_scale = flags.repeat_weight_scale;
-        }
-        if given.has("explore_weight") {
-            config.explore_weight = flags.explore_weight;
-        }
-        if given.has("model_plays") {
-            config.model_plays = flags.model_plays;
-        }
-        if given.has("negatives") {
-            config.negatives = flags.negatives;
-        }
+        copy_given!(given, config, flags; repeat_context, repeat_weight_scale, explore_weight, model_plays, negatives);
         if given.has("popularity_gamma") {
             config.negative_distribution = flags.negative_distribution.clone();
         }
         if given.has("lr") {
             config.learning_rate = flags.learning_rate;
         }
-        if given.has("budget") {
-            config.budget = flags.budget;
-        }
-        if given.has("eval_every") {
-            config.eval_every = flags.eval_every;
-        }
-        if given.has("seed") {
-            config.seed = flags.seed;
-        }
-        if given.has("resume") {
-            config.resume = flags.resume;
-        }
+        copy_given!(given, config, flags; budget, eval_every, seed, resume);
     }
 
     /// The configuration that the flags alone give (defaults for the flags not given).

@@ -15,6 +15,20 @@ use serde_json::{Map, Value};
 
 use super::CliError;
 
+/// For each named field: when the flag of the same name was given on the command line, copy
+/// the field from `flags` to `config` (`copy_given!(given, config, flags; dim, blocks)`).
+/// Flags whose field has another name, or that set more than one field, are written out.
+macro_rules! copy_given {
+    ($given:expr, $config:expr, $flags:expr; $($field:ident),+ $(,)?) => {
+        $(
+            if $given.has(stringify!($field)) {
+                $config.$field = $flags.$field;
+            }
+        )+
+    };
+}
+pub(crate) use copy_given;
+
 /// Which flags the user typed (not defaults), so that only those override a config file.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Given<'a>(Option<&'a ArgMatches>);

@@ -13,7 +13,7 @@ use seqrec::train::{
     evaluate_next_item, train,
 };
 
-use super::config_file::{self, Given, Shape};
+use super::config_file::{self, Given, Shape, copy_given};
 use super::{CliError, DeviceArg};
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -261,33 +261,7 @@ impl TrainArgs {
     /// [`TrainArgs::config`]) over a configuration read from a file.
     fn apply_given(&self, config: &mut TrainConfig, flags: &TrainConfig, given: Given) {
         let (model, from) = (&mut config.model, &flags.model);
-        if given.has("max_len") {
-            model.max_len = from.max_len;
-        }
-        if given.has("dim") {
-            model.dim = from.dim;
-        }
-        if given.has("blocks") {
-            model.blocks = from.blocks;
-        }
-        if given.has("heads") {
-            model.heads = from.heads;
-        }
-        if given.has("dropout") {
-            model.dropout = from.dropout;
-        }
-        if given.has("attention") {
-            model.attention = from.attention;
-        }
-        if given.has("positions") {
-            model.positions = from.positions;
-        }
-        if given.has("output_embeddings") {
-            model.output_embeddings = from.output_embeddings;
-        }
-        if given.has("init_std") {
-            model.init_std = from.init_std;
-        }
+        copy_given!(given, model, from; max_len, dim, blocks, heads, dropout, attention, positions, output_embeddings, init_std);
         if given.has("repeat_half_life") {
             model.repeat_half_life = from.repeat_half_life;
             if model.repeat_context.is_none() {
@@ -311,20 +285,9 @@ impl TrainArgs {
         {
             *beta = self.beta();
         }
-        if given.has("explore_weight") {
-            config.explore_weight = flags.explore_weight;
-        }
-        if given.has("negatives") {
-            config.negatives = flags.negatives;
-        }
-        if given.has("sharing") {
-            config.sharing = flags.sharing;
-        }
+        copy_given!(given, config, flags; explore_weight, negatives, sharing, batch_size);
         if given.has("popularity_gamma") {
             config.negative_distribution = flags.negative_distribution.clone();
-        }
-        if given.has("batch_size") {
-            config.batch_size = flags.batch_size;
         }
         if given.has("lr") {
             config.learning_rate = flags.learning_rate;
@@ -338,15 +301,7 @@ impl TrainArgs {
         if given.has("time_limit") {
             config.limit.seconds = flags.limit.seconds;
         }
-        if given.has("eval_every") {
-            config.eval_every = flags.eval_every;
-        }
-        if given.has("patience") {
-            config.patience = flags.patience;
-        }
-        if given.has("seed") {
-            config.seed = flags.seed;
-        }
+        copy_given!(given, config, flags; eval_every, patience, seed);
         if given.has("skip_non_finite") {
             config.non_finite_loss = flags.non_finite_loss;
         }
