@@ -332,10 +332,10 @@ where
         }
     }
     let record = ValidationFiles {
-        main: (history_file.clone(), main_history.clone()),
+        main: (history_file, main_history.clone()),
         discovery: schedule
             .discovery
-            .then(|| (discovery_file.clone(), discovery_history.clone())),
+            .then(|| (discovery_file, discovery_history.clone())),
         error: Arc::new(Mutex::new(None)),
     };
     let part = |name| AtomicCheckpointer::new(&checkpoints, name);
@@ -388,20 +388,19 @@ where
         });
     }
 
+    // Once more at the end: a run stopped before its first validation writes its (empty)
+    // files too.
+    record.write();
     if let Some(error) = record.take_error() {
         return Err(error);
     }
     let validations = main_history.values();
-    write_json(&history_file, &finite_or_none(&validations))?;
     let discovery_validations = if schedule.discovery {
         discovery_history.values()
     } else {
         Vec::new()
     };
     let discovery_written = finite_or_none(&discovery_validations);
-    if schedule.discovery {
-        write_json(&discovery_file, &discovery_written)?;
-    }
     let best = best_index(&validations);
     // No discovery model when no validation ranked a new track in the top 10: nothing tells
     // the checkpoints apart.
