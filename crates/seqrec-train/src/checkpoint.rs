@@ -162,6 +162,15 @@ impl KeepLatestAndBest {
     }
 }
 
+/// The period of a file named `PART-EPOCH.bpk` (see [`checkpoint_path`]).
+fn checkpoint_epoch(name: &str, part: &str) -> Option<usize> {
+    name.strip_prefix(part)?
+        .strip_prefix('-')?
+        .strip_suffix(".bpk")?
+        .parse()
+        .ok()
+}
+
 /// The periods with a model checkpoint in `dir`.
 pub(crate) fn saved_epochs(dir: &Path) -> BTreeSet<usize> {
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -169,13 +178,7 @@ pub(crate) fn saved_epochs(dir: &Path) -> BTreeSet<usize> {
     };
     entries
         .filter_map(|e| e.ok())
-        .filter_map(|e| {
-            let name = e.file_name().into_string().ok()?;
-            name.strip_prefix("model-")?
-                .strip_suffix(".bpk")?
-                .parse()
-                .ok()
-        })
+        .filter_map(|e| checkpoint_epoch(&e.file_name().into_string().ok()?, PARTS[0]))
         .collect()
 }
 
@@ -214,13 +217,9 @@ pub(crate) fn remove_after(dir: &Path, epoch: usize) -> Result<(), TrainError> {
     };
     for entry in entries.filter_map(|e| e.ok()) {
         let name = entry.file_name().to_string_lossy().into_owned();
-        let later = PARTS.iter().any(|part| {
-            name.strip_prefix(part)
-                .and_then(|rest| rest.strip_prefix('-'))
-                .and_then(|rest| rest.strip_suffix(".bpk"))
-                .and_then(|n| n.parse::<usize>().ok())
-                .is_some_and(|n| n > epoch)
-        });
+        let later = PARTS
+            .iter()
+            .any(|part| checkpoint_epoch(&name, part).is_some_and(|n| n > epoch));
         let temporary = name.starts_with('.') && name.ends_with(".tmp");
         if later || temporary {
             let path = entry.path();
