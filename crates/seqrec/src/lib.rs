@@ -18,7 +18,9 @@
 //!   tracks) from one call;
 //! - [`serve`] (`seqrec-serve`): the HTTP service ([`serve::Server`]) and top-k for every
 //!   user of a file ([`serve::recommend_file`]);
-//! - [`device`]: backends by name for the command line.
+//! - [`device`]: backends by name for the command line;
+//! - `cli` (feature `cli`, on by default): the `seqrec` program's commands, callable in-process
+//!   with the same arguments (the Python package drives them).
 //!
 //! ```no_run
 //! use seqrec::data::SequenceDataset;
@@ -39,7 +41,12 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+// The command-line modules name this crate `seqrec::`, as the program's users do.
+extern crate self as seqrec;
+
 pub mod ablation;
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod device;
 
 pub use seqrec_data as data;

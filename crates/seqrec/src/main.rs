@@ -1,10 +1,9 @@
 //! The `seqrec` command-line program: train, evaluate and serve gSASRec models.
 
-mod cli;
-
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches};
+use seqrec::cli::{self, Cli};
 
 /// mimalloc keeps the large buffers of a training step between steps, where glibc returns them
 /// to the kernel and pays for zero-filled pages again every step (docs/performance.md).
@@ -28,24 +27,13 @@ fn keep_freed_memory() {
 
 fn main() -> ExitCode {
     keep_freed_memory();
-    let matches = cli::Cli::command().get_matches();
-    let args = cli::Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("SEQREC_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-    match cli::run(args, &matches) {
+    let matches = Cli::command().get_matches();
+    let args = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
+    cli::init_logging();
+    match cli::run(args, &matches, &mut std::io::stdout()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error}");
-            let mut source = std::error::Error::source(error.as_ref());
-            while let Some(cause) = source {
-                eprintln!("  caused by: {cause}");
-                source = cause.source();
-            }
+            eprintln!("error: {}", cli::describe(error.as_ref()));
             ExitCode::FAILURE
         }
     }

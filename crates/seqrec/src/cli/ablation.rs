@@ -333,7 +333,7 @@ fn progress(quiet: bool) -> AblationProgress {
     })
 }
 
-pub fn run(args: AblationArgs, given: Given) -> Result<(), CliError> {
+pub fn run(args: AblationArgs, given: Given, out: &mut dyn std::io::Write) -> Result<(), CliError> {
     let device = args.device.open()?;
     let config = args.resolve(given)?;
     config.validate()?; // before loading or simulating any data
@@ -376,7 +376,7 @@ pub fn run(args: AblationArgs, given: Given) -> Result<(), CliError> {
                 progress(args.quiet),
             )?;
             result.write(&args.out)?;
-            println!("{}", result.summary_markdown());
+            writeln!(out, "{}", result.summary_markdown())?;
         }
         Source::Sequences(loaded) => {
             let result = run_next_item_ablation(
@@ -388,10 +388,10 @@ pub fn run(args: AblationArgs, given: Given) -> Result<(), CliError> {
                 progress(args.quiet),
             )?;
             result.write(&args.out)?;
-            println!("{}", result.to_markdown());
+            writeln!(out, "{}", result.to_markdown())?;
         }
     }
-    println!("results written to {}", args.out.display());
+    writeln!(out, "results written to {}", args.out.display())?;
     Ok(())
 }
 

@@ -66,7 +66,7 @@ fn write_per_user(
     Ok(())
 }
 
-pub fn run(args: EvaluateArgs) -> Result<(), CliError> {
+pub fn run(args: EvaluateArgs, out: &mut dyn std::io::Write) -> Result<(), CliError> {
     let device = args.device.open()?;
     let recommender = Recommender::load(&args.model, &device)?;
     let dataset = SequenceDataset::load_dir(&args.data)?;
@@ -102,14 +102,15 @@ pub fn run(args: EvaluateArgs) -> Result<(), CliError> {
     if args.json {
         let metrics: std::collections::BTreeMap<&str, f64> =
             values.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-        println!("{}", serde_json::to_string(&metrics)?);
+        writeln!(out, "{}", serde_json::to_string(&metrics)?)?;
     } else {
-        println!(
+        writeln!(
+            out,
             "{} users of the {} split, full catalogue of {} items, history excluded ({seconds:.1} s)",
             ranks.len(),
             args.split,
             num_items
-        );
+        )?;
         let width = values
             .iter()
             .map(|(k, _)| k.len())
@@ -117,7 +118,7 @@ pub fn run(args: EvaluateArgs) -> Result<(), CliError> {
             .unwrap_or(0)
             .max(10);
         for (key, value) in &values {
-            println!("{key:>width$}  {value:.4}");
+            writeln!(out, "{key:>width$}  {value:.4}")?;
         }
     }
     Ok(())

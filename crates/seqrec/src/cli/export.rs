@@ -24,7 +24,7 @@ pub struct ExportArgs {
     device: DeviceArg,
 }
 
-pub fn run(args: ExportArgs) -> Result<(), CliError> {
+pub fn run(args: ExportArgs, out: &mut dyn std::io::Write) -> Result<(), CliError> {
     let device = args.device.open()?;
     let (model, manifest, _) = load_model_dir(&args.model, &device)?;
     export_gsasrec_safetensors(&model, &manifest.model, &args.safetensors)?;
@@ -40,10 +40,11 @@ pub fn run(args: ExportArgs) -> Result<(), CliError> {
             "num_blocks": config.blocks,
             "reuse_item_embeddings": reuse_item_embeddings,
         });
-        println!("{}", serde_json::to_string(&result)?);
+        writeln!(out, "{}", serde_json::to_string(&result)?)?;
         return Ok(());
     }
-    println!(
+    writeln!(
+        out,
         "wrote {}: GSASRec(num_items={}, sequence_length={}, embedding_dim={}, num_heads={}, \
          num_blocks={}, reuse_item_embeddings={})",
         args.safetensors.display(),
@@ -58,6 +59,6 @@ pub fn run(args: ExportArgs) -> Result<(), CliError> {
         } else {
             "False"
         }
-    );
+    )?;
     Ok(())
 }

@@ -32,7 +32,7 @@ pub struct ImportArgs {
     device: DeviceArg,
 }
 
-pub fn run(args: ImportArgs) -> Result<(), CliError> {
+pub fn run(args: ImportArgs, out: &mut dyn std::io::Write) -> Result<(), CliError> {
     let device = args.device.open()?;
     let config = import_gsasrec_model_dir(
         &args.checkpoint,
@@ -57,10 +57,11 @@ pub fn run(args: ImportArgs) -> Result<(), CliError> {
             "attention": mask,
             "output_embeddings": format!("{:?}", config.output_embeddings).to_ascii_lowercase(),
         });
-        println!("{}", serde_json::to_string(&result)?);
+        writeln!(out, "{}", serde_json::to_string(&result)?)?;
         return Ok(());
     }
-    println!(
+    writeln!(
+        out,
         "imported {}: {} items, window {}, dimension {}, {} blocks, {} heads, {mask} attention, \
          {:?} output embeddings -> {}",
         args.checkpoint.display(),
@@ -71,6 +72,6 @@ pub fn run(args: ImportArgs) -> Result<(), CliError> {
         config.heads,
         config.output_embeddings,
         args.out.display()
-    );
+    )?;
     Ok(())
 }

@@ -11,7 +11,10 @@ mod serve;
 mod simulate;
 mod train;
 
-use clap::{ArgMatches, CommandFactory, Parser, Subcommand};
+use std::ffi::OsString;
+use std::io::Write;
+
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use config_file::Given;
 
@@ -58,9 +61,52 @@ pub struct CompletionsArgs {
     shell: clap_complete::Shell,
 }
 
+/// Parses a command line (`args`, the program name first, as `std::env::args_os` gives it)
+/// and runs it, as the `seqrec` program does. A bad command line is clap's error (its
+/// message is the one the program prints; `--help` and `--version` are errors of kinds
+/// `DisplayHelp` and `DisplayVersion` holding the text).
+/// What the program prints on stdout (the results, `--json` objects) goes to `out`; notes and
+/// progress go to stderr.
+pub fn run_args<I, T>(args: I, out: &mut dyn Write) -> Result<(), CliError>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let matches = Cli::command().try_get_matches_from(args)?;
+    let cli = Cli::from_arg_matches(&matches)?;
+    run(cli, &matches, out)
+}
+
+/// Sends the library's `tracing` events to stderr, filtered by the `SEQREC_LOG` variable
+/// (`tracing-subscriber`'s `EnvFilter` syntax, e.g. `info` or `seqrec_train=debug`; default
+/// `warn`). Does nothing when a subscriber is already installed.
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SEQREC_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    // An error means a subscriber is already set (a second call, or the host's own).
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// The message the program prints for `error`: its own, then each cause on a line of its
+/// own (`  caused by: ...`).
+pub fn describe(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str("\n  caused by: ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 /// Runs the parsed command; `matches` (what `cli` was parsed from) tells which flags were
-/// given on the command line, and so override a `--config` file.
-pub fn run(cli: Cli, matches: &ArgMatches) -> Result<(), CliError> {
+/// given on the command line, and so override a `--config` file. Results are written to `out`
+/// (the program's stdout).
+pub fn run(cli: Cli, matches: &ArgMatches, out: &mut dyn Write) -> Result<(), CliError> {
     let given = |name: &str| {
         matches
             .subcommand_matches(name)
@@ -68,21 +114,16 @@ pub fn run(cli: Cli, matches: &ArgMatches) -> Result<(), CliError> {
             .unwrap_or_default()
     };
     match cli.command {
-        Command::Ablation(args) => ablation::run(*args, given("ablation")),
-        Command::Train(args) => train::run(*args, given("train")),
-        Command::Evaluate(args) => evaluate::run(args),
-        Command::Recommend(args) => recommend::run(args),
-        Command::Serve(args) => serve::run(args),
-        Command::Simulate(args) => simulate::run(args),
-        Command::ImportGsasrec(args) => import::run(args),
-        Command::Export(args) => export::run(args),
+        Command::Ablation(args) => ablation::run(*args, given("ablation"), out),
+        Command::Train(args) => train::run(*args, given("train"), out),
+        Command::Evaluate(args) => evaluate::run(args, out),
+        Command::Recommend(args) => recommend::run(args, out),
+        Command::Serve(args) => serve::run(args, out),
+        Command::Simulate(args) => simulate::run(args, out),
+        Command::ImportGsasrec(args) => import::run(args, out),
+        Command::Export(args) => export::run(args, out),
         Command::Completions(args) => {
-            clap_complete::generate(
-                args.shell,
-                &mut Cli::command(),
-                "seqrec",
-                &mut std::io::stdout(),
-            );
+            clap_complete::generate(args.shell, &mut Cli::command(), "seqrec", out);
             Ok(())
         }
     }

@@ -50,7 +50,7 @@ pub struct RecommendArgs {
     device: DeviceArg,
 }
 
-pub fn run(args: RecommendArgs) -> Result<(), CliError> {
+pub fn run(args: RecommendArgs, stdout: &mut dyn std::io::Write) -> Result<(), CliError> {
     let device = args.device.open()?;
     let ranker = open_model_dir(&args.model, &device)?;
     if let (Some(input), Some(out)) = (&args.input, &args.out) {
@@ -79,9 +79,10 @@ pub fn run(args: RecommendArgs) -> Result<(), CliError> {
         })?;
         bar.finish_and_clear();
         if args.json {
-            println!("{}", serde_json::to_string(&report)?);
+            writeln!(stdout, "{}", serde_json::to_string(&report)?)?;
         } else {
-            println!(
+            writeln!(
+                stdout,
                 "{} users, {} recommendations to {} in {:.1} s ({:.0} users/s); skipped: {} unknown items, {} users",
                 report.users,
                 report.recommendations,
@@ -90,7 +91,7 @@ pub fn run(args: RecommendArgs) -> Result<(), CliError> {
                 report.users_per_second(),
                 report.skipped_items,
                 report.skipped_users
-            );
+            )?;
         }
         return Ok(());
     }
@@ -103,13 +104,14 @@ pub fn run(args: RecommendArgs) -> Result<(), CliError> {
     let Recommendations { items, scores } = Recommendations::from_ranked(ranker.items(), list);
     if args.json {
         // Through `serde_json::Value`, as before: its numbers print a score's `f64` digits.
-        println!(
+        writeln!(
+            stdout,
             "{}",
             serde_json::json!({ "items": items, "scores": scores })
-        );
+        )?;
     } else {
         for (rank, (item, score)) in items.iter().zip(&scores).enumerate() {
-            println!("{:>4}  {:<20} {:>10.4}", rank + 1, item, score);
+            writeln!(stdout, "{:>4}  {:<20} {:>10.4}", rank + 1, item, score)?;
         }
     }
     Ok(())

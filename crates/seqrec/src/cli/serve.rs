@@ -35,7 +35,7 @@ pub struct ServeArgs {
     device: DeviceArg,
 }
 
-pub fn run(args: ServeArgs) -> Result<(), CliError> {
+pub fn run(args: ServeArgs, out: &mut dyn std::io::Write) -> Result<(), CliError> {
     let defaults = ServeConfig::default();
     let config = ServeConfig {
         max_batch: args.max_batch.unwrap_or(defaults.max_batch),
@@ -49,9 +49,13 @@ pub fn run(args: ServeArgs) -> Result<(), CliError> {
     let model = args.model.display().to_string();
     serve_blocking(ranker, config, &args.addr, args.http_threads, |addr| {
         // The first line a wrapper script reads: where to send requests.
-        println!(
+        writeln!(
+            out,
             "seqrec serve: {model} on http://{addr} (POST /recommend, GET /health, GET /metrics)"
-        );
+        )
+        .and_then(|()| out.flush())
+        // A closed stdout does not stop the server.
+        .ok();
     })?;
     eprintln!("seqrec serve: stopped");
     Ok(())

@@ -39,7 +39,7 @@ pub struct SimulateArgs {
     json: bool,
 }
 
-pub fn run(args: SimulateArgs) -> Result<(), CliError> {
+pub fn run(args: SimulateArgs, out: &mut dyn std::io::Write) -> Result<(), CliError> {
     let mut config = SimulatorConfig {
         seed: args.seed,
         ..SimulatorConfig::default()
@@ -78,14 +78,15 @@ pub fn run(args: SimulateArgs) -> Result<(), CliError> {
             "truth": args.truth.as_ref().map(|t| t.display().to_string()),
             "seconds": seconds,
         });
-        println!("{}", serde_json::to_string(&result)?);
+        writeln!(out, "{}", serde_json::to_string(&result)?)?;
         return Ok(());
     }
-    println!(
+    writeln!(
+        out,
         "wrote {} plays of {} users to {} in {seconds:.1} s",
         simulation.log.len(),
         config.users,
         args.out.display(),
-    );
+    )?;
     Ok(())
 }

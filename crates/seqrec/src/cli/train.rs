@@ -415,7 +415,7 @@ fn progress_bar(quiet: bool) -> ProgressBar {
     bar
 }
 
-pub fn run(args: TrainArgs, given: Given) -> Result<(), CliError> {
+pub fn run(args: TrainArgs, given: Given, out: &mut dyn std::io::Write) -> Result<(), CliError> {
     let device = args.device.open()?;
     if let Some(path) = &args.config {
         // A bad file fails before any data is read (the data only sets the catalogue size).
@@ -501,11 +501,12 @@ pub fn run(args: TrainArgs, given: Given) -> Result<(), CliError> {
         "test": null,
     });
     if !args.json {
-        println!(
+        writeln!(
+            out,
             "trained {} steps in {:.1} s ({:.3} s/step); best validation NDCG@10 {:.4} at step {}",
             report.steps, report.seconds, report.seconds_per_step, best_ndcg, report.best_step
-        );
-        println!("model saved to {}", args.out.display());
+        )?;
+        writeln!(out, "model saved to {}", args.out.display())?;
     }
     if let Ok(test) = dataset.held_out(seqrec::data::Split::Test) {
         // Ranked as validation ranked: with the history on a listening log, where the next
@@ -528,19 +529,20 @@ pub fn run(args: TrainArgs, given: Given) -> Result<(), CliError> {
                 "mrr": metrics["mrr"],
             });
         } else {
-            println!(
+            writeln!(
+                out,
                 "test ({} users, history {history}): ndcg@10 {:.4}  recall@10 {:.4}  recall@1 {:.4}  mrr {:.4}",
                 test.inputs.len(),
                 metrics["ndcg@10"],
                 metrics["recall@10"],
                 metrics["recall@1"],
                 metrics["mrr"]
-            );
+            )?;
         }
     }
     let _ = Recommender::load(&args.out, &device)?; // the saved directory loads back
     if args.json {
-        println!("{}", serde_json::to_string(&result)?);
+        writeln!(out, "{}", serde_json::to_string(&result)?)?;
     }
     Ok(())
 }
