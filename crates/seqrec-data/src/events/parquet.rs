@@ -4,8 +4,11 @@
 //! Accepted column types: ids as strings or integers; timestamps as Arrow timestamps (any
 //! unit), integers (read as [`TimestampFormat`] says), floats (Unix seconds) or RFC 3339
 //! strings; durations as integers, integral floats or strings; the skipped flag as a
-//! boolean, 0/1 integer or string. Only the needed columns are decoded, one row group at a
-//! time, in batches.
+//! boolean, 0/1 integer or string. Dictionary-encoded columns (pandas' `category`, Polars'
+//! `Categorical`) are read as their values, dates (`Date32`, `Date64`) as midnight UTC
+//! timestamps, decimals as integers (scale 0) or floats, through arrow's cast kernels. Pages
+//! may be Snappy, zstd or LZ4 compressed. Only the needed columns are decoded, one row group
+//! at a time, in batches.
 //!
 //! [`ColumnNames`]: crate::events::ColumnNames
 //! [`TimestampFormat`]: crate::events::TimestampFormat
@@ -69,6 +72,9 @@ pub(crate) enum Class {
 
 pub(crate) fn class_of(data_type: &DataType) -> Option<Class> {
     use DataType::*;
+    if let Some(plain) = plain_type(data_type) {
+        return class_of(&plain);
+    }
     Some(match data_type {
         Utf8 | LargeUtf8 | Utf8View => Class::Text,
         Int8 | Int16 | Int32 | Int64 | UInt8 | UInt16 | UInt32 | UInt64 => Class::Int,
@@ -77,6 +83,32 @@ pub(crate) fn class_of(data_type: &DataType) -> Option<Class> {
         Timestamp(_, _) => Class::Timestamp,
         _ => return None,
     })
+}
+
+/// The type a column of `data_type` is cast to before it is read, when it is not read as it
+/// is: a dictionary's value type (itself made plain), a millisecond timestamp for a date, an
+/// integer for a decimal of scale 0 or less, a float for other decimals.
+fn plain_type(data_type: &DataType) -> Option<DataType> {
+    use DataType::*;
+    match data_type {
+        Dictionary(_, values) => {
+            Some(plain_type(values).unwrap_or_else(|| values.as_ref().clone()))
+        }
+        Date32 | Date64 => Some(Timestamp(TimeUnit::Millisecond, None)),
+        Decimal32(_, scale) | Decimal64(_, scale) | Decimal128(_, scale) | Decimal256(_, scale) => {
+            Some(if *scale <= 0 { Int64 } else { Float64 })
+        }
+        _ => None,
+    }
+}
+
+/// `array` in a type [`Column::cell`] reads ([`plain_type`]), by arrow's cast kernel; other
+/// arrays as they are.
+fn plain(array: &ArrayRef) -> Result<ArrayRef, arrow_schema::ArrowError> {
+    match plain_type(array.data_type()) {
+        Some(target) => arrow_cast::cast(array, &target),
+        None => Ok(array.clone()),
+    }
 }
 
 /// A typed view of one column of a batch.
@@ -414,12 +446,18 @@ pub(crate) fn for_each_row(
         let mut row_in_group = 0_u64;
         while let Some(batch) = guard(path, || reader.next())? {
             let batch = batch.map_err(|e| parquet_error(path, e))?;
-            let columns: Vec<Option<Column<'_>>> = names
+            let arrays: Vec<Option<ArrayRef>> = names
                 .iter()
                 .map(|name| {
                     name.and_then(|n| batch.column_by_name(n))
-                        .map(|array| Column { array })
+                        .map(plain)
+                        .transpose()
                 })
+                .collect::<Result<_, _>>()
+                .map_err(|e| parquet_error(path, e))?;
+            let columns: Vec<Option<Column<'_>>> = arrays
+                .iter()
+                .map(|array| array.as_ref().map(|array| Column { array }))
                 .collect();
             for r in 0..batch.num_rows() {
                 row_in_group += 1;
@@ -578,10 +616,15 @@ pub(crate) mod tests {
 
     /// Writes `columns` as a Parquet file with row groups of `group_rows` rows.
     pub(crate) fn write_batch(path: &Path, columns: Vec<(&str, ArrayRef)>, group_rows: usize) {
-        let batch = RecordBatch::try_from_iter(columns).unwrap();
         let props = WriterProperties::builder()
             .set_max_row_group_row_count(Some(group_rows))
             .build();
+        write_with(path, columns, props);
+    }
+
+    /// Writes `columns` as a Parquet file with the writer properties `props`.
+    fn write_with(path: &Path, columns: Vec<(&str, ArrayRef)>, props: WriterProperties) {
+        let batch = RecordBatch::try_from_iter(columns).unwrap();
         let mut writer =
             ArrowWriter::try_new(File::create(path).unwrap(), batch.schema(), Some(props)).unwrap();
         writer.write(&batch).unwrap();
@@ -667,6 +710,70 @@ pub(crate) mod tests {
             report.missing_optional_columns,
             ["ms_played", "track_length_ms", "skipped"]
         );
+    }
+
+    /// pandas `category` and Polars `Categorical` columns are dictionaries; dates and decimals
+    /// come from databases; Polars writes zstd by default. Each is read as the plain column.
+    #[test]
+    fn dictionary_date_and_decimal_columns_in_zstd_and_lz4_files() {
+        use arrow_array::types::Int8Type;
+        use arrow_array::{Date32Array, Date64Array, Decimal128Array, DictionaryArray};
+        use parquet::basic::{Compression, ZstdLevel};
+        let dir = tempfile::tempdir().unwrap();
+        const DAY_MS: i64 = 86_400_000;
+        for (n, compression) in [
+            Compression::ZSTD(ZstdLevel::default()),
+            Compression::LZ4_RAW,
+            Compression::SNAPPY,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let path = dir.path().join(format!("e{n}.parquet"));
+            let users: DictionaryArray<Int8Type> = ["b", "a", "b"].into_iter().collect();
+            let tracks = Decimal128Array::from(vec![100, 101, 100])
+                .with_precision_and_scale(10, 0)
+                .unwrap();
+            // Milliseconds played, written with two decimals (1234.00 ms, ...).
+            let played = Decimal128Array::from(vec![123_400, 5_000_000, 0])
+                .with_precision_and_scale(12, 2)
+                .unwrap();
+            let when: ArrayRef = if n == 1 {
+                Arc::new(Date64Array::from(vec![
+                    19_001 * DAY_MS,
+                    19_000 * DAY_MS,
+                    19_002 * DAY_MS,
+                ]))
+            } else {
+                Arc::new(Date32Array::from(vec![19_001, 19_000, 19_002]))
+            };
+            let props = WriterProperties::builder()
+                .set_compression(compression)
+                .build();
+            write_with(
+                &path,
+                vec![
+                    ("user_id", Arc::new(users) as ArrayRef),
+                    ("track_id", Arc::new(tracks) as ArrayRef),
+                    ("timestamp", when),
+                    ("ms_played", Arc::new(played) as ArrayRef),
+                ],
+                props,
+            );
+            let (log, report) = read(&path, &ReadOptions::default()).unwrap();
+            assert_eq!(report.records, 3, "{compression:?}");
+            let mut got: Vec<(String, String, i64, Option<u32>)> = named(&log)
+                .into_iter()
+                .map(|(user, item, e)| (user, item, e.timestamp_ms, e.ms_played))
+                .collect();
+            got.sort();
+            let want = vec![
+                ("a".into(), "101".into(), 19_000 * DAY_MS, Some(50_000)),
+                ("b".into(), "100".into(), 19_001 * DAY_MS, Some(1_234)),
+                ("b".into(), "100".into(), 19_002 * DAY_MS, Some(0)),
+            ];
+            assert_eq!(got, want, "{compression:?}");
+        }
     }
 
     #[test]
