@@ -65,6 +65,7 @@ fn planner(objective: Objective, max_len: usize, mask_token: u32) -> BatchPlanne
 
 #[test]
 fn full_softmax_over_real_targets_only_gives_the_masked_loss_and_gradients() {
+    let _guard = common::serial();
     let device = Device::ndarray().autodiff();
     device.seed(5);
     let config = GsasRecConfig::new(ITEMS)
@@ -130,17 +131,20 @@ fn repeat_by_hand(window: &[u32], item: u32, w: [f64; 3], half_life: f64) -> f64
 
 #[test]
 fn future_window_full_softmax_with_the_repeat_term_matches_a_host_computation() {
+    let _guard = common::serial();
     repeat_loss_matches_a_host_computation(12, None, 0.0);
 }
 
 #[test]
 fn a_repeat_context_longer_than_attention_counts_the_whole_context() {
+    let _guard = common::serial();
     // Attention reads the last 4 items, the repeat term the last 12.
     repeat_loss_matches_a_host_computation(4, Some(12), 0.0);
 }
 
 #[test]
 fn the_explore_loss_adds_a_softmax_over_unplayed_items_for_new_targets() {
+    let _guard = common::serial();
     repeat_loss_matches_a_host_computation(4, Some(12), 0.7);
 }
 
@@ -428,6 +432,7 @@ fn a_non_finite_loss_stops_training_with_its_step_or_is_skipped_and_counted() {
 
 #[test]
 fn the_repeat_term_needs_an_objective_that_scores_from_the_last_position() {
+    let _guard = common::serial();
     let mut config = replay_config(Some(10.0), 10);
     assert!(config.validate().is_ok());
     config.model.attention = AttentionMode::Causal;
@@ -440,6 +445,7 @@ fn the_repeat_term_needs_an_objective_that_scores_from_the_last_position() {
 
 #[test]
 fn the_explore_loss_needs_the_full_softmax_over_a_future_window_and_a_valid_weight() {
+    let _guard = common::serial();
     let mut config = replay_config(Some(10.0), 10);
     config.explore_weight = 0.5;
     assert!(config.validate().is_ok(), "{:?}", config.validate());
@@ -463,6 +469,7 @@ fn ints(t: Tensor<1, burn::tensor::Int>) -> Vec<i64> {
 
 #[test]
 fn discovery_ranks_count_only_the_items_outside_the_input_window() {
+    let _guard = common::serial();
     let device = Device::ndarray();
     let config = GsasRecConfig::new(ITEMS).with_dim(8).with_max_len(4);
     let model = config.init(&device).unwrap();
