@@ -63,6 +63,18 @@ def test_a_dataframe_trains_the_model_its_file_trains(log, tmp_path):
     assert from_table["best_validation_ndcg@10"] == from_file["best_validation_ndcg@10"]
 
 
+@pytest.mark.parametrize("compression", ["zstd", "lz4", "snappy"])
+def test_parquet_files_pandas_writes_train_the_model_the_csv_trains(log, tmp_path, compression):
+    pytest.importorskip("pyarrow")
+    path = tmp_path / f"events.{compression}.parquet"
+    frame = frame_of(log)  # a category column is a dictionary, datetimes a UTC timestamp
+    frame.to_parquet(path, compression=compression, index=False)
+    from_file = seqrec.train(log, out=tmp_path / "csv", steps=2, **TINY)
+    from_parquet = seqrec.train(path, out=tmp_path / "parquet", steps=2, **TINY)
+    for key in ("steps", "best_validation_ndcg@10", "test"):
+        assert from_parquet[key] == from_file[key], key
+
+
 def test_recommend_ranks_each_history_as_alone(log, tmp_path):
     seqrec.train(log, out=tmp_path / "model", steps=2, **TINY)
     model = seqrec.Recommender.load(tmp_path / "model", device="ndarray")
@@ -82,6 +94,17 @@ def test_recommend_ranks_each_history_as_alone(log, tmp_path):
     for history, row in zip(histories, excluded):
         assert not set(history) & set(row)
     assert model.recommend(histories, k=5) == [[t for t, _ in row[:5]] for row in together]
+
+
+def test_evaluate_on_events_gives_the_test_metrics_of_train(log, tmp_path):
+    trained = seqrec.train(log, out=tmp_path / "model", steps=2, **TINY)
+    model = seqrec.Recommender.load(tmp_path / "model")
+    for events in (log, frame_of(log)):
+        evaluated = model.evaluate(events, device="ndarray")
+        for metric in ("ndcg@10", "recall@10", "recall@1", "mrr"):
+            assert evaluated[metric] == trained["test"][metric], metric
+    excluded = model.evaluate(log, metrics=["ndcg@10"], history="excluded")
+    assert set(excluded) == {"ndcg@10"}
 
 
 def test_errors_are_python_exceptions_with_the_programs_messages(log, tmp_path):

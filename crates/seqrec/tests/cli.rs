@@ -307,18 +307,7 @@ fn simulate_then_train_on_the_events() {
     let tmp = tempfile::tempdir().unwrap();
     let events = tmp.path().join("events.csv");
     let model = tmp.path().join("model");
-    let out = seqrec(&[
-        "simulate",
-        "--out",
-        events.to_str().unwrap(),
-        "--users",
-        "150",
-        "--tracks",
-        "300",
-        "--seed",
-        "3",
-    ]);
-    assert!(out.status.success(), "{}", text(&out));
+    simulate(&events, "150", "300", "3");
     let header = std::fs::read_to_string(&events).unwrap();
     assert!(
         header.starts_with("user_id,track_id,timestamp,ms_played"),
@@ -413,18 +402,7 @@ fn gzip_stored(bytes: &[u8]) -> Vec<u8> {
 fn train_on_a_gzipped_csv_with_renamed_columns() {
     let tmp = tempfile::tempdir().unwrap();
     let events = tmp.path().join("events.csv");
-    let out = seqrec(&[
-        "simulate",
-        "--out",
-        events.to_str().unwrap(),
-        "--users",
-        "150",
-        "--tracks",
-        "300",
-        "--seed",
-        "3",
-    ]);
-    assert!(out.status.success(), "{}", text(&out));
+    simulate(&events, "150", "300", "3");
     let content = std::fs::read_to_string(&events).unwrap();
     let (header, rows) = content.split_once('\n').unwrap();
     assert_eq!(
@@ -593,6 +571,22 @@ fn the_default_simulation_is_byte_for_byte_pinned() {
         memory.hash,
         memory.bytes
     );
+}
+
+/// `seqrec simulate --out PATH --users U --tracks T --seed S`, which must succeed.
+fn simulate(path: &std::path::Path, users: &str, tracks: &str, seed: &str) {
+    let out = seqrec(&[
+        "simulate",
+        "--out",
+        path.to_str().unwrap(),
+        "--users",
+        users,
+        "--tracks",
+        tracks,
+        "--seed",
+        seed,
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
 }
 
 /// The flags of a tiny `train` run on the tiny gSASRec-layout dataset.
@@ -847,4 +841,62 @@ fn completions_are_printed_for_every_shell() {
     }
     let out = seqrec(&["completions", "tcsh"]);
     assert!(!out.status.success());
+}
+
+/// `evaluate` on the listening log a model was trained on splits it as `train` did and ranks
+/// with the history as `train`'s test did: the same test metrics to the last digit. A second
+/// log's unknown tracks are matched by id (its users skipped, with a note), and
+/// `--history excluded` ranks without the history.
+#[test]
+fn evaluate_on_a_listening_log_gives_the_test_metrics_of_train() {
+    let tmp = tempfile::tempdir().unwrap();
+    let events = tmp.path().join("events.csv");
+    let model = tmp.path().join("model");
+    simulate(&events, "150", "300", "3");
+    let mut argv = vec![
+        "train",
+        "--data",
+        events.to_str().unwrap(),
+        "--out",
+        model.to_str().unwrap(),
+        "--quiet",
+        "--json",
+    ];
+    argv.extend_from_slice(&TINY_TRAIN);
+    let trained = json_stdout(&seqrec(&argv));
+    assert_eq!(trained["test"]["history"], "ranked", "{trained}");
+    let evaluate = |data: &std::path::Path, extra: &[&str]| {
+        let mut argv = vec![
+            "evaluate",
+            "--model",
+            model.to_str().unwrap(),
+            "--data",
+            data.to_str().unwrap(),
+            "--device",
+            "ndarray",
+            "--json",
+        ];
+        argv.extend_from_slice(extra);
+        seqrec(&argv)
+    };
+    let evaluated = json_stdout(&evaluate(&events, &[]));
+    for metric in ["ndcg@10", "recall@10", "recall@1", "mrr"] {
+        assert_eq!(
+            evaluated[metric], trained["test"][metric],
+            "{metric}: {evaluated}"
+        );
+    }
+    let excluded = json_stdout(&evaluate(&events, &["--history", "excluded"]));
+    assert_ne!(excluded["ndcg@10"], evaluated["ndcg@10"], "{excluded}");
+
+    // Another simulated log: other users and more tracks than the model knows.
+    let other = tmp.path().join("other.csv");
+    simulate(&other, "80", "600", "9");
+    let out = evaluate(&other, &[]);
+    let scored = json_stdout(&out);
+    assert!(
+        (0.0..=1.0).contains(&scored["ndcg@10"].as_f64().unwrap()),
+        "{scored}"
+    );
+    assert!(text(&out).contains("users skipped"), "{}", text(&out));
 }

@@ -317,27 +317,32 @@ class Recommender:
 
     def evaluate(
         self,
-        data: PathLike,
+        data: Events,
         split: str = "test",
         metrics: Optional[Sequence[str]] = None,
         *,
         per_user: Optional[PathLike] = None,
         device: Optional[str] = None,
+        **flags: Any,
     ) -> dict:
-        """Ranks the whole catalogue for the held-out users of a gSASRec-layout directory
-        ``data`` (``seqrec evaluate``) and returns the metrics by name: ``ndcg@10``,
-        ``recall@10``, ``recall@1``, ``mrr`` by default, or ``metrics`` (``hit@k`` is
-        RecBole's ``recall@k``). ``per_user`` also writes every user's rank and metrics to a
-        CSV file."""
-        args = ["evaluate", "--model", os.fspath(self.dir), "--data", os.fspath(data)]
-        args += ["--split", split, "--json"]
-        if metrics is not None:
-            args += ["--metrics", ",".join(metrics)]
-        if per_user is not None:
-            args += ["--per-user", os.fspath(per_user)]
-        if device is not None:
-            args += ["--device", device]
-        return _last_json(run(*args))
+        """Ranks the whole catalogue for the held-out users of ``data`` (``seqrec evaluate``)
+        and returns the metrics by name: ``ndcg@10``, ``recall@10``, ``recall@1``, ``mrr`` by
+        default, or ``metrics`` (``hit@k`` is RecBole's ``recall@k``). ``data`` is a
+        gSASRec-layout directory, or listening events (a path or a table, see :data:`Events`)
+        split by time as :func:`train` splits them, their tracks matched to the model's by id.
+        ``per_user`` also writes every user's rank and metrics to a CSV file; other keywords are
+        flags of ``seqrec evaluate`` (``history="excluded"``, ``user_col=...``)."""
+        with _events_file(data, flags) as path:
+            args = ["evaluate", "--model", os.fspath(self.dir), "--data", path]
+            args += ["--split", split, "--json"]
+            if metrics is not None:
+                args += ["--metrics", ",".join(metrics)]
+            if per_user is not None:
+                args += ["--per-user", os.fspath(per_user)]
+            if device is not None:
+                args += ["--device", device]
+            args += _flags(flags)
+            return _last_json(run(*args))
 
     @property
     def kind(self) -> str:
