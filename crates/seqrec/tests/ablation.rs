@@ -175,6 +175,51 @@ fn every_model_is_trained_evaluated_and_written() {
     let md = std::fs::read_to_string(dir.path().join("table1_discovery.md")).unwrap();
     assert!(md.contains("Discovery view") && md.contains("Personal popularity"));
     assert!(result.summary_markdown().contains("Discovery view"));
+    // `per_user.csv` re-derives every mean of Table 1 (main view: each model's F1@k over the
+    // evaluated users), and names the users by their own ids.
+    let mut per_user = csv::Reader::from_path(dir.path().join("per_user.csv")).unwrap();
+    let header: Vec<String> = per_user
+        .headers()
+        .unwrap()
+        .iter()
+        .map(String::from)
+        .collect();
+    let rows: Vec<csv::StringRecord> = per_user.records().map(Result::unwrap).collect();
+    let main_rows = rows.iter().filter(|r| &r[0] == "main").count();
+    assert_eq!(main_rows, 7 * result.report.counts.users);
+    assert_eq!(rows.len() - main_rows, 7 * users);
+    assert!(rows.iter().all(|r| r[2].starts_with('u')), "{:?}", &rows[0]);
+    for row in result.report.rows.iter().filter(|r| r.cohort == "All") {
+        let Some(k) = row.k else { continue };
+        let column = header
+            .iter()
+            .position(|h| *h == format!("{}@{k}", row.metric.name()))
+            .unwrap();
+        let values: Vec<f64> = rows
+            .iter()
+            .filter(|r| &r[0] == "main" && r[1] == row.model)
+            .map(|r| r[column].parse().unwrap())
+            .collect();
+        let mean = values.iter().sum::<f64>() / values.len() as f64;
+        assert!((mean - row.mean).abs() < 1e-12, "{row:?}: {mean}");
+    }
+    // `beyond_accuracy.csv`: coverage and mean popularity per view, model and cutoff; the
+    // popularity model recommends the same k tracks to everyone in the main view.
+    let mut stats = csv::Reader::from_path(dir.path().join("beyond_accuracy.csv")).unwrap();
+    let stats: Vec<csv::StringRecord> = stats.records().map(Result::unwrap).collect();
+    assert_eq!(stats.len(), 2 * 7 * 4);
+    for row in &stats {
+        let coverage: f64 = row[5].parse().unwrap();
+        assert!((0.0..=1.0).contains(&coverage), "{row:?}");
+        assert!(row[6].parse::<f64>().unwrap() > 0.0, "{row:?}");
+    }
+    let popular = stats
+        .iter()
+        .find(|r| &r[0] == "main" && &r[1] == POPULARITY && &r[2] == "10")
+        .unwrap();
+    assert_eq!(&popular[4], "10", "{popular:?}");
+    assert_eq!(result.list_statistics.len(), 14);
+
     // With history tracks excluded, personal popularity ranks as popularity does.
     for row in discovery
         .rows

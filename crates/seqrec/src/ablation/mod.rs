@@ -40,7 +40,7 @@ pub use config::{
 pub use error::AblationError;
 pub use next_item::{NEXT_ITEM_K, NextItemAblation, NextItemRow, run_next_item_ablation};
 pub use output::ALL_USERS;
-pub use profile::{DataSummary, ProfileAblation, run_profile_ablation};
+pub use profile::{DataSummary, ModelListStatistics, ProfileAblation, View, run_profile_ablation};
 pub use run::{AblationEvent, AblationProgress, ModelRun};
 
 use seqrec_data::{SimulatorConfig, WindowSplit, simulate, split_by_time};

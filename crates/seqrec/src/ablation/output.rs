@@ -9,8 +9,9 @@ use serde::Serialize;
 use super::AblationError;
 use super::next_item::NextItemAblation;
 use super::plots;
-use super::profile::ProfileAblation;
+use super::profile::{ModelListStatistics, ProfileAblation, View};
 use super::run::ModelRun;
+use seqrec_eval::ModelEvaluation;
 
 /// The group label of all users in a [`ProfileReport`].
 pub const ALL_USERS: &str = "All";
@@ -232,7 +233,9 @@ impl ProfileAblation {
     /// Writes `table1.{md,csv,json}`, `table2.{md,csv,json}`, `report.json` (every metric),
     /// the plots (PNG and SVG) and `run.json` into `dir`, and the same tables, report and
     /// plots of the discovery view with the suffix `_discovery` (`table1_discovery.csv`, …);
-    /// returns the paths written.
+    /// `beyond_accuracy.{md,csv}` (catalogue coverage and mean popularity of every model's
+    /// lists) and `per_user.csv` (every evaluated user's metrics, both views); returns the
+    /// paths written.
     pub fn write(&self, dir: &Path) -> Result<Vec<PathBuf>, AblationError> {
         std::fs::create_dir_all(dir).map_err(AblationError::io(dir))?;
         let mut written = write_view(
@@ -250,6 +253,10 @@ impl ProfileAblation {
             written.extend(write_view(dir, "_discovery", report, &md1, &md2)?);
         }
         written.extend(write_learning_curves(dir, &self.runs)?);
+        written.extend(write_list_statistics(dir, &self.list_statistics)?);
+        if !self.per_user.is_empty() {
+            written.push(write_per_user(dir, &self.per_user, &self.user_names)?);
+        }
         let path = dir.join("run.json");
         let run = serde_json::json!({
             "protocol": "profile",
@@ -261,6 +268,116 @@ impl ProfileAblation {
         written.push(write(&path, &to_json(&run, &path)?)?);
         Ok(written)
     }
+}
+
+/// A CSV file of `rows` under `header`, built with the `csv` crate's quoting.
+fn csv_text(header: &[String], rows: impl IntoIterator<Item = Vec<String>>) -> String {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    // Writing to memory cannot fail but for a row of the wrong length, which is a bug here.
+    let mut put = |row: &[String]| writer.write_record(row).expect("in-memory CSV row");
+    put(header);
+    for row in rows {
+        put(&row);
+    }
+    String::from_utf8(writer.into_inner().expect("in-memory CSV")).expect("UTF-8 CSV")
+}
+
+/// Writes `beyond_accuracy.csv` (view, model, k, users, distinct tracks, coverage, mean
+/// popularity) and `beyond_accuracy.md` (coverage and mean popularity per model and cutoff,
+/// one table per view).
+fn write_list_statistics(
+    dir: &Path,
+    statistics: &[ModelListStatistics],
+) -> Result<Vec<PathBuf>, AblationError> {
+    if statistics.is_empty() {
+        return Ok(Vec::new());
+    }
+    let header = [
+        "view",
+        "model",
+        "k",
+        "users",
+        "distinct_tracks",
+        "coverage",
+        "mean_popularity",
+    ]
+    .map(String::from);
+    let rows = statistics.iter().flat_map(|m| {
+        m.cutoffs.iter().map(|c| {
+            vec![
+                m.view.name().to_owned(),
+                m.model.clone(),
+                c.k.to_string(),
+                c.users.to_string(),
+                c.distinct_tracks.to_string(),
+                c.coverage.to_string(),
+                c.mean_popularity.to_string(),
+            ]
+        })
+    });
+    let csv = csv_text(&header, rows);
+    let mut md = String::from(
+        "Beyond accuracy: catalogue coverage (the share of tracks in any user's top k) and mean popularity (plays of a recommended track in the history window) of every model's lists.\n",
+    );
+    for view in [View::Main, View::Discovery] {
+        let models: Vec<&ModelListStatistics> =
+            statistics.iter().filter(|m| m.view == view).collect();
+        let Some(first) = models.first() else {
+            continue;
+        };
+        md.push_str(&format!("\n{} view\n\n| model |", view.name()));
+        for c in &first.cutoffs {
+            md.push_str(&format!(" coverage@{k} | popularity@{k} |", k = c.k));
+        }
+        md.push_str("\n| --- |");
+        md.push_str(&" ---: | ---: |".repeat(first.cutoffs.len()));
+        md.push('\n');
+        for m in models {
+            md.push_str(&format!("| {} |", m.model));
+            for c in &m.cutoffs {
+                md.push_str(&format!(" {:.4} | {:.1} |", c.coverage, c.mean_popularity));
+            }
+            md.push('\n');
+        }
+    }
+    Ok(vec![
+        write(&dir.join("beyond_accuracy.csv"), &csv)?,
+        write(&dir.join("beyond_accuracy.md"), &md)?,
+    ])
+}
+
+/// Writes `per_user.csv`: view, model, the user's own id, then every metric of the
+/// evaluation (`f1@10`, ...), one row per evaluated user, model and view.
+fn write_per_user(
+    dir: &Path,
+    per_user: &[(View, ModelEvaluation)],
+    user_names: &[String],
+) -> Result<PathBuf, AblationError> {
+    let keys = per_user[0].1.keys();
+    let mut header = ["view", "model", "user"].map(String::from).to_vec();
+    header.extend(keys.iter().map(ToString::to_string));
+    let rows = per_user.iter().flat_map(|(view, evaluation)| {
+        evaluation.users().iter().map(move |&user| {
+            let mut row = vec![
+                view.name().to_owned(),
+                evaluation.model().to_owned(),
+                (user as usize)
+                    .checked_sub(1)
+                    .and_then(|u| user_names.get(u))
+                    .cloned()
+                    .unwrap_or_else(|| user.to_string()),
+            ];
+            row.extend(
+                evaluation
+                    .user_values(user)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(f64::to_string),
+            );
+            row
+        })
+    });
+    write(&dir.join("per_user.csv"), &csv_text(&header, rows))
 }
 
 /// Writes `learning_curves.csv` (model, step, seconds, loss, validation NDCG@10, and the

@@ -7,8 +7,8 @@ use std::time::Instant;
 use burn::tensor::Device;
 use seqrec_data::WindowSplit;
 use seqrec_eval::{
-    History, HistoryPolicy, ModelEvaluation, Play, ProfileEvalConfig, ProfileEvaluator,
-    ProfileReport, Profiles,
+    History, HistoryPolicy, ListStatistics, ModelEvaluation, Play, ProfileEvalConfig,
+    ProfileEvaluator, ProfileReport, Profiles, list_statistics,
 };
 use seqrec_train::TrainingData;
 use serde::{Deserialize, Serialize};
@@ -72,8 +72,51 @@ pub struct ProfileAblation {
     /// track outside the history.
     #[serde(default)]
     pub discovery: Option<ProfileReport>,
+    /// Coverage and mean popularity of every model's lists at every cutoff: the main view's
+    /// models, then the discovery view's.
+    #[serde(default)]
+    pub list_statistics: Vec<ModelListStatistics>,
+    /// Every evaluated user's metrics for every model (`per_user.csv`), the main view's, then
+    /// the discovery view's; not in `report.json`.
+    #[serde(skip)]
+    pub per_user: Vec<(View, ModelEvaluation)>,
+    /// The users' own ids, by dense user id − 1 (the rows of `per_user.csv`).
+    #[serde(skip)]
+    pub user_names: Vec<String>,
     /// Wall-clock seconds of the whole ablation.
     pub seconds: f64,
+}
+
+/// Which of the ablation's two evaluations a figure belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum View {
+    /// History tracks allowed in the lists and the profiles (the paper's protocol).
+    Main,
+    /// History tracks excluded from both ([`HistoryPolicy::Exclude`]).
+    Discovery,
+}
+
+impl View {
+    /// `main` or `discovery`.
+    pub fn name(self) -> &'static str {
+        match self {
+            View::Main => "main",
+            View::Discovery => "discovery",
+        }
+    }
+}
+
+/// One model's [`ListStatistics`] in one view. Popularity is the track's plays in the
+/// history window (every listener's, skips included).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelListStatistics {
+    /// The view.
+    pub view: View,
+    /// The model's name.
+    pub model: String,
+    /// One entry per cutoff of the evaluation.
+    pub cutoffs: Vec<ListStatistics>,
 }
 
 /// Trains the item-item baseline, the popularity floor, personal popularity and every
@@ -191,6 +234,20 @@ pub fn run_profile_ablation(
 
     let mut evaluations: Vec<ModelEvaluation> = Vec::new();
     let mut discovery_evaluations: Vec<ModelEvaluation> = Vec::new();
+    let ks = evaluator.config().ks.clone();
+    let mut popularity = vec![0u64; data.num_items + 1];
+    for item in split.histories.iter().flatten() {
+        if let Some(count) = popularity.get_mut(*item as usize) {
+            *count += 1;
+        }
+    }
+    let mut statistics: Vec<ModelListStatistics> = Vec::new();
+    let mut discovery_statistics: Vec<ModelListStatistics> = Vec::new();
+    let describe = |view, name: &str, lists: &[Vec<u32>]| ModelListStatistics {
+        view,
+        model: name.to_owned(),
+        cutoffs: list_statistics(lists, &ks, data.num_items, &popularity),
+    };
     let runs = train_all(
         config,
         &data,
@@ -203,12 +260,14 @@ pub fn run_profile_ablation(
             let lists = model
                 .top_k(inputs.histories(), k, false, device)
                 .map_err(AblationError::train(&run.name))?;
+            statistics.push(describe(View::Main, &run.name, &lists));
             evaluations.push(evaluator.evaluate(&run.name, users.iter().copied().zip(lists))?);
             if let Some((evaluator, users, inputs)) = &discovery {
                 let lists = discovery_model
                     .unwrap_or(model)
                     .top_k(inputs.histories(), k, true, device)
                     .map_err(AblationError::train(&run.name))?;
+                discovery_statistics.push(describe(View::Discovery, &run.name, &lists));
                 discovery_evaluations
                     .push(evaluator.evaluate(&run.name, users.iter().copied().zip(lists))?);
             }
@@ -220,12 +279,28 @@ pub fn run_profile_ablation(
         Some((evaluator, _, _)) => Some(evaluator.report(&discovery_evaluations)?),
         None => None,
     };
+    statistics.append(&mut discovery_statistics);
+    let per_user = evaluations
+        .into_iter()
+        .map(|e| (View::Main, e))
+        .chain(
+            discovery_evaluations
+                .into_iter()
+                .map(|e| (View::Discovery, e)),
+        )
+        .collect();
+    let user_names = (1..=split.users.len() as u32)
+        .map(|u| split.users.name(u).unwrap_or_default().to_owned())
+        .collect();
     Ok(ProfileAblation {
         config: config.clone(),
         data: summary,
         runs,
         report,
         discovery,
+        list_statistics: statistics,
+        per_user,
+        user_names,
         seconds: started.elapsed().as_secs_f64(),
     })
 }
