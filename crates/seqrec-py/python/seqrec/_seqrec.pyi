@@ -1,6 +1,7 @@
 """Type stubs of the native module (src/lib.rs): the `seqrec` package wraps it."""
 
 from os import PathLike
+from pathlib import Path
 from typing import List, Optional, Tuple, Union
 
 __version__: str
@@ -31,4 +32,4 @@ class Recommender:
     @property
     def max_len(self) -> int: ...
     @property
-    def dir(self) -> str: ...
+    def dir(self) -> Path: ...
