@@ -67,19 +67,28 @@ fn train_evaluate_recommend() {
     // Other metrics by name (RecBole's hit@k is recall@k with one target), and every user's
     // rank and values as CSV, whose means are the printed figures.
     let per_user = tmp.path().join("users.csv");
-    let out = seqrec(&[
-        "evaluate",
-        "--model",
-        model_s,
-        "--data",
-        data_s,
-        "--metrics",
-        "hit@10,ndcg@20,MRR",
-        "--per-user",
-        per_user.to_str().unwrap(),
-        "--json",
-    ]);
-    assert!(out.status.success(), "{}", text(&out));
+    let evaluate = |metrics: &str, extra: &[&str]| {
+        let mut argv = vec![
+            "evaluate",
+            "--model",
+            model_s,
+            "--data",
+            data_s,
+            "--metrics",
+            metrics,
+        ];
+        argv.extend_from_slice(extra);
+        seqrec(&argv)
+    };
+    let evaluate_per_user = |path: &std::path::Path| {
+        let out = evaluate(
+            "hit@10,ndcg@20,MRR",
+            &["--per-user", path.to_str().unwrap(), "--json"],
+        );
+        assert!(out.status.success(), "{}", text(&out));
+        out
+    };
+    let out = evaluate_per_user(&per_user);
     let chosen: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(chosen.as_object().unwrap().len(), 3, "{chosen}");
     assert_eq!(chosen["hit@10"], metrics["recall@10"]);
@@ -108,15 +117,44 @@ fn train_evaluate_recommend() {
         );
         assert_eq!(row[5], if rank >= 1.0 { 1.0 / rank } else { 0.0 });
     }
-    let out = seqrec(&[
-        "evaluate",
-        "--model",
-        model_s,
-        "--data",
-        data_s,
-        "--metrics",
-        "mrr@10",
-    ]);
+    // The same rows as Parquet, for a `.parquet` file name.
+    let parquet_path = tmp.path().join("users.parquet");
+    evaluate_per_user(&parquet_path);
+    let file = std::fs::File::open(&parquet_path).unwrap();
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap();
+    let mut from_parquet: Vec<Vec<f64>> = Vec::new();
+    for batch in reader {
+        let batch = batch.unwrap();
+        let names: Vec<String> = batch
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        assert_eq!(
+            names,
+            ["user", "target", "rank", "hit@10", "ndcg@20", "mrr"]
+        );
+        let column = |c: usize| -> Vec<f64> {
+            use arrow_array::cast::AsArray;
+            match batch
+                .column(c)
+                .as_primitive_opt::<arrow_array::types::Float64Type>()
+            {
+                Some(floats) => floats.values().to_vec(),
+                None => integers_as_floats(batch.column(c)),
+            }
+        };
+        let columns: Vec<Vec<f64>> = (0..6).map(column).collect();
+        for r in 0..batch.num_rows() {
+            from_parquet.push(columns.iter().map(|c| c[r]).collect());
+        }
+    }
+    assert_eq!(from_parquet, rows);
+    let out = evaluate("mrr@10", &[]);
     assert!(!out.status.success());
     assert!(text(&out).contains("mrr has no cutoff"), "{}", text(&out));
 
@@ -899,4 +937,15 @@ fn evaluate_on_a_listening_log_gives_the_test_metrics_of_train() {
         "{scored}"
     );
     assert!(text(&out).contains("users skipped"), "{}", text(&out));
+}
+
+/// An integer column (`UInt64` or `UInt32`) as floats.
+fn integers_as_floats(array: &arrow_array::ArrayRef) -> Vec<f64> {
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::{UInt32Type, UInt64Type};
+    if let Some(a) = array.as_primitive_opt::<UInt64Type>() {
+        return a.values().iter().map(|&v| v as f64).collect();
+    }
+    let a = array.as_primitive::<UInt32Type>();
+    a.values().iter().map(|&v| f64::from(v)).collect()
 }

@@ -52,57 +52,92 @@ pub struct EvaluateArgs {
         default_value = "ndcg@10,recall@10,recall@1,mrr"
     )]
     metrics: Vec<NextItemMetric>,
-    /// Also write every user's target, its rank and each metric to this CSV file
-    /// (`user,target,rank,METRIC...`; `user` is the line of the split, from 0, and rank 0
-    /// means not ranked).
+    /// Also write every user's target, its rank and each metric to this file: CSV
+    /// (`user,target,rank,METRIC...`), or Parquet when it ends in `.parquet` (the same
+    /// columns). `user` is the user's line of the split, from 0; rank 0 means not ranked.
     #[arg(long, value_name = "FILE")]
     per_user: Option<PathBuf>,
     #[command(flatten)]
     device: DeviceArg,
 }
 
-/// Writes one row per user: `user,target,rank`, then each metric's value.
+/// Writes one row per ranked user: `user` (its line of the split), `target`, `rank`, then
+/// each metric's value; Parquet for a `.parquet` path, CSV otherwise.
 fn write_per_user(
     path: &Path,
+    users: &[usize],
     targets: &[u32],
     ranks: &[usize],
     metrics: &[NextItemMetric],
 ) -> Result<(), CliError> {
-    let failed = |e: csv::Error| format!("cannot write {}: {e}", path.display());
-    let mut writer = csv::Writer::from_path(path).map_err(failed)?;
+    let failed = |e: &dyn std::fmt::Display| format!("cannot write {}: {e}", path.display());
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
+    {
+        use arrow_array::{ArrayRef, Float64Array, RecordBatch, UInt32Array, UInt64Array};
+        use std::sync::Arc;
+        let count = |values: &[usize]| -> ArrayRef {
+            Arc::new(UInt64Array::from_iter_values(
+                values.iter().map(|&v| v as u64),
+            ))
+        };
+        let mut columns: Vec<(String, ArrayRef)> = vec![
+            ("user".to_owned(), count(users)),
+            (
+                "target".to_owned(),
+                Arc::new(UInt32Array::from(targets.to_vec())),
+            ),
+            ("rank".to_owned(), count(ranks)),
+        ];
+        for metric in metrics {
+            let values = ranks.iter().map(|&rank| metric.value(rank));
+            columns.push((
+                metric.to_string(),
+                Arc::new(Float64Array::from_iter_values(values)),
+            ));
+        }
+        let batch = RecordBatch::try_from_iter(columns).map_err(|e| failed(&e))?;
+        let file = std::fs::File::create(path).map_err(|e| failed(&e))?;
+        let mut writer = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None)
+            .map_err(|e| failed(&e))?;
+        writer.write(&batch).map_err(|e| failed(&e))?;
+        writer.close().map_err(|e| failed(&e))?;
+        return Ok(());
+    }
+    let mut writer = csv::Writer::from_path(path).map_err(|e| failed(&e))?;
     let mut header = vec!["user".to_owned(), "target".to_owned(), "rank".to_owned()];
     header.extend(metrics.iter().map(|m| m.to_string()));
-    writer.write_record(&header).map_err(failed)?;
-    for (user, (target, &rank)) in targets.iter().zip(ranks).enumerate() {
+    writer.write_record(&header).map_err(|e| failed(&e))?;
+    for ((user, target), &rank) in users.iter().zip(targets).zip(ranks) {
         let mut row = vec![user.to_string(), target.to_string(), rank.to_string()];
         row.extend(metrics.iter().map(|m| m.value(rank).to_string()));
-        writer.write_record(&row).map_err(failed)?;
+        writer.write_record(&row).map_err(|e| failed(&e))?;
     }
-    writer
-        .flush()
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    writer.flush().map_err(|e| failed(&e))?;
     Ok(())
 }
 
 /// `held_out` (item ids of `items`) in the model's ids (`model_items`): unknown history items
 /// are left out, and users whose target or whole history the model does not know are
-/// skipped; returns the users skipped.
+/// skipped; returns the lines of the users kept.
 fn to_model_ids(
     held_out: &HeldOut,
     items: &ItemVocabulary,
     model_items: &ItemVocabulary,
-) -> (HeldOut, usize) {
+) -> (HeldOut, Vec<usize>) {
     let model_id = |id: u32| items.name(id).and_then(|name| model_items.id(name));
     let mut remapped = HeldOut::default();
-    for (history, &target) in held_out.inputs.iter().zip(&held_out.targets) {
+    let mut kept = Vec::new();
+    for (line, (history, &target)) in held_out.inputs.iter().zip(&held_out.targets).enumerate() {
         let history: Vec<u32> = history.iter().filter_map(|&id| model_id(id)).collect();
         if let (Some(target), false) = (model_id(target), history.is_empty()) {
             remapped.inputs.push(history);
             remapped.targets.push(target);
+            kept.push(line);
         }
     }
-    let skipped = held_out.targets.len() - remapped.targets.len();
-    (remapped, skipped)
+    (remapped, kept)
 }
 
 pub fn run(args: EvaluateArgs, out: &mut dyn std::io::Write) -> Result<(), CliError> {
@@ -128,10 +163,11 @@ pub fn run(args: EvaluateArgs, out: &mut dyn std::io::Write) -> Result<(), CliEr
     }
     let held_out = dataset.held_out(args.split)?;
     let remapped;
+    let mut lines: Vec<usize> = (0..held_out.targets.len()).collect();
     let held_out = match &remap {
         Some(items) => {
-            let skipped;
-            (remapped, skipped) = to_model_ids(held_out, items, recommender.items());
+            (remapped, lines) = to_model_ids(held_out, items, recommender.items());
+            let skipped = held_out.targets.len() - lines.len();
             if skipped > 0 {
                 eprintln!(
                     "{}: {skipped} of {} {} users skipped: the model knows neither their target nor any history track",
@@ -167,7 +203,7 @@ pub fn run(args: EvaluateArgs, out: &mut dyn std::io::Write) -> Result<(), CliEr
     )?;
     let seconds = started.elapsed().as_secs_f64();
     if let Some(path) = &args.per_user {
-        write_per_user(path, &held_out.targets, &ranks, &args.metrics)?;
+        write_per_user(path, &lines, &held_out.targets, &ranks, &args.metrics)?;
     }
     let values: Vec<(String, f64)> = args
         .metrics
