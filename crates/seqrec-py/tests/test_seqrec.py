@@ -182,6 +182,25 @@ def test_evaluate_gives_the_metrics_by_name(tmp_path):
     assert per_user["ndcg@10"].mean() == pytest.approx(default["ndcg@10"], rel=1e-9)
 
 
+@pytest.mark.skipif(not (SHARED / "data" / "ml1m-loo").is_dir(), reason="needs ../shared")
+def test_an_ablation_on_next_item_data_returns_its_next_item_table(tmp_path):
+    out = tmp_path / "ml1m"
+    table = seqrec.ablation(
+        SHARED / "data" / "ml1m-loo",
+        out=out,
+        budget=2,
+        variants=["no-mask-pe"],
+        max_len=12,
+        dim=8,
+        negatives=16,
+        eval_every=2,
+    )
+    assert "Item-item" in table.index and "No mask, PE" in table.index
+    assert table.loc["Item-item", "users"] == 6040
+    assert (table["ndcg_lower"] <= table["ndcg@10"]).all()
+    assert table.seqrec.out == out
+
+
 def test_run_is_the_command_line(tmp_path):
     assert "Usage: seqrec train" in seqrec.run("train", "--help")
     printed = seqrec.run("simulate", "--out", str(tmp_path / "e.csv"), "--users", "20", "--json")

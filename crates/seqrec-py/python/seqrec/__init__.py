@@ -196,7 +196,9 @@ def ablation(
     ``events`` (None: the built-in data) and evaluated with the profile protocol.
 
     Returns Table 1 as a DataFrame with one row per model (F1@k and its 95 % interval for
-    every k); the other tables come through the ``.seqrec`` accessor
+    every k; on a gSASRec-layout directory, whose ablation ranks next items, the next-item
+    table: NDCG@10 and recall@10 with their intervals); the other tables come through the
+    ``.seqrec`` accessor
     (``table1.seqrec.table("table2")``, ``.seqrec.names``). ``budget`` is each model's
     training budget: steps (``600``) or a duration (``"2m"``). Every other keyword is a flag of
     ``seqrec ablation`` (``variants=["no-mask-pe"]``, ``seed=7``, ``users=2000``, ...).
@@ -219,7 +221,16 @@ def ablation(
 def read_ablation(out: PathLike, table: str = "table1") -> pd.DataFrame:
     """Table 1 (or ``table``, e.g. ``"table1_discovery"``) of an ablation's results directory
     as a DataFrame with one row per model: for every k, ``f1@k`` and its interval
-    ``f1@k ci_lower``, ``f1@k ci_upper``; the index is the model's name, in the run's order."""
+    ``f1@k ci_lower``, ``f1@k ci_upper``; the index is the model's name, in the run's order.
+    A next-item ablation (a gSASRec-layout dataset) has ``next_item`` instead, already one
+    row per model, which is what Table 1 gives there."""
+    if table == "table1" and not (Path(out) / "table1.csv").is_file():
+        if (Path(out) / "next_item.csv").is_file():
+            table = "next_item"
+    if table == "next_item":
+        wide = _read_table(Path(out), table).set_index("model")
+        wide.attrs["seqrec.out"] = os.fspath(out)
+        return wide
     long = _read_table(Path(out), table)
     overall = long[long["cohort"] == "All"]
     models = list(dict.fromkeys(overall["model"]))
