@@ -254,9 +254,7 @@ impl ProfileAblation {
         }
         written.extend(write_learning_curves(dir, &self.runs)?);
         written.extend(write_list_statistics(dir, &self.list_statistics)?);
-        if !self.per_user.is_empty() {
-            written.push(write_per_user(dir, &self.per_user, &self.user_names)?);
-        }
+        written.extend(write_per_user(dir, &self.per_user, &self.user_names)?);
         let path = dir.join("run.json");
         let run = serde_json::json!({
             "protocol": "profile",
@@ -347,13 +345,17 @@ fn write_list_statistics(
 }
 
 /// Writes `per_user.csv`: view, model, the user's own id, then every metric of the
-/// evaluation (`f1@10`, ...), one row per evaluated user, model and view.
+/// evaluation (`f1@10`, ...), one row per evaluated user, model and view; nothing without
+/// evaluations.
 fn write_per_user(
     dir: &Path,
     per_user: &[(View, ModelEvaluation)],
     user_names: &[String],
-) -> Result<PathBuf, AblationError> {
-    let keys = per_user[0].1.keys();
+) -> Result<Option<PathBuf>, AblationError> {
+    let Some((_, first)) = per_user.first() else {
+        return Ok(None);
+    };
+    let keys = first.keys();
     let mut header = ["view", "model", "user"].map(String::from).to_vec();
     header.extend(keys.iter().map(ToString::to_string));
     let rows = per_user.iter().flat_map(|(view, evaluation)| {
@@ -377,7 +379,7 @@ fn write_per_user(
             row
         })
     });
-    write(&dir.join("per_user.csv"), &csv_text(&header, rows))
+    write(&dir.join("per_user.csv"), &csv_text(&header, rows)).map(Some)
 }
 
 /// Writes `learning_curves.csv` (model, step, seconds, loss, validation NDCG@10, and the

@@ -235,12 +235,9 @@ pub fn run_profile_ablation(
     let mut evaluations: Vec<ModelEvaluation> = Vec::new();
     let mut discovery_evaluations: Vec<ModelEvaluation> = Vec::new();
     let ks = evaluator.config().ks.clone();
-    let mut popularity = vec![0u64; data.num_items + 1];
-    for item in split.histories.iter().flatten() {
-        if let Some(count) = popularity.get_mut(*item as usize) {
-            *count += 1;
-        }
-    }
+    // Every play of the history window, skips included (the lists' mean popularity).
+    let popularity = seqrec_sampling::popularity_counts(&split.histories, data.num_items as u32)
+        .map_err(|e| AblationError::Unsupported(format!("track popularity: {e}")))?;
     let mut statistics: Vec<ModelListStatistics> = Vec::new();
     let mut discovery_statistics: Vec<ModelListStatistics> = Vec::new();
     let describe = |view, name: &str, lists: &[Vec<u32>]| ModelListStatistics {

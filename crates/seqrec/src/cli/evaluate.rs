@@ -144,11 +144,12 @@ pub fn run(args: EvaluateArgs, out: &mut dyn std::io::Write) -> Result<(), CliEr
     let device = args.device.open()?;
     let recommender = Recommender::load(&args.model, &device)?;
     let num_items = recommender.model().num_items;
-    let (dataset, listening, remap) = match load_source(&args.data, &args.events)? {
-        Source::Sequences(loaded) => (loaded.dataset, false, None),
+    // A listening log's tracks are matched to the model's by id (`remap`).
+    let (dataset, remap) = match load_source(&args.data, &args.events)? {
+        Source::Sequences(loaded) => (loaded.dataset, None),
         Source::Window(split) => {
             let items = split.model_items();
-            (split.dataset, true, Some(items))
+            (split.dataset, Some(items))
         }
     };
     if remap.is_none() && dataset.num_items as usize != num_items {
@@ -191,7 +192,7 @@ pub fn run(args: EvaluateArgs, out: &mut dyn std::io::Write) -> Result<(), CliEr
     };
     let exclude_history = match args.history {
         Some(history) => history == History::Excluded,
-        None => !listening,
+        None => remap.is_none(),
     };
     let started = std::time::Instant::now();
     let ranks = held_out_ranks(
