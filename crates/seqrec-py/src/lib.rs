@@ -23,7 +23,9 @@ use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use seqrec::cli::CliError;
-use seqrec::serve::{Ranker, history_exclusion, kind_name, open_model_dir, rank_by_length};
+use seqrec::serve::{
+    Ranker, UnknownItems, history_exclusion, kind_name, open_model_dir, rank_by_length,
+};
 
 create_exception!(
     _seqrec,
@@ -72,24 +74,14 @@ fn run(py: Python<'_>, args: Vec<String>) -> PyResult<String> {
     }
 }
 
-/// What to do with a history item the model does not know.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum UnknownItems {
-    /// Raise, naming the history and the position.
-    Error,
-    /// Leave it out of the history.
-    Skip,
-}
-
-impl UnknownItems {
-    fn parse(text: &str) -> PyResult<Self> {
-        match text {
-            "error" => Ok(Self::Error),
-            "skip" => Ok(Self::Skip),
-            other => Err(PyValueError::new_err(format!(
-                "unknown={other:?}: expected \"error\" or \"skip\""
-            ))),
-        }
+/// `unknown=` of `recommend`: the service's and the batch file mode's policy by name.
+fn unknown_items(text: &str) -> PyResult<UnknownItems> {
+    match text {
+        "error" => Ok(UnknownItems::Error),
+        "skip" => Ok(UnknownItems::Skip),
+        other => Err(PyValueError::new_err(format!(
+            "unknown={other:?}: expected \"error\" or \"skip\""
+        ))),
     }
 }
 
@@ -171,9 +163,9 @@ impl Recommender {
     }
 
     /// The top `k` track ids for each history (a list of the user's track ids, oldest
-    /// first), best first, ranked without the GIL; with `scores`, `(track id, score)` pairs. With `exclude_history`
-    /// a history's own tracks are not recommended. `unknown="error"` raises on a track the
-    /// model does not know, `"skip"` leaves it out.
+    /// first), best first, ranked without the GIL; with `scores`, `(track id, score)` pairs.
+    /// With `exclude_history` a history's own tracks are not recommended. `unknown="error"`
+    /// raises on a track the model does not know, `"skip"` leaves it out.
     #[pyo3(signature = (histories, k = 10, exclude_history = false, unknown = "error", scores = false))]
     fn recommend(
         &self,
@@ -184,7 +176,7 @@ impl Recommender {
         unknown: &str,
         scores: bool,
     ) -> PyResult<Py<PyAny>> {
-        let unknown = UnknownItems::parse(unknown)?;
+        let unknown = unknown_items(unknown)?;
         if k == 0 {
             return Err(PyValueError::new_err("k must be at least 1"));
         }

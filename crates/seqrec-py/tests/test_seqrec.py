@@ -27,6 +27,16 @@ TINY = dict(
     eval_every=2,
 )
 
+# An ablation of one tiny variant for two steps (and the baselines).
+TINY_ABLATION = dict(
+    budget=2,
+    variants=["no-mask-pe"],
+    max_len=12,
+    dim=8,
+    negatives=16,
+    eval_every=2,
+)
+
 
 @pytest.fixture(scope="module")
 def log(tmp_path_factory) -> Path:
@@ -134,16 +144,7 @@ def test_errors_are_python_exceptions_with_the_programs_messages(log, tmp_path):
 
 def test_ablation_returns_table1_with_one_row_per_model(log, tmp_path):
     out = tmp_path / "ablation"
-    table1 = seqrec.ablation(
-        frame_of(log),
-        out=out,
-        budget=2,
-        variants=["no-mask-pe"],
-        max_len=12,
-        dim=8,
-        negatives=16,
-        eval_every=2,
-    )
+    table1 = seqrec.ablation(frame_of(log), out=out, **TINY_ABLATION)
     assert list(table1.index) == [
         "Item-item",
         "Popularity",
@@ -185,16 +186,7 @@ def test_evaluate_gives_the_metrics_by_name(tmp_path):
 @pytest.mark.skipif(not (SHARED / "data" / "ml1m-loo").is_dir(), reason="needs ../shared")
 def test_an_ablation_on_next_item_data_returns_its_next_item_table(tmp_path):
     out = tmp_path / "ml1m"
-    table = seqrec.ablation(
-        SHARED / "data" / "ml1m-loo",
-        out=out,
-        budget=2,
-        variants=["no-mask-pe"],
-        max_len=12,
-        dim=8,
-        negatives=16,
-        eval_every=2,
-    )
+    table = seqrec.ablation(SHARED / "data" / "ml1m-loo", out=out, **TINY_ABLATION)
     assert "Item-item" in table.index and "No mask, PE" in table.index
     assert table.loc["Item-item", "users"] == 6040
     assert (table["ndcg_lower"] <= table["ndcg@10"]).all()
