@@ -135,7 +135,7 @@ pub struct TrainArgs {
     #[arg(long)]
     repeat_half_life: Option<f64>,
     /// Most recent history plays the repeat-aware score counts; attention reads --max-len
-    /// [default: 1000].
+    /// [default: 20000].
     #[arg(long)]
     repeat_context: Option<usize>,
     /// No repeat-aware score, also on listening events.
@@ -787,9 +787,9 @@ mod tests {
         assert_eq!(config.model.positions, PositionEncoding::Learned);
         assert_eq!(config.objective, Objective::FutureWindow { len: 10 });
         assert_eq!(config.model.repeat_half_life, Some(20.0));
-        // The repeat term counts 1 000 plays, attention reads 50.
-        assert_eq!(config.model.repeat_context, Some(1000));
-        assert_eq!(config.model.input_len(), 1000);
+        // The repeat term counts 20 000 plays, attention reads 50.
+        assert_eq!(config.model.repeat_context, Some(20_000));
+        assert_eq!(config.model.input_len(), 20_000);
         // One row of logits per sequence: the full softmax fits a large catalogue.
         assert_eq!(config.loss, LossKind::FullSoftmax);
         assert!(config.validation_ranks_history);
