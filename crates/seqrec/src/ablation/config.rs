@@ -288,10 +288,10 @@ pub struct AblationConfig {
     pub batch_size: usize,
     /// Adam learning rate of the transformers. Default 5e-3: with patience 2 its best
     /// validation comes early and a log of 177 000 tracks finishes within 30 minutes.
-    /// gSASRec's 1e-3 is better on every simulated log in the discovery view and on that log
-    /// also with the history allowed, but there every variant keeps improving to the end of
-    /// the budget and the run takes 38 minutes (measured in `docs/reproduction.md`); pass it
-    /// when the time is there.
+    /// gSASRec's 1e-3 lifts the discovery view on the built-in simulator's logs and, on that
+    /// large log, F1 with the history allowed; but there the variants train 500–600 steps
+    /// instead of 300–400 and the run takes 38 minutes (measured in `docs/reproduction.md`);
+    /// pass it when the time is there.
     pub learning_rate: f64,
     /// Training budget of every model (transformers and item-item). Default 600 steps.
     pub budget: Budget,
