@@ -48,19 +48,54 @@ impl SasRecAttention {
     /// [`MASKED`] where a query must not see a key (padding keys, causal future) and 0 elsewhere.
     pub fn forward(&self, queries: Tensor<3>, keys: Tensor<3>, mask_bias: Tensor<4>) -> Tensor<3> {
         let [batch, len, dim] = queries.dims();
-        let head_dim = dim / self.heads;
+        let (logits, values) = self.logits_and_values(queries, keys, mask_bias);
+        let weights = self.dropout.forward(softmax(logits, 3));
+        weights
+            .matmul(values)
+            .swap_dims(1, 2)
+            .reshape([batch, len, dim])
+    }
+
+    /// [`forward`](Self::forward) for one query per sequence, at inference (no dropout):
+    /// `query` `[batch, 1, dim]` attends to every row of `keys` `[batch, len, dim]` (also the
+    /// values) but those where `key_bias` `[batch, 1, 1, len]` holds [`MASKED`]. Returns
+    /// `[batch, 1, dim]`: the last row of `forward` when `query` is its last query and no key
+    /// is hidden by the causal mask (the last position sees them all).
+    pub fn forward_last_query(
+        &self,
+        query: Tensor<3>,
+        keys: Tensor<3>,
+        key_bias: Tensor<4>,
+    ) -> Tensor<3> {
+        let [batch, _, dim] = query.dims();
+        let (logits, values) = self.logits_and_values(query, keys, key_bias);
+        softmax(logits, 3)
+            .matmul(values)
+            .swap_dims(1, 2)
+            .reshape([batch, 1, dim])
+    }
+
+    /// The scaled attention logits of every head `[batch, heads, queries, keys]`, `bias`
+    /// added, and the values split by head `[batch, heads, keys, dim / heads]`.
+    fn logits_and_values(
+        &self,
+        queries: Tensor<3>,
+        keys: Tensor<3>,
+        bias: Tensor<4>,
+    ) -> (Tensor<4>, Tensor<4>) {
+        let heads = self.heads;
         let split = |x: Tensor<3>| {
-            x.reshape([batch, len, self.heads, head_dim])
-                .swap_dims(1, 2)
+            let [batch, len, dim] = x.dims();
+            x.reshape([batch, len, heads, dim / heads]).swap_dims(1, 2)
         };
+        let head_dim = keys.dims()[2] / heads;
         let q = split(self.query.forward(queries));
         let k = split(self.key.forward(keys.clone()));
         let v = split(self.value.forward(keys));
         let logits = q
             .matmul(k.swap_dims(2, 3))
             .div_scalar((head_dim as f64).sqrt())
-            + mask_bias;
-        let weights = self.dropout.forward(softmax(logits, 3));
-        weights.matmul(v).swap_dims(1, 2).reshape([batch, len, dim])
+            + bias;
+        (logits, v)
     }
 }

@@ -67,4 +67,27 @@ impl SasRecBlock {
         let out = self.dropout.forward(self.dense2.forward(hidden)) + y;
         out * not_padding
     }
+
+    /// [`forward`](Self::forward) for the last position only, at inference (no dropout):
+    /// keys and values still come from every row of `seq` `[batch, len, dim]`, but the query,
+    /// the residuals and the feed-forward layers are computed for the last row instead of
+    /// `len`. `key_bias` `[batch, 1, 1, len]` holds [`MASKED`](crate::attention::MASKED) on
+    /// padding keys; `last_not_padding` `[batch, 1, 1]` is 0 where the last row is padding.
+    /// Returns `[batch, 1, dim]`, the last row of `forward` up to float rounding.
+    pub fn forward_last(
+        &self,
+        seq: Tensor<3>,
+        key_bias: Tensor<4>,
+        last_not_padding: Tensor<3>,
+    ) -> Tensor<3> {
+        let [batch, len, dim] = seq.dims();
+        // The query and the residual come from the normalised input of the last position.
+        let x = self
+            .first_norm
+            .forward(seq.clone().slice([0..batch, len - 1..len, 0..dim]));
+        let attended = self.attention.forward_last_query(x.clone(), seq, key_bias) + x;
+        let y = self.second_norm.forward(attended);
+        let hidden = self.activation.forward(self.dense1.forward(y.clone()));
+        (self.dense2.forward(hidden) + y) * last_not_padding
+    }
 }

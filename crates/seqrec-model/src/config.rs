@@ -5,6 +5,10 @@ use burn::tensor::Device;
 
 use crate::model::GsasRec;
 
+/// The paper's dropout rate, [`GsasRecConfig::dropout`]'s default (burn's `Config` derive
+/// needs the literal there; a test checks that the two agree).
+pub const DEFAULT_DROPOUT: f64 = 0.0625;
+
 /// Which positions a query may attend to.
 #[derive(Config, Debug, Copy, PartialEq, Eq)]
 pub enum AttentionMode {
@@ -71,7 +75,7 @@ pub struct GsasRecConfig {
     #[config(default = 1)]
     pub heads: usize,
     /// Dropout rate of the embeddings, attention weights and feed-forward layers.
-    /// Default: 0.0625, the paper's value.
+    /// Default: 0.0625, the paper's value ([`DEFAULT_DROPOUT`]).
     #[config(default = 0.0625)]
     pub dropout: f64,
     /// Causal mask or not. Default: [`AttentionMode::Causal`].
@@ -229,5 +233,15 @@ impl GsasRecConfig {
     pub fn init(&self, device: &Device) -> Result<GsasRec, ConfigError> {
         self.validate()?;
         Ok(GsasRec::new(self, device))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_dropout_default_is_the_named_constant() {
+        assert_eq!(GsasRecConfig::new(10).dropout, DEFAULT_DROPOUT);
     }
 }

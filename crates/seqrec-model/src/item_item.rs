@@ -9,6 +9,7 @@ use burn::tensor::module::embedding;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
 use crate::config::ConfigError;
+use crate::ids::{last_columns, reserved_bias};
 use crate::scorer::SequenceScorer;
 
 /// How the items of a history are weighted in the user representation of an [`ItemItem`].
@@ -198,12 +199,7 @@ impl ItemItem {
 
     /// Keeps the last `max_len` columns of a batch of histories.
     pub fn truncate(&self, items: Tensor<2, Int>) -> Tensor<2, Int> {
-        let [batch, len] = items.dims();
-        if len > self.max_len {
-            items.slice([0..batch, len - self.max_len..len])
-        } else {
-            items
-        }
+        last_columns(items, self.max_len)
     }
 }
 
@@ -240,14 +236,6 @@ impl SequenceScorer for ItemItem {
         let scores = users.matmul(self.item_vectors().transpose());
         scores + reserved_bias(rows, &device)
     }
-}
-
-/// `[1, rows]`: `-inf` at padding (0) and the reserved id (`rows - 1`), 0 elsewhere.
-pub(crate) fn reserved_bias(rows: usize, device: &Device) -> Tensor<2> {
-    let mut bias = vec![0f32; rows];
-    bias[0] = f32::NEG_INFINITY;
-    bias[rows - 1] = f32::NEG_INFINITY;
-    Tensor::from_data(TensorData::new(bias, [1, rows]), device)
 }
 
 #[cfg(test)]

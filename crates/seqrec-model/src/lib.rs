@@ -42,6 +42,7 @@
 mod attention;
 mod block;
 mod config;
+mod ids;
 mod item_item;
 mod model;
 mod personal_popularity;
@@ -52,7 +53,9 @@ mod scorer;
 
 pub use attention::SasRecAttention;
 pub use block::SasRecBlock;
-pub use config::{AttentionMode, ConfigError, GsasRecConfig, OutputEmbeddings, PositionEncoding};
+pub use config::{
+    AttentionMode, ConfigError, DEFAULT_DROPOUT, GsasRecConfig, OutputEmbeddings, PositionEncoding,
+};
 pub use item_item::{ItemItem, ItemItemConfig, Recency};
 pub use model::GsasRec;
 pub use personal_popularity::{

@@ -5,12 +5,12 @@ use burn::module::Module;
 use burn::nn::{
     Dropout, DropoutConfig, Embedding, EmbeddingConfig, Initializer, LayerNorm, LayerNormConfig,
 };
-use burn::tensor::activation::softmax;
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 
 use crate::attention::MASKED;
 use crate::block::SasRecBlock;
 use crate::config::{AttentionMode, GsasRecConfig, OutputEmbeddings, PositionEncoding};
+use crate::ids::{last_columns, reserved_bias};
 use crate::position::{position_rows, sinusoidal};
 use crate::repeat::RepeatScore;
 
@@ -120,12 +120,7 @@ impl GsasRec {
 
     /// Keeps the last `max_len` columns of a batch of histories.
     pub fn truncate(&self, items: Tensor<2, Int>) -> Tensor<2, Int> {
-        let [batch, len] = items.dims();
-        if len > self.max_len {
-            items.slice([0..batch, len - self.max_len..len])
-        } else {
-            items
-        }
+        last_columns(items, self.max_len)
     }
 
     /// Hidden states `[batch, len', dim]` for histories `[batch, len]` (left-padded with 0),
@@ -167,10 +162,9 @@ impl GsasRec {
         (seq, padding, not_padding)
     }
 
-    /// The last block evaluated for the last position only: its keys and values still come
-    /// from every position, but its query, attention row, feed-forward layers and final norm
-    /// are computed for one row instead of `len`. Inference only (no dropout): the same values
-    /// as the last row of [`GsasRec::forward`], up to float rounding.
+    /// The last block evaluated for the last position only ([`SasRecBlock::forward_last`]),
+    /// then the final norm: `[batch, dim]`. The last query sees every key but padding, with or
+    /// without the causal mask.
     fn last_block_last_position(
         &self,
         block: &SasRecBlock,
@@ -179,38 +173,12 @@ impl GsasRec {
         not_padding: Tensor<3>,
     ) -> Tensor<2> {
         let [batch, len, dim] = seq.dims();
-        let attention = &block.attention;
-        let heads = attention.heads;
-        let head_dim = dim / heads;
-        let last = |x: Tensor<3>| x.slice([0..batch, len - 1..len, 0..dim]);
-        // Queries and the residual come from the normalised input (per position).
-        let x = block.first_norm.forward(last(seq.clone())); // [batch, 1, dim]
-        let q = attention
-            .query
-            .forward(x.clone())
-            .reshape([batch, 1, heads, head_dim])
-            .swap_dims(1, 2);
-        let split = |t: Tensor<3>| t.reshape([batch, len, heads, head_dim]).swap_dims(1, 2);
-        let k = split(attention.key.forward(seq.clone()));
-        let v = split(attention.value.forward(seq));
-        // The last query sees every key but padding, with or without the causal mask.
-        let bias = padding
+        let key_bias = padding
             .float()
             .mul_scalar(MASKED)
             .reshape([batch, 1, 1, len]);
-        let logits = q
-            .matmul(k.swap_dims(2, 3))
-            .div_scalar((head_dim as f64).sqrt())
-            + bias;
-        let attended = softmax(logits, 3)
-            .matmul(v)
-            .swap_dims(1, 2)
-            .reshape([batch, 1, dim])
-            + x;
-        let y = block.second_norm.forward(attended);
-        let hidden = block.activation.forward(block.dense1.forward(y.clone()));
-        let out =
-            (block.dense2.forward(hidden) + y) * not_padding.slice([0..batch, len - 1..len, 0..1]);
+        let last_not_padding = not_padding.slice([0..batch, len - 1..len, 0..1]);
+        let out = block.forward_last(seq, key_bias, last_not_padding);
         self.final_norm.forward(out).reshape([batch, dim])
     }
 
@@ -329,10 +297,7 @@ impl GsasRec {
         let device = users.device();
         let rows = self.num_items + 2;
         let scores = users.matmul(self.output_table().transpose());
-        let mut bias = vec![0f32; rows];
-        bias[0] = f32::NEG_INFINITY;
-        bias[rows - 1] = f32::NEG_INFINITY;
-        scores + Tensor::<2>::from_data(TensorData::new(bias, [1, rows]), &device)
+        scores + reserved_bias(rows, &device)
     }
 
     /// Scores of given candidates per user: users `[batch, dim]`, items `[batch, n]` → `[batch, n]`.

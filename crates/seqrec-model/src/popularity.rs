@@ -3,7 +3,7 @@
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
 use crate::config::ConfigError;
-use crate::item_item::reserved_bias;
+use crate::ids::reserved_bias;
 use crate::scorer::SequenceScorer;
 
 /// Recommends the most played items to everyone: the floor any personalised model must beat.
