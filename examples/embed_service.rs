@@ -67,7 +67,7 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
             let dataset = SyntheticConfig::default().generate()?;
             let mut config =
                 TrainConfig::new(GsasRecConfig::new(dataset.num_items as usize).with_dim(32));
-            config.limit.steps = Some(60);
+            config.run.limit.steps = Some(60);
             let out = std::env::temp_dir().join("seqrec-embed-service");
             train(
                 &config,

@@ -22,7 +22,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_positions(PositionEncoding::Learned);
     let mut config = TrainConfig::new(model);
     config.sharing = NegativeSharing::PerSequence;
-    config.limit.steps = Some(300);
+    config.run.limit.steps = Some(300);
 
     let device = seqrec::device::default_device()?;
     let data = TrainingData::from_sequences(&dataset)?;

@@ -12,7 +12,7 @@
 use std::path::PathBuf;
 
 use seqrec::data::ItemVocabulary;
-use seqrec::train::{ModelManifest, Recommender, import_gsasrec_checkpoint};
+use seqrec::train::{GsasRecManifest, Recommender, import_gsasrec_checkpoint};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
@@ -47,7 +47,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Model id i is the reference's item i: name it "i".
     let items = ItemVocabulary::identity(config.num_items as u32);
-    let manifest = ModelManifest {
+    let manifest = GsasRecManifest {
         model: config,
         training: None,
     };

@@ -21,7 +21,7 @@ use seqrec::loss::{GBceBeta, LossKind};
 use seqrec::model::{GsasRecConfig, PositionEncoding};
 use seqrec::sampling::{NegativeSampler, NegativeSharing};
 use seqrec::train::{
-    BatchPlanner, Objective, PerPositionScoring, StepSetup, TrainBatch, TrainingModel,
+    BatchPlanner, GsasRecTraining, Objective, PerPositionScoring, StepSetup, TrainBatch,
 };
 use seqrec_suite::alloc::{cpu_seconds, page_faults, peak_rss_mb};
 
@@ -61,7 +61,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let beta = GBceBeta::Calibrated { t: 0.75 }.resolve(256, num_items)?;
     let train_device = device.clone().autodiff();
     device.seed(42);
-    let mut model = TrainingModel {
+    let mut model = GsasRecTraining {
         model: config.init(&train_device)?,
         setup: StepSetup {
             loss: LossKind::GBce {

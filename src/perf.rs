@@ -12,7 +12,7 @@ use seqrec::loss::{GBceBeta, LossKind};
 use seqrec::model::{AttentionMode, GsasRec, GsasRecConfig, PositionEncoding};
 use seqrec::sampling::{NegativeSampler, NegativeSharing};
 use seqrec::train::{
-    BatchPlanner, Objective, PerPositionScoring, StepSetup, TrainBatch, TrainingModel,
+    BatchPlanner, GsasRecTraining, Objective, PerPositionScoring, StepSetup, TrainBatch,
 };
 
 /// One training configuration and its data.
@@ -170,7 +170,7 @@ impl TrainSetup {
         };
         let train_device = device.clone().autodiff();
         device.seed(42);
-        let model = TrainingModel {
+        let model = GsasRecTraining {
             model: config.init(&train_device).unwrap(),
             setup,
         };
@@ -202,7 +202,7 @@ impl TrainSetup {
 pub struct Trainer<'a> {
     setup: &'a TrainSetup,
     device: Device,
-    model: Option<TrainingModel>,
+    model: Option<GsasRecTraining>,
     optimizer: ModuleOptimizer,
     planner: BatchPlanner,
     sampler: NegativeSampler,
@@ -213,7 +213,7 @@ pub struct Trainer<'a> {
 
 impl Trainer<'_> {
     /// The model being trained.
-    pub fn model(&self) -> &TrainingModel {
+    pub fn model(&self) -> &GsasRecTraining {
         self.model.as_ref().expect("a model between steps")
     }
 

@@ -24,9 +24,9 @@ fn ml1m_trains_and_evaluates() {
     let mut config = TrainConfig::new(model);
     config.negatives = 16;
     config.sharing = NegativeSharing::PerBatch;
-    config.batch_size = 64;
-    config.limit.steps = Some(4);
-    config.eval_every = 2;
+    config.run.batch_size = 64;
+    config.run.limit.steps = Some(4);
+    config.run.eval_every = 2;
     let device = Device::ndarray();
     let out = tempfile::tempdir().unwrap();
     let data = TrainingData::from_sequences(&dataset).unwrap();

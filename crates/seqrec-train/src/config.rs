@@ -7,17 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::TrainError;
 use crate::objective::Objective;
-
-/// When training stops (whichever comes first; early stopping may stop it sooner).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct TrainLimit {
-    /// Optimiser steps.
-    pub steps: Option<usize>,
-    /// Passes over the training sequences.
-    pub epochs: Option<usize>,
-    /// Wall-clock seconds.
-    pub seconds: Option<f64>,
-}
+use crate::run::RunSettings;
 
 /// Everything that defines a training run. Defaults follow gSASRec and the paper: Adam with
 /// learning rate 1e-3, batches of 128, 256 negatives per target, gBCE with β = 0.9.
@@ -40,20 +30,11 @@ pub struct TrainConfig {
     pub negative_distribution: NegativeDistribution,
     /// Whether negatives avoid every item of the user's sequence. Default: false.
     pub exclude_history_from_negatives: bool,
-    /// Sequences per batch. Default: 128.
-    pub batch_size: usize,
-    /// Adam learning rate. Default: 1e-3.
-    pub learning_rate: f64,
-    /// When to stop.
-    pub limit: TrainLimit,
-    /// Validate every this many steps. Default: 100 (gSASRec's epoch).
-    pub eval_every: usize,
-    /// Stop after this many validations without a better NDCG@10. Default: 20.
-    pub patience: usize,
-    /// Users per validation batch. Default: 256.
-    pub eval_batch_size: usize,
-    /// Seed of every random choice (weights, batches, negatives, dropout). Default: 42.
-    pub seed: u64,
+    /// Batches, Adam, the limit, validation, early stopping and the seed (flattened in the
+    /// JSON form). Defaults: batches of 128 sequences, learning rate 1e-3, validation every
+    /// 100 steps, patience 20, seed 42.
+    #[serde(flatten)]
+    pub run: RunSettings,
     /// Whether validation ranks the user's history items too. Default: false, the
     /// next-item protocol of SASRec and gSASRec (history items are not ranked); true for
     /// listening logs, where the next played track is often one played before.
@@ -70,10 +51,6 @@ pub struct TrainConfig {
     /// validations) instead of stopping on the main metric alone. Default: false.
     #[serde(default)]
     pub discovery_keeps_training: bool,
-    /// What a NaN or infinite training loss does: stop with an error naming the step
-    /// (default) or skip the batch and count it.
-    #[serde(default)]
-    pub non_finite_loss: crate::guard::NonFiniteLoss,
     /// Weight of the explore loss: a full softmax over the items outside the input window,
     /// for the targets the user has not played ([`seqrec_loss::explore_softmax_loss`]),
     /// added to the main loss. It trains the scores of new tracks apart from the
@@ -97,17 +74,10 @@ impl TrainConfig {
             sharing: NegativeSharing::PerSequence,
             negative_distribution: NegativeDistribution::Uniform,
             exclude_history_from_negatives: false,
-            batch_size: 128,
-            learning_rate: 1e-3,
-            limit: TrainLimit::default(),
-            eval_every: 100,
-            patience: 20,
-            eval_batch_size: 256,
-            seed: 42,
+            run: RunSettings::new(128, 1e-3, 20),
             validation_ranks_history: false,
             discovery_checkpoint: false,
             discovery_keeps_training: false,
-            non_finite_loss: crate::guard::NonFiniteLoss::Stop,
             explore_weight: 0.0,
         }
     }
@@ -116,16 +86,8 @@ impl TrainConfig {
     pub fn validate(&self) -> Result<(), TrainError> {
         self.model.validate()?;
         self.objective.validate(self.model.attention)?;
+        self.run.validate()?;
         let fail = |m: &str| Err(TrainError::Config(m.to_string()));
-        if self.batch_size == 0 || self.eval_batch_size == 0 {
-            return fail("batch sizes must be positive");
-        }
-        if self.eval_every == 0 {
-            return fail("eval_every must be at least 1 step");
-        }
-        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
-            return fail("the learning rate must be positive");
-        }
         self.negative_distribution.validate()?;
         if self.discovery_keeps_training && !self.discovery_checkpoint {
             return fail("discovery_keeps_training needs discovery_checkpoint");
@@ -154,21 +116,12 @@ impl TrainConfig {
                  (it ranks the whole catalogue from the history's representation)",
             );
         }
-        let sampled = !matches!(self.loss, LossKind::FullSoftmax);
+        let sampled = self.loss.needs_negatives();
         if sampled && (self.negatives == 0 || self.negatives >= self.model.num_items) {
             return Err(TrainError::Config(format!(
                 "negatives per target must be in 1..{} (the catalogue size), got {}",
                 self.model.num_items, self.negatives
             )));
-        }
-        if let Some(s) = self.limit.seconds
-            && !(s.is_finite() && s > 0.0)
-        {
-            return fail("the time limit must be positive");
-        }
-        if self.limit.steps.is_none() && self.limit.epochs.is_none() && self.limit.seconds.is_none()
-        {
-            return fail("set a limit: steps, epochs or a time limit");
         }
         Ok(())
     }
@@ -189,7 +142,7 @@ mod tests {
     #[test]
     fn a_bad_negative_distribution_fails_validation_before_training() {
         let mut config = TrainConfig::new(GsasRecConfig::new(1000));
-        config.limit.steps = Some(1);
+        config.run.limit.steps = Some(1);
         assert!(config.validate().is_ok());
         config.negative_distribution = NegativeDistribution::Popularity { gamma: f64::NAN };
         assert!(matches!(

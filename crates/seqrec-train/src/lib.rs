@@ -26,6 +26,7 @@ mod checkpoint;
 mod config;
 mod error;
 mod evaluate;
+mod fit;
 mod guard;
 mod interop;
 mod item_item;
@@ -39,13 +40,14 @@ mod prefetch;
 mod progress;
 mod ranking;
 mod recommender;
+mod run;
 mod session;
 mod step;
 mod train;
 
 pub use atomic::checksum_path;
 pub use batch::{EvalBatch, NegativeIds, TrainBatch};
-pub use config::{TrainConfig, TrainLimit};
+pub use config::TrainConfig;
 pub use error::TrainError;
 pub use evaluate::{REPORTED_CUTOFFS, evaluate_next_item, held_out_ranks, top_k_chunked};
 pub use guard::{LossGuard, NonFiniteLoss, NonFiniteStep};
@@ -58,10 +60,10 @@ pub use item_item::{
     ItemItemManifest, ItemItemTrainConfig, ItemItemTraining, PairBatch, PairLoader, PairPlan,
     SkipGramPairs, plan_pairs, save_item_item_dir, train_item_item,
 };
-pub use loader::{EvalLoader, TrainLoader};
+pub use loader::{EvalLoader, HistoryRanking, TrainLoader};
 pub use metric::{NdcgMetric, RankInput};
 pub use model_dir::{
-    CONFIG_FILE, ITEMS_FILE, ModelKind, ModelManifest, SavedModel, WEIGHTS_FILE, load_model_dir,
+    CONFIG_FILE, GsasRecManifest, ITEMS_FILE, ModelKind, SavedModel, WEIGHTS_FILE, load_model_dir,
     load_weights, save_model_dir, save_weights,
 };
 pub use objective::Objective;
@@ -73,9 +75,10 @@ pub use prefetch::{PlannedBatch, PrefetchLoader};
 pub use progress::{CallbackRenderer, ProgressCallback, ProgressEvent};
 pub use ranking::{rank_top_k, rank_top_k_excluding};
 pub use recommender::{Recommendation, Recommender, resolve_history};
+pub use run::{DEFAULT_SEED, RunSettings, TrainLimit};
 pub use session::{METRICS_FILE, write_curve};
 pub use step::{
-    PerPositionScoring, RankOutput, StepOutput, StepSetup, TrainingModel, target_ranks,
+    GsasRecTraining, PerPositionScoring, RankOutput, StepOutput, StepSetup, target_ranks,
 };
 pub use train::{
     CurvePoint, DISCOVERY_DIR, REPORT_FILE, TrainOptions, TrainReport, TrainingData, WORK_DIR,

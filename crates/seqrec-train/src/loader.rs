@@ -71,6 +71,15 @@ impl PrefetchLoader<TrainBatch> {
     }
 }
 
+/// Whether validation ranks the items of the user's history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HistoryRanking {
+    /// History items are never ranked: the next-item protocol of SASRec and gSASRec.
+    Excluded,
+    /// History items are ranked too: listening logs, where the next track is often a replay.
+    Ranked,
+}
+
 /// Held-out users in fixed order, `batch_size` at a time.
 #[derive(Clone)]
 pub struct EvalLoader {
@@ -93,10 +102,11 @@ impl EvalLoader {
         batch_size: usize,
         max_len: usize,
         num_items: usize,
-        exclude_history: bool,
+        history: HistoryRanking,
         device: Device,
     ) -> Self {
         let range = 0..histories.len().min(targets.len());
+        let exclude_history = history == HistoryRanking::Excluded;
         Self {
             histories,
             targets,

@@ -23,9 +23,9 @@ pub const ITEMS_FILE: &str = "items.json";
 /// File name of the weights in a model directory.
 pub const WEIGHTS_FILE: &str = "model.safetensors";
 
-/// The contents of `config.json`.
+/// The contents of `config.json` in a gSASRec model directory.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ModelManifest {
+pub struct GsasRecManifest {
     /// The architecture.
     pub model: GsasRecConfig,
     /// How it was trained, when seqrec trained it.
@@ -36,7 +36,7 @@ pub struct ModelManifest {
 pub fn save_model_dir(
     dir: &Path,
     model: &GsasRec,
-    manifest: &ModelManifest,
+    manifest: &GsasRecManifest,
     items: &ItemVocabulary,
 ) -> Result<(), TrainError> {
     save_dir(dir, model, manifest, items)
@@ -106,9 +106,9 @@ pub(crate) fn load_module<M: Module>(mut model: M, path: &Path) -> Result<M, Tra
 pub fn load_model_dir(
     dir: &Path,
     device: &Device,
-) -> Result<(GsasRec, ModelManifest, ItemVocabulary), TrainError> {
-    let (manifest, items): (ModelManifest, _) =
-        read_manifest_and_items(dir, |m: &ModelManifest| m.model.num_items)?;
+) -> Result<(GsasRec, GsasRecManifest, ItemVocabulary), TrainError> {
+    let (manifest, items): (GsasRecManifest, _) =
+        read_manifest_and_items(dir, |m: &GsasRecManifest| m.model.num_items)?;
     let model = load_weights(&manifest.model, &dir.join(WEIGHTS_FILE), device)?;
     Ok((model, manifest, items))
 }
@@ -163,13 +163,13 @@ pub trait SavedModel: SequenceScorer + Sized {
 }
 
 impl SavedModel for GsasRec {
-    type Manifest = ModelManifest;
+    type Manifest = GsasRecManifest;
     const KIND: ModelKind = ModelKind::GsasRec;
 
     fn load_dir(
         dir: &Path,
         device: &Device,
-    ) -> Result<(Self, ModelManifest, ItemVocabulary), TrainError> {
+    ) -> Result<(Self, GsasRecManifest, ItemVocabulary), TrainError> {
         load_model_dir(dir, device)
     }
 }
@@ -235,7 +235,7 @@ mod tests {
         let device = Device::ndarray();
         let config = GsasRecConfig::new(12).with_dim(8).with_max_len(4);
         let model = config.init(&device).unwrap();
-        let manifest = ModelManifest {
+        let manifest = GsasRecManifest {
             model: config,
             training: None,
         };

@@ -30,7 +30,7 @@ use crate::error::TrainError;
 /// assert_eq!(top[0], vec![(3, 7.0), (1, 5.0)]);
 /// assert_eq!(top[1], vec![(2, 40.0), (4, 1.0)]);
 /// ```
-pub fn rank_top_k<M: SequenceScorer>(
+pub fn rank_top_k<M: SequenceScorer + ?Sized>(
     model: &M,
     histories: &[Vec<u32>],
     k: usize,
@@ -48,7 +48,7 @@ pub fn rank_top_k<M: SequenceScorer>(
 ///
 /// Errors: those of [`rank_top_k`], and [`TrainError::Config`] when `exclusions` and
 /// `histories` differ in length.
-pub fn rank_top_k_excluding<M: SequenceScorer>(
+pub fn rank_top_k_excluding<M: SequenceScorer + ?Sized>(
     model: &M,
     histories: &[Vec<u32>],
     exclusions: Option<&[Vec<u32>]>,

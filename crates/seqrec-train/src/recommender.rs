@@ -231,7 +231,7 @@ mod tests {
     use seqrec_model::{GsasRecConfig, ItemItem, PersonalPopularity};
 
     use super::*;
-    use crate::model_dir::ModelManifest;
+    use crate::model_dir::GsasRecManifest;
 
     fn assert_send_sync<T: Send + Sync>() {}
 
@@ -244,7 +244,7 @@ mod tests {
         device.seed(21);
         let config = GsasRecConfig::new(40).with_dim(8).with_max_len(6);
         let model = config.init(&device).unwrap();
-        let manifest = ModelManifest {
+        let manifest = GsasRecManifest {
             model: config,
             training: None,
         };

@@ -1,7 +1,7 @@
 //! The part of a training run that does not depend on the model: the work directory (fresh
 //! or resumed), burn-train's `SupervisedTraining` with Adam, NDCG@10 validation, early
 //! stopping, checkpoints and the time limit, then the best checkpoint reloaded and the report.
-//! [`crate::train`] and [`crate::train_item_item`] share it.
+//! [`crate::fit`], the training path of every model, runs it.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -22,7 +22,6 @@ use crate::checkpoint::{
     AtomicCheckpointer, History, KeepLatestAndBest, PARTS, best_index, remove_after,
     resumable_epoch, saved_epochs,
 };
-use crate::config::TrainLimit;
 use crate::error::TrainError;
 use crate::guard::{LossGuard, NonFiniteLoss};
 use crate::metric::{NdcgMetric, TrainLossMetric};
@@ -99,16 +98,6 @@ pub fn write_curve(path: &Path, curve: &[CurvePoint]) -> Result<(), TrainError> 
         source: e.into_error(),
     })?;
     write_bytes_atomically(path, &bytes)
-}
-
-/// The steps a run may take: the smaller of the step limit and the epoch limit (in passes of
-/// `steps_per_pass`), unbounded when only time limits it.
-pub(crate) fn total_steps(limit: &TrainLimit, steps_per_pass: usize) -> usize {
-    [limit.steps, limit.epochs.map(|e| e * steps_per_pass)]
-        .into_iter()
-        .flatten()
-        .min()
-        .unwrap_or(usize::MAX / 2)
 }
 
 /// burn-train's work directory in `out_dir`, wiped for a fresh run or read for a resumed one.

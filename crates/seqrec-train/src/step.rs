@@ -15,7 +15,7 @@ use seqrec_model::{GsasRec, SequenceScorer};
 
 use crate::batch::{EvalBatch, NegativeIds, TrainBatch};
 
-/// How a [`TrainingModel`] turns a batch into a loss; not a parameter.
+/// How a [`GsasRecTraining`] turns a batch into a loss; not a parameter.
 #[derive(Debug, Clone)]
 pub struct StepSetup {
     /// The loss.
@@ -32,7 +32,7 @@ pub struct StepSetup {
 
 /// A [`GsasRec`] with its loss, as burn-train's learner trains it.
 #[derive(Module, Debug)]
-pub struct TrainingModel {
+pub struct GsasRecTraining {
     /// The model being trained.
     pub model: GsasRec,
     /// How the loss is computed.
@@ -104,14 +104,14 @@ pub enum PerPositionScoring {
     Gather,
 }
 
-impl TrainingModel {
+impl GsasRecTraining {
     /// The batch's loss.
     pub fn loss(&self, batch: TrainBatch) -> Tensor<1> {
         self.loss_with(batch, PerPositionScoring::Auto)
     }
 
     /// The batch's loss, scoring per-position negatives as `scoring` says (the other sharing
-    /// modes ignore it). [`TrainingModel::loss`] uses [`PerPositionScoring::Auto`].
+    /// modes ignore it). [`GsasRecTraining::loss`] uses [`PerPositionScoring::Auto`].
     pub fn loss_with(&self, batch: TrainBatch, scoring: PerPositionScoring) -> Tensor<1> {
         // The repeat term reads the window the last position represents; objectives that
         // score from every position are refused with it (`TrainConfig::validate`).
@@ -272,7 +272,7 @@ fn rank_of_targets(scores: Tensor<2>, targets: Tensor<2, Int>) -> Tensor<1, Int>
         .add_scalar(1)
 }
 
-impl TrainStep for TrainingModel {
+impl TrainStep for GsasRecTraining {
     type Input = TrainBatch;
     type Output = StepOutput;
 
@@ -282,7 +282,7 @@ impl TrainStep for TrainingModel {
     }
 }
 
-impl InferenceStep for TrainingModel {
+impl InferenceStep for GsasRecTraining {
     type Input = EvalBatch;
     type Output = RankOutput;
 

@@ -7,18 +7,20 @@ use std::sync::Arc;
 use burn::tensor::Device;
 use seqrec_data::{HeldOut, ItemVocabulary, SequenceDataset};
 use seqrec_model::GsasRec;
-use seqrec_sampling::{NegativeDistribution, NegativeSampler};
+use seqrec_sampling::NegativeSampler;
 use serde::{Deserialize, Serialize};
 
 use crate::config::TrainConfig;
 use crate::error::TrainError;
+use crate::fit::{Trainable, Validation, fit};
 use crate::guard::LossGuard;
-use crate::loader::{EvalLoader, TrainLoader};
-use crate::model_dir::{ModelManifest, save_model_dir, write_json};
+use crate::loader::{HistoryRanking, TrainLoader};
+use crate::model_dir::{GsasRecManifest, save_model_dir};
 use crate::plan::BatchPlanner;
 use crate::progress::ProgressCallback;
-use crate::session::{Schedule, Supervised, WorkDir, run_supervised, total_steps};
-use crate::step::{StepSetup, TrainingModel};
+use crate::run::RunSettings;
+use crate::session::Supervised;
+use crate::step::{GsasRecTraining, StepSetup};
 
 /// Sub-directory of the output directory where burn-train keeps checkpoints and logs.
 pub const WORK_DIR: &str = "train";
@@ -140,140 +142,142 @@ pub fn train_with_discovery(
     out_dir: &Path,
     options: TrainOptions,
 ) -> Result<(GsasRec, Option<GsasRec>, TrainReport), TrainError> {
-    config.validate()?;
-    if config.model.num_items != data.num_items {
-        return Err(TrainError::Config(format!(
-            "the model has {} items but the data {}",
-            config.model.num_items, data.num_items
-        )));
-    }
-    let sequences: Vec<Vec<u32>> = data
-        .train
-        .iter()
-        .filter(|s| s.len() >= 2)
-        .cloned()
-        .collect();
-    if sequences.is_empty() {
-        return Err(TrainError::Config(
-            "no training sequence has two items or more".into(),
-        ));
-    }
-    if data.validation.inputs.is_empty() {
-        return Err(TrainError::Config("the validation split is empty".into()));
-    }
-    let sampler = match &config.negative_distribution {
-        NegativeDistribution::Uniform => NegativeSampler::uniform(data.num_items as u32)?,
-        NegativeDistribution::Popularity { gamma } => {
-            NegativeSampler::popularity(&data.item_counts, *gamma)?
-        }
-    };
-    let planner = BatchPlanner {
-        objective: config.objective,
-        max_len: config.model.input_len(),
-        mask_token: config.model.mask_token() as u32,
-        negatives: config.negatives,
-        sharing: config.sharing,
-        exclude_history: config.exclude_history_from_negatives,
-    };
-    let steps_per_pass = sequences.len().div_ceil(config.batch_size);
-    let total_steps = total_steps(&config.limit, steps_per_pass);
-    let work = WorkDir::prepare(out_dir, options.resume)?;
-    let start_epoch = work.start_epoch;
-
-    device.seed(config.seed);
-    let train_device = device.clone().autodiff();
-    let guard = LossGuard::new(config.non_finite_loss);
-    let setup = StepSetup {
-        loss: config.loss.clone(),
-        beta: config.beta()?,
-        guard: Some(guard.clone()),
-        explore_weight: config.explore_weight,
-    };
-    let model = TrainingModel {
-        model: config.model.init(&train_device)?,
-        setup: setup.clone(),
-    };
-    let train_loader = TrainLoader::new(
-        Arc::new(sequences),
-        planner,
-        sampler,
-        config.batch_size,
-        config.eval_every,
-        total_steps,
-        start_epoch * config.eval_every,
-        config.seed,
-        train_device.clone(),
-    );
-    let valid_loader = EvalLoader::new(
-        Arc::new(data.validation.inputs.clone()),
-        Arc::new(data.validation.targets.clone()),
-        config.eval_batch_size,
-        config.model.input_len(),
-        data.num_items,
-        !config.validation_ranks_history,
-        device.clone(),
-    );
-    let valid_loader = if config.discovery_checkpoint {
-        valid_loader.with_discovery()
-    } else {
-        valid_loader
-    };
-
-    tracing::info!(
-        steps = total_steps,
-        epochs = total_steps.div_ceil(config.eval_every),
-        sequences = data.train.len(),
-        resume_from = start_epoch,
-        "training gSASRec ({:?} attention, {:?} positions, {} objective)",
-        config.model.attention,
-        config.model.positions,
-        config.objective
-    );
-    let schedule = Schedule {
-        batch_size: config.batch_size,
-        eval_every: config.eval_every,
-        total_steps,
-        patience: config.patience,
-        learning_rate: config.learning_rate,
-        seconds: config.limit.seconds,
-        discovery: config.discovery_checkpoint,
-        discovery_keeps_training: config.discovery_keeps_training,
-        guard: Some(guard),
-    };
     let Supervised {
         best,
         discovery,
         report,
-    } = run_supervised(
-        work,
-        &schedule,
-        options.progress,
-        model,
-        Arc::new(train_loader.clone()),
-        Arc::new(valid_loader),
-        &train_loader,
-        || {
-            Ok(TrainingModel {
-                model: config.model.init(device)?,
-                setup: setup.clone(),
-            })
-        },
-    )?;
-    let model = best.model;
-    let manifest = ModelManifest {
-        model: config.model.clone(),
-        training: Some(config.clone()),
-    };
-    save_model_dir(out_dir, &model, &manifest, &data.items)?;
-    let discovery = discovery.map(|d| d.model);
-    let discovery_dir = out_dir.join(DISCOVERY_DIR);
-    match &discovery {
-        Some(discovery) => save_model_dir(&discovery_dir, discovery, &manifest, &data.items)?,
-        None if discovery_dir.exists() => {
-            std::fs::remove_dir_all(&discovery_dir).map_err(TrainError::io(&discovery_dir))?
-        }
-        None => {}
+    } = fit(config, data, device, out_dir, options)?;
+    Ok((best.model, discovery.map(|d| d.model), report))
+}
+
+impl TrainConfig {
+    /// The loss settings of a training step.
+    fn step_setup(&self, guard: Option<LossGuard>) -> Result<StepSetup, TrainError> {
+        Ok(StepSetup {
+            loss: self.loss.clone(),
+            beta: self.beta()?,
+            guard,
+            explore_weight: self.explore_weight,
+        })
     }
-    write_json(&out_dir.join(REPORT_FILE), &report)?;
-    Ok((model, discovery, report))
+}
+
+impl Trainable for TrainConfig {
+    type Learner = GsasRecTraining;
+    /// The sequences and the sampler of their negatives.
+    type Examples = (Arc<Vec<Vec<u32>>>, NegativeSampler);
+    type Loader = TrainLoader;
+
+    fn run(&self) -> &RunSettings {
+        &self.run
+    }
+
+    fn validate(&self) -> Result<(), TrainError> {
+        TrainConfig::validate(self)
+    }
+
+    fn num_items(&self) -> usize {
+        self.model.num_items
+    }
+
+    fn validation(&self) -> Validation {
+        Validation {
+            history: if self.validation_ranks_history {
+                HistoryRanking::Ranked
+            } else {
+                HistoryRanking::Excluded
+            },
+            max_len: self.model.input_len(),
+            discovery: self.discovery_checkpoint,
+            discovery_keeps_training: self.discovery_keeps_training,
+        }
+    }
+
+    fn examples(
+        &self,
+        sequences: Vec<Vec<u32>>,
+        data: &TrainingData,
+    ) -> Result<(Self::Examples, usize), TrainError> {
+        let sampler = NegativeSampler::from_distribution(
+            &self.negative_distribution,
+            data.num_items as u32,
+            &data.item_counts,
+        )?;
+        let steps_per_pass = sequences.len().div_ceil(self.run.batch_size);
+        Ok(((Arc::new(sequences), sampler), steps_per_pass))
+    }
+
+    fn start(
+        &self,
+        (sequences, sampler): Self::Examples,
+        data: &TrainingData,
+        train_device: &Device,
+        total_steps: usize,
+        skip_steps: usize,
+        guard: &LossGuard,
+    ) -> Result<(GsasRecTraining, TrainLoader), TrainError> {
+        let planner = BatchPlanner {
+            objective: self.objective,
+            max_len: self.model.input_len(),
+            mask_token: self.model.mask_token() as u32,
+            negatives: self.negatives,
+            sharing: self.sharing,
+            exclude_history: self.exclude_history_from_negatives,
+        };
+        let model = GsasRecTraining {
+            model: self.model.init(train_device)?,
+            setup: self.step_setup(Some(guard.clone()))?,
+        };
+        tracing::info!(
+            steps = total_steps,
+            epochs = total_steps.div_ceil(self.run.eval_every),
+            sequences = data.train.len(),
+            resume_from = skip_steps / self.run.eval_every,
+            "training gSASRec ({:?} attention, {:?} positions, {} objective)",
+            self.model.attention,
+            self.model.positions,
+            self.objective
+        );
+        let loader = TrainLoader::new(
+            sequences,
+            planner,
+            sampler,
+            self.run.batch_size,
+            self.run.eval_every,
+            total_steps,
+            skip_steps,
+            self.run.seed,
+            train_device.clone(),
+        );
+        Ok((model, loader))
+    }
+
+    fn fresh(&self, device: &Device) -> Result<GsasRecTraining, TrainError> {
+        Ok(GsasRecTraining {
+            model: self.model.init(device)?,
+            setup: self.step_setup(None)?,
+        })
+    }
+
+    fn save(
+        &self,
+        out_dir: &Path,
+        trained: &Supervised<GsasRecTraining>,
+        items: &ItemVocabulary,
+    ) -> Result<(), TrainError> {
+        let manifest = GsasRecManifest {
+            model: self.model.clone(),
+            training: Some(self.clone()),
+        };
+        save_model_dir(out_dir, &trained.best.model, &manifest, items)?;
+        let discovery_dir = out_dir.join(DISCOVERY_DIR);
+        match &trained.discovery {
+            Some(discovery) => save_model_dir(&discovery_dir, &discovery.model, &manifest, items)?,
+            None if discovery_dir.exists() => {
+                std::fs::remove_dir_all(&discovery_dir).map_err(TrainError::io(&discovery_dir))?
+            }
+            None => {}
+        }
+        Ok(())
+    }
 }

@@ -24,10 +24,10 @@ fn config(attention: AttentionMode, sharing: NegativeSharing, steps: usize) -> T
     let mut config = TrainConfig::new(model);
     config.negatives = 16;
     config.sharing = sharing;
-    config.batch_size = 32;
-    config.limit.steps = Some(steps);
-    config.eval_every = 20;
-    config.learning_rate = 5e-3;
+    config.run.batch_size = 32;
+    config.run.limit.steps = Some(steps);
+    config.run.eval_every = 20;
+    config.run.learning_rate = 5e-3;
     config
 }
 
@@ -39,7 +39,7 @@ fn training_beats_the_untrained_model_and_reloads_identically() {
     let test = dataset.test.as_ref().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut cfg = config(AttentionMode::Causal, NegativeSharing::PerSequence, 200);
-    cfg.eval_every = 50;
+    cfg.run.eval_every = 50;
     let untrained = cfg.model.init(&device).unwrap();
     let before = evaluate_next_item(&untrained, test, 128, true, &device).unwrap();
     let (model, report) = train(&cfg, &data, &device, dir.path(), TrainOptions::default()).unwrap();
@@ -103,7 +103,7 @@ fn the_same_seed_gives_the_same_model() {
     };
     assert_eq!(run(), run());
     let mut other = cfg.clone();
-    other.seed = 7;
+    other.run.seed = 7;
     let dir = tempfile::tempdir().unwrap();
     let (model, _) = train(&other, &data, &device, dir.path(), TrainOptions::default()).unwrap();
     let other_metrics = evaluate_next_item(&model, &data.validation, 64, true, &device)
@@ -149,7 +149,7 @@ fn every_objective_and_loss_trains() {
         let mut cfg = config(attention, sharing, 4);
         cfg.objective = objective;
         cfg.loss = loss.clone();
-        cfg.eval_every = 2;
+        cfg.run.eval_every = 2;
         let dir = tempfile::tempdir().unwrap();
         let (_, report) = train(&cfg, &data, &device, dir.path(), TrainOptions::default())
             .unwrap_or_else(|e| panic!("{objective:?} {loss:?}: {e}"));
@@ -169,17 +169,17 @@ fn resume_continues_from_the_last_checkpoint_to_the_same_model() {
     let (dataset, data) = data();
     let test = dataset.test.as_ref().unwrap();
     let mut cfg = config(AttentionMode::Causal, NegativeSharing::PerSequence, 40);
-    cfg.eval_every = 10;
-    cfg.patience = 10;
+    cfg.run.eval_every = 10;
+    cfg.run.patience = 10;
     assert!(cfg.model.dropout > 0.0, "the test needs dropout");
     let whole = tempfile::tempdir().unwrap();
     let (uninterrupted, full) =
         train(&cfg, &data, &device, whole.path(), TrainOptions::default()).unwrap();
 
     let dir = tempfile::tempdir().unwrap();
-    cfg.limit.steps = Some(20);
+    cfg.run.limit.steps = Some(20);
     train(&cfg, &data, &device, dir.path(), TrainOptions::default()).unwrap();
-    cfg.limit.steps = Some(40);
+    cfg.run.limit.steps = Some(40);
     let (resumed, report) = train(
         &cfg,
         &data,

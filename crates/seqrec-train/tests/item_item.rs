@@ -15,10 +15,10 @@ use common::{data, serial};
 
 fn config(steps: usize) -> ItemItemTrainConfig {
     let mut config = ItemItemTrainConfig::new(ItemItemConfig::new(120).with_dim(16));
-    config.batch_size = 512;
+    config.run.batch_size = 512;
     config.negatives = 10;
-    config.eval_every = 20;
-    config.limit.steps = Some(steps);
+    config.run.eval_every = 20;
+    config.run.limit.steps = Some(steps);
     config
 }
 
@@ -136,7 +136,7 @@ fn the_same_seed_gives_the_same_item_item_model() {
     let first = run(&cfg);
     assert_eq!(first, run(&cfg));
     let mut other = cfg.clone();
-    other.seed = 7;
+    other.run.seed = 7;
     assert_ne!(run(&other).0, first.0);
 }
 
@@ -149,7 +149,7 @@ fn invalid_item_item_setups_are_typed_errors() {
     let mut wrong_size = config(5);
     wrong_size.model.num_items = 119;
     let mut no_limit = config(5);
-    no_limit.limit.steps = None;
+    no_limit.run.limit.steps = None;
     for cfg in [wrong_size, no_limit] {
         assert!(matches!(
             train_item_item(&cfg, &data, &device, dir.path(), TrainOptions::default()),

@@ -14,9 +14,9 @@ use seqrec_model::SequenceScorer;
 use seqrec_model::{AttentionMode, GsasRecConfig, PositionEncoding};
 use seqrec_sampling::{NegativeSampler, NegativeSharing};
 use seqrec_train::{
-    BatchPlanner, CurvePoint, DISCOVERY_DIR, EvalBatch, EvalLoader, METRICS_FILE, NonFiniteLoss,
-    Objective, RankOutput, Recommender, StepSetup, TrainBatch, TrainConfig, TrainError,
-    TrainOptions, TrainingData, TrainingModel, target_ranks, train,
+    BatchPlanner, CurvePoint, DISCOVERY_DIR, EvalBatch, EvalLoader, GsasRecTraining, METRICS_FILE,
+    NonFiniteLoss, Objective, RankOutput, Recommender, StepSetup, TrainBatch, TrainConfig,
+    TrainError, TrainOptions, TrainingData, target_ranks, train,
 };
 
 mod common;
@@ -40,8 +40,8 @@ fn sequences(n: usize, seed: u64) -> Vec<Vec<u32>> {
         .collect()
 }
 
-fn full_softmax_model(config: &GsasRecConfig, device: &Device) -> TrainingModel {
-    TrainingModel {
+fn full_softmax_model(config: &GsasRecConfig, device: &Device) -> GsasRecTraining {
+    GsasRecTraining {
         model: config.init(device).unwrap(),
         setup: StepSetup {
             loss: LossKind::FullSoftmax,
@@ -300,10 +300,10 @@ fn replay_config(repeat: Option<f64>, steps: usize) -> TrainConfig {
     let mut config = TrainConfig::new(model);
     config.objective = Objective::FutureWindow { len: 4 };
     config.loss = LossKind::FullSoftmax;
-    config.batch_size = 32;
-    config.learning_rate = 1e-2;
-    config.limit.steps = Some(steps);
-    config.eval_every = 20;
+    config.run.batch_size = 32;
+    config.run.learning_rate = 1e-2;
+    config.run.limit.steps = Some(steps);
+    config.run.eval_every = 20;
     config.validation_ranks_history = true;
     config
 }
@@ -380,10 +380,10 @@ fn a_non_finite_loss_stops_training_with_its_step_or_is_skipped_and_counted() {
     let device = Device::ndarray();
     let data = replaying_listeners(100, 5);
     let mut config = replay_config(None, 12);
-    config.eval_every = 4;
+    config.run.eval_every = 4;
     // Adam moves every weight by about the learning rate: after one step of 1e30 the logits
     // overflow f32 and the loss is no longer finite.
-    config.learning_rate = 1e30;
+    config.run.learning_rate = 1e30;
     let dir = tempfile::tempdir().unwrap();
     let error = train(&config, &data, &device, dir.path(), TrainOptions::default()).unwrap_err();
     let message = error.to_string();
@@ -403,7 +403,7 @@ fn a_non_finite_loss_stops_training_with_its_step_or_is_skipped_and_counted() {
     // No model directory is written for a run that failed.
     assert!(!dir.path().join("model.safetensors").exists());
 
-    config.non_finite_loss = NonFiniteLoss::Skip;
+    config.run.non_finite_loss = NonFiniteLoss::Skip;
     let skip_dir = tempfile::tempdir().unwrap();
     let (_, report) = train(
         &config,
@@ -417,7 +417,7 @@ fn a_non_finite_loss_stops_training_with_its_step_or_is_skipped_and_counted() {
     assert_eq!(report.steps, 12);
     assert_eq!(report.skipped_batches, 11);
     // A learning rate that trains skips nothing.
-    config.learning_rate = 1e-2;
+    config.run.learning_rate = 1e-2;
     let fine = tempfile::tempdir().unwrap();
     let (_, report) = train(
         &config,
@@ -569,7 +569,7 @@ fn discovery_ndcg(model: &impl SequenceScorer, data: &TrainingData, device: &Dev
         7,
         model.max_len(),
         data.num_items,
-        false,
+        seqrec_train::HistoryRanking::Ranked,
         device.clone(),
     )
     .with_discovery();
@@ -597,7 +597,7 @@ fn the_discovery_checkpoint_is_the_best_model_for_new_tracks_and_is_saved() {
     let data = listeners_who_also_discover(160, 5);
     let mut config = replay_config(Some(10.0), 80);
     config.discovery_checkpoint = true;
-    config.patience = 100;
+    config.run.patience = 100;
     let dir = tempfile::tempdir().unwrap();
     let (_, report) = train(&config, &data, &device, dir.path(), TrainOptions::default()).unwrap();
 

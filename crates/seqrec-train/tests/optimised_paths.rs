@@ -11,7 +11,7 @@ use seqrec_loss::{GBceBeta, LossKind};
 use seqrec_model::{GsasRecConfig, PositionEncoding};
 use seqrec_sampling::{NegativeSampler, NegativeSharing};
 use seqrec_train::{
-    BatchPlanner, EvalBatch, Objective, PerPositionScoring, StepSetup, TrainBatch, TrainingModel,
+    BatchPlanner, EvalBatch, GsasRecTraining, Objective, PerPositionScoring, StepSetup, TrainBatch,
     held_out_ranks, target_ranks,
 };
 
@@ -57,7 +57,7 @@ fn logits_and_gather_paths_give_the_same_loss_and_gradients() {
         .with_positions(PositionEncoding::Learned);
     let k = 6;
     let beta = GBceBeta::Calibrated { t: 0.75 }.resolve(k, ITEMS).unwrap();
-    let model = TrainingModel {
+    let model = GsasRecTraining {
         model: config.init(&device).unwrap(),
         setup: StepSetup {
             loss: LossKind::GBce {

@@ -10,7 +10,7 @@ use burn::tensor::Device;
 use seqrec_data::ItemVocabulary;
 use seqrec_model::{AttentionMode, GsasRec, GsasRecConfig, OutputEmbeddings, PositionEncoding};
 use seqrec_train::{
-    ImportError, ModelManifest, Recommender, TrainError, export_gsasrec_safetensors,
+    GsasRecManifest, ImportError, Recommender, TrainError, export_gsasrec_safetensors,
     import_gsasrec_checkpoint, import_gsasrec_model_dir, load_gsasrec_safetensors,
 };
 use serde::Deserialize;
@@ -57,7 +57,7 @@ fn expected(model: &str) -> ModelCases {
 }
 
 fn recommender(model: GsasRec, config: &GsasRecConfig, device: &Device) -> Recommender {
-    let manifest = ModelManifest {
+    let manifest = GsasRecManifest {
         model: config.clone(),
         training: None,
     };

@@ -32,7 +32,7 @@
 //!     .with_attention(AttentionMode::Bidirectional)
 //!     .with_positions(PositionEncoding::Learned);
 //! let mut config = TrainConfig::new(model);
-//! config.limit.steps = Some(1000);
+//! config.run.limit.steps = Some(1000);
 //! let device = seqrec::device::default_device()?;
 //! let data = TrainingData::from_sequences(&dataset)?;
 //! train(&config, &data, &device, "runs/ml1m".as_ref(), TrainOptions::default())?;

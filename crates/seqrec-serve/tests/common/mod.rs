@@ -4,7 +4,7 @@
 use burn::tensor::Device;
 use seqrec_data::ItemVocabulary;
 use seqrec_model::{GsasRec, GsasRecConfig};
-use seqrec_train::{ModelManifest, Recommender};
+use seqrec_train::{GsasRecManifest, Recommender};
 
 /// The id of item `i`, with spaces as Last.fm's "artist - track".
 pub fn name(i: usize) -> String {
@@ -21,7 +21,7 @@ pub fn recommender(items: usize, max_len: usize, seed: u64) -> Recommender<GsasR
     for i in 1..=items {
         vocabulary.insert(&name(i));
     }
-    let manifest = ModelManifest {
+    let manifest = GsasRecManifest {
         model: config,
         training: None,
     };

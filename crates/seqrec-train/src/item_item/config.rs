@@ -4,8 +4,8 @@ use seqrec_model::ItemItemConfig;
 use seqrec_sampling::NegativeDistribution;
 use serde::{Deserialize, Serialize};
 
-use crate::config::TrainLimit;
 use crate::error::TrainError;
+use crate::run::RunSettings;
 
 /// Everything that defines an item-item training run: word2vec's skip-gram with negative
 /// sampling (window 5, popularity^0.75 negatives) on the training histories, trained with
@@ -15,9 +15,9 @@ use crate::error::TrainError;
 /// use seqrec_model::ItemItemConfig;
 /// use seqrec_train::ItemItemTrainConfig;
 /// let mut config = ItemItemTrainConfig::new(ItemItemConfig::new(1000));
-/// config.limit.steps = Some(2000);
+/// config.run.limit.steps = Some(2000);
 /// assert!(config.validate().is_ok());
-/// assert_eq!((config.window, config.negatives, config.batch_size), (5, 20, 4096));
+/// assert_eq!((config.window, config.negatives, config.run.batch_size), (5, 20, 4096));
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ItemItemTrainConfig {
@@ -31,28 +31,15 @@ pub struct ItemItemTrainConfig {
     pub negatives: usize,
     /// Where negatives come from. Default: popularity with γ = 0.75 (word2vec's unigram^¾).
     pub negative_distribution: NegativeDistribution,
-    /// Pairs per step. Default: 4096.
-    pub batch_size: usize,
-    /// Adam learning rate. Default: 1e-2. Each row of the tables is in few pairs of a step,
-    /// so 1e-3 learns slowly: on ML-1M the input vectors had barely left their initial scale
+    /// Batches, Adam, the limit, validation, early stopping and the seed (flattened in the
+    /// JSON form). Defaults: batches of 4096 pairs, validation every 100 steps, patience 10,
+    /// seed 42, and learning rate 1e-2: each row of the tables is in few pairs of a step,
+    /// so 1e-3 learns slowly. On ML-1M the input vectors had barely left their initial scale
     /// after 1 200 steps of 4 096 pairs (test NDCG@10 0.019, popularity 0.020), while 1e-2
     /// reached 0.043 with a 5-item half-life in the same steps; on the synthetic data 1e-2
     /// also trained best.
-    pub learning_rate: f64,
-    /// When to stop.
-    pub limit: TrainLimit,
-    /// Validate every this many steps. Default: 100.
-    pub eval_every: usize,
-    /// Stop after this many validations without a better NDCG@10. Default: 10.
-    pub patience: usize,
-    /// Users per validation batch. Default: 256.
-    pub eval_batch_size: usize,
-    /// Seed of every random choice (weights, pairs, negatives). Default: 42.
-    pub seed: u64,
-    /// What a NaN or infinite training loss does: stop with an error naming the step
-    /// (default) or skip the batch and count it.
-    #[serde(default)]
-    pub non_finite_loss: crate::guard::NonFiniteLoss,
+    #[serde(flatten)]
+    pub run: RunSettings,
 }
 
 impl ItemItemTrainConfig {
@@ -63,32 +50,17 @@ impl ItemItemTrainConfig {
             window: 5,
             negatives: 20,
             negative_distribution: NegativeDistribution::Popularity { gamma: 0.75 },
-            batch_size: 4096,
-            learning_rate: 1e-2,
-            limit: TrainLimit::default(),
-            eval_every: 100,
-            patience: 10,
-            eval_batch_size: 256,
-            seed: 42,
-            non_finite_loss: crate::guard::NonFiniteLoss::Stop,
+            run: RunSettings::new(4096, 1e-2, 10),
         }
     }
 
     /// Checks that the run can start.
     pub fn validate(&self) -> Result<(), TrainError> {
         self.model.validate()?;
+        self.run.validate()?;
         let fail = |m: &str| Err(TrainError::Config(m.to_string()));
         if self.window == 0 {
             return fail("the context window must be at least 1");
-        }
-        if self.batch_size == 0 || self.eval_batch_size == 0 {
-            return fail("batch sizes must be positive");
-        }
-        if self.eval_every == 0 {
-            return fail("eval_every must be at least 1 step");
-        }
-        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
-            return fail("the learning rate must be positive");
         }
         if self.negatives == 0 || self.negatives >= self.model.num_items {
             return Err(TrainError::Config(format!(
@@ -96,17 +68,7 @@ impl ItemItemTrainConfig {
                 self.model.num_items, self.negatives
             )));
         }
-        self.negative_distribution.validate()?;
-        if let Some(s) = self.limit.seconds
-            && !(s.is_finite() && s > 0.0)
-        {
-            return fail("the time limit must be positive");
-        }
-        if self.limit.steps.is_none() && self.limit.epochs.is_none() && self.limit.seconds.is_none()
-        {
-            return fail("set a limit: steps, epochs or a time limit");
-        }
-        Ok(())
+        Ok(self.negative_distribution.validate()?)
     }
 }
 
@@ -122,17 +84,20 @@ pub struct ItemItemManifest {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::run::TrainLimit;
 
     #[test]
     fn validation_catches_each_bad_field() {
         let good = || {
             let mut c = ItemItemTrainConfig::new(ItemItemConfig::new(50));
-            c.limit.steps = Some(10);
+            c.run.limit.steps = Some(10);
             c
         };
         assert!(good().validate().is_ok());
         let mut no_limit = good();
-        no_limit.limit = TrainLimit::default();
+        no_limit.run.limit = TrainLimit::default();
+        let mut no_batch = good();
+        no_batch.run.batch_size = 0;
         let cases: Vec<(ItemItemTrainConfig, &str)> = vec![
             (
                 ItemItemTrainConfig {
@@ -141,27 +106,7 @@ mod tests {
                 },
                 "window",
             ),
-            (
-                ItemItemTrainConfig {
-                    batch_size: 0,
-                    ..good()
-                },
-                "batch sizes",
-            ),
-            (
-                ItemItemTrainConfig {
-                    eval_every: 0,
-                    ..good()
-                },
-                "eval_every",
-            ),
-            (
-                ItemItemTrainConfig {
-                    learning_rate: 0.0,
-                    ..good()
-                },
-                "learning rate",
-            ),
+            (no_batch, "batch sizes"),
             (
                 ItemItemTrainConfig {
                     negatives: 50,
@@ -194,7 +139,7 @@ mod tests {
     #[test]
     fn manifest_round_trips_through_json() {
         let mut training = ItemItemTrainConfig::new(ItemItemConfig::new(9));
-        training.limit.steps = Some(3);
+        training.run.limit.steps = Some(3);
         let manifest = ItemItemManifest {
             model: training.model.clone(),
             training: Some(training.clone()),

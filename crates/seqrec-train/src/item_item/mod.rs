@@ -20,13 +20,15 @@ pub use pairs::{PairBatch, PairLoader, PairPlan, SkipGramPairs, plan_pairs};
 pub use step::ItemItemTraining;
 
 use crate::error::TrainError;
+use crate::fit::{Trainable, Validation, fit};
 use crate::guard::LossGuard;
-use crate::loader::EvalLoader;
+use crate::loader::HistoryRanking;
 use crate::model_dir::{
-    ModelKind, SavedModel, WEIGHTS_FILE, load_module, read_manifest_and_items, save_dir, write_json,
+    ModelKind, SavedModel, WEIGHTS_FILE, load_module, read_manifest_and_items, save_dir,
 };
-use crate::session::{Schedule, Supervised, WorkDir, run_supervised, total_steps};
-use crate::train::{REPORT_FILE, TrainOptions, TrainReport, TrainingData};
+use crate::run::RunSettings;
+use crate::session::Supervised;
+use crate::train::{TrainOptions, TrainReport, TrainingData};
 
 /// Trains the item-item model and writes the best one (by validation NDCG@10, history
 /// excluded, as [`crate::train`] does) as a model directory in `out_dir`
@@ -44,113 +46,118 @@ pub fn train_item_item(
     out_dir: &Path,
     options: TrainOptions,
 ) -> Result<(ItemItem, TrainReport), TrainError> {
-    config.validate()?;
-    if config.model.num_items != data.num_items {
-        return Err(TrainError::Config(format!(
-            "the model has {} items but the data {}",
-            config.model.num_items, data.num_items
-        )));
-    }
-    if data.validation.inputs.is_empty() {
-        return Err(TrainError::Config("the validation split is empty".into()));
-    }
-    let sequences: Vec<Vec<u32>> = data
-        .train
-        .iter()
-        .filter(|s| s.len() >= 2)
-        .cloned()
-        .collect();
-    let pairs = SkipGramPairs::new(Arc::new(sequences), config.window)?;
-    let sampler = NegativeSampler::from_distribution(
-        &config.negative_distribution,
-        data.num_items as u32,
-        &data.item_counts,
-    )?;
-    let steps_per_pass = pairs.len().div_ceil(config.batch_size as u64) as usize;
-    let total_steps = total_steps(&config.limit, steps_per_pass);
-    let work = WorkDir::prepare(out_dir, options.resume)?;
-    let start_epoch = work.start_epoch;
+    let Supervised { best, report, .. } = fit(config, data, device, out_dir, options)?;
+    Ok((best.model, report))
+}
 
-    device.seed(config.seed);
-    let train_device = device.clone().autodiff();
-    let mut model = config.model.init(&train_device)?;
-    // Negative sampling's logits settle near −log k (the model learns PMI − log k): starting
-    // the context biases there keeps Adam from building that shift into a direction shared
-    // by every input vector, which would swamp the cosine similarities served.
-    let rows = config.model.vocab_rows();
-    model.context_bias = Param::from_tensor(Tensor::full(
-        [rows],
-        -(config.negatives as f64).ln(),
-        &train_device,
-    ));
-    let guard = LossGuard::new(config.non_finite_loss);
-    let model = ItemItemTraining {
-        model,
-        guard: Some(guard.clone()),
-    };
-    tracing::info!(
-        steps = total_steps,
-        pairs = pairs.len(),
-        resume_from = start_epoch,
-        "training the item-item model (dim {}, window {}, {} negatives)",
-        config.model.dim,
-        config.window,
-        config.negatives
-    );
-    let train_loader = PairLoader::new(
-        pairs,
-        sampler,
-        config.batch_size,
-        config.negatives,
-        config.eval_every,
-        total_steps,
-        start_epoch * config.eval_every,
-        config.seed,
-        train_device,
-    );
-    let valid_loader = EvalLoader::new(
-        Arc::new(data.validation.inputs.clone()),
-        Arc::new(data.validation.targets.clone()),
-        config.eval_batch_size,
-        config.model.max_len,
-        data.num_items,
-        true,
-        device.clone(),
-    );
-    let schedule = Schedule {
-        batch_size: config.batch_size,
-        eval_every: config.eval_every,
-        total_steps,
-        patience: config.patience,
-        learning_rate: config.learning_rate,
-        seconds: config.limit.seconds,
-        discovery: false,
-        discovery_keeps_training: false,
-        guard: Some(guard),
-    };
-    let Supervised { best, report, .. } = run_supervised(
-        work,
-        &schedule,
-        options.progress,
-        model,
-        Arc::new(train_loader.clone()),
-        Arc::new(valid_loader),
-        &train_loader,
-        || {
-            Ok(ItemItemTraining {
-                model: config.model.init(device)?,
-                guard: None,
-            })
-        },
-    )?;
-    let model = best.model;
-    let manifest = ItemItemManifest {
-        model: config.model.clone(),
-        training: Some(config.clone()),
-    };
-    save_item_item_dir(out_dir, &model, &manifest, &data.items)?;
-    write_json(&out_dir.join(REPORT_FILE), &report)?;
-    Ok((model, report))
+impl Trainable for ItemItemTrainConfig {
+    type Learner = ItemItemTraining;
+    /// The pairs and the sampler of their negatives.
+    type Examples = (SkipGramPairs, NegativeSampler);
+    type Loader = PairLoader;
+
+    fn run(&self) -> &RunSettings {
+        &self.run
+    }
+
+    fn validate(&self) -> Result<(), TrainError> {
+        ItemItemTrainConfig::validate(self)
+    }
+
+    fn num_items(&self) -> usize {
+        self.model.num_items
+    }
+
+    fn validation(&self) -> Validation {
+        Validation {
+            history: HistoryRanking::Excluded,
+            max_len: self.model.max_len,
+            discovery: false,
+            discovery_keeps_training: false,
+        }
+    }
+
+    fn examples(
+        &self,
+        sequences: Vec<Vec<u32>>,
+        data: &TrainingData,
+    ) -> Result<(Self::Examples, usize), TrainError> {
+        let pairs = SkipGramPairs::new(Arc::new(sequences), self.window)?;
+        let sampler = NegativeSampler::from_distribution(
+            &self.negative_distribution,
+            data.num_items as u32,
+            &data.item_counts,
+        )?;
+        let steps_per_pass = pairs.len().div_ceil(self.run.batch_size as u64) as usize;
+        Ok(((pairs, sampler), steps_per_pass))
+    }
+
+    fn start(
+        &self,
+        (pairs, sampler): Self::Examples,
+        _data: &TrainingData,
+        train_device: &Device,
+        total_steps: usize,
+        skip_steps: usize,
+        guard: &LossGuard,
+    ) -> Result<(ItemItemTraining, PairLoader), TrainError> {
+        let mut model = self.model.init(train_device)?;
+        // Negative sampling's logits settle near −log k (the model learns PMI − log k):
+        // starting the context biases there keeps Adam from building that shift into a
+        // direction shared by every input vector, which would swamp the cosine similarities
+        // served.
+        let rows = self.model.vocab_rows();
+        model.context_bias = Param::from_tensor(Tensor::full(
+            [rows],
+            -(self.negatives as f64).ln(),
+            train_device,
+        ));
+        tracing::info!(
+            steps = total_steps,
+            pairs = pairs.len(),
+            resume_from = skip_steps / self.run.eval_every,
+            "training the item-item model (dim {}, window {}, {} negatives)",
+            self.model.dim,
+            self.window,
+            self.negatives
+        );
+        let loader = PairLoader::new(
+            pairs,
+            sampler,
+            self.run.batch_size,
+            self.negatives,
+            self.run.eval_every,
+            total_steps,
+            skip_steps,
+            self.run.seed,
+            train_device.clone(),
+        );
+        let model = ItemItemTraining {
+            model,
+            guard: Some(guard.clone()),
+        };
+        Ok((model, loader))
+    }
+
+    fn fresh(&self, device: &Device) -> Result<ItemItemTraining, TrainError> {
+        Ok(ItemItemTraining {
+            model: self.model.init(device)?,
+            guard: None,
+        })
+    }
+
+    fn save(
+        &self,
+        out_dir: &Path,
+        trained: &Supervised<ItemItemTraining>,
+        items: &ItemVocabulary,
+    ) -> Result<(), TrainError> {
+        let manifest = ItemItemManifest {
+            model: self.model.clone(),
+            training: Some(self.clone()),
+        };
+        save_item_item_dir(out_dir, &trained.best.model, &manifest, items)
+    }
 }
 
 /// Writes an item-item model directory: `config.json` (the manifest), `items.json` and

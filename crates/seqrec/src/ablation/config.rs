@@ -337,7 +337,7 @@ impl Default for AblationConfig {
             blocks: 2,
             heads: 1,
             output_embeddings: OutputEmbeddings::Separate,
-            dropout: 0.0625,
+            dropout: seqrec_model::DEFAULT_DROPOUT,
             loss: LossKind::FullSoftmax,
             repeat_half_life: Some(20.0),
             repeat_context: Some(REPEAT_CONTEXT),
@@ -359,7 +359,7 @@ impl Default for AblationConfig {
             item_item_recency: Recency::Uniform,
             personal_popularity_half_life: None,
             evaluation: ProfileEvalConfig::default(),
-            seed: 42,
+            seed: seqrec_train::DEFAULT_SEED,
             resume: false,
         }
     }
@@ -406,12 +406,12 @@ impl AblationConfig {
         config.negatives = self.negatives.min(num_items.saturating_sub(1)).max(1);
         config.sharing = self.sharing;
         config.negative_distribution = self.negative_distribution.clone();
-        config.batch_size = self.batch_size;
-        config.learning_rate = self.learning_rate;
-        config.limit = self.budget.limit();
-        config.eval_every = self.eval_every;
-        config.patience = self.patience;
-        config.seed = self.seed;
+        config.run.batch_size = self.batch_size;
+        config.run.learning_rate = self.learning_rate;
+        config.run.limit = self.budget.limit();
+        config.run.eval_every = self.eval_every;
+        config.run.patience = self.patience;
+        config.run.seed = self.seed;
         if matches!(config.loss, LossKind::FullSoftmax) && objective.scores_from_last_position() {
             config.explore_weight = self.explore_weight;
         }
@@ -426,12 +426,12 @@ impl AblationConfig {
             .with_recency(self.item_item_recency);
         let mut config = ItemItemTrainConfig::new(model);
         config.window = self.item_item_window;
-        config.batch_size = self.item_item_batch;
-        config.learning_rate = self.item_item_learning_rate;
-        config.limit = self.budget.limit();
-        config.eval_every = self.eval_every;
-        config.patience = self.patience;
-        config.seed = self.seed;
+        config.run.batch_size = self.item_item_batch;
+        config.run.learning_rate = self.item_item_learning_rate;
+        config.run.limit = self.budget.limit();
+        config.run.eval_every = self.eval_every;
+        config.run.patience = self.patience;
+        config.run.seed = self.seed;
         config
     }
 
@@ -642,10 +642,10 @@ mod tests {
         };
         for v in &config.variants {
             let t = config.variant_config(*v, 1000);
-            assert_eq!((t.seed, t.limit.steps), (7, Some(123)));
+            assert_eq!((t.run.seed, t.run.limit.steps), (7, Some(123)));
             assert_eq!(t.model.attention, v.attention);
         }
         let i = config.item_item_config(1000);
-        assert_eq!((i.seed, i.limit.steps), (7, Some(123)));
+        assert_eq!((i.run.seed, i.run.limit.steps), (7, Some(123)));
     }
 }

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use burn::tensor::Device;
 use seqrec_data::ItemVocabulary;
-use seqrec_model::{GsasRec, ItemItem, PersonalPopularity, Popularity};
+use seqrec_model::{GsasRec, ItemItem, PersonalPopularity, Popularity, SequenceScorer};
 use seqrec_train::{
     DISCOVERY_DIR, ItemItemTrainConfig, Objective, PersonalPopularityManifest, ProgressEvent,
     REPORT_FILE, SavedModel, TrainConfig, TrainOptions, TrainReport, TrainingData, load_model_dir,
@@ -82,11 +82,10 @@ pub struct ModelRun {
     pub model_dir: Option<PathBuf>,
 }
 
-/// A trained model of any kind.
+/// A trained model of any kind: every model ranks through [`SequenceScorer`]; personal
+/// popularity is told apart because it counts the positive plays when they are known.
 pub(crate) enum TrainedModel<'a> {
-    GsasRec(&'a GsasRec),
-    ItemItem(&'a ItemItem),
-    Popularity(&'a Popularity),
+    Scorer(&'a dyn SequenceScorer),
     PersonalPopularity(&'a PersonalPopularity),
 }
 
@@ -124,20 +123,11 @@ impl TrainedModel<'_> {
         }
         let read = histories.read;
         let excluded = exclude_history.then_some(all);
-        let ranked = match self {
-            TrainedModel::GsasRec(m) => {
-                rank_top_k_excluding(*m, read, excluded, k, RANK_BATCH, device)
-            }
-            TrainedModel::ItemItem(m) => {
-                rank_top_k_excluding(*m, read, excluded, k, RANK_BATCH, device)
-            }
-            TrainedModel::Popularity(m) => {
-                rank_top_k_excluding(*m, read, excluded, k, RANK_BATCH, device)
-            }
-            TrainedModel::PersonalPopularity(m) => {
-                rank_top_k_excluding(*m, read, excluded, k, RANK_BATCH, device)
-            }
-        }?;
+        let scorer: &dyn SequenceScorer = match self {
+            TrainedModel::Scorer(m) => *m,
+            TrainedModel::PersonalPopularity(m) => *m,
+        };
+        let ranked = rank_top_k_excluding(scorer, read, excluded, k, RANK_BATCH, device)?;
         Ok(ranked
             .into_iter()
             .map(|list| list.into_iter().map(|(id, _)| id).collect())
@@ -248,41 +238,18 @@ pub(crate) fn train_all(
     });
     let item_config = config.item_item_config(data.num_items);
     let dir = models_dir.join(slug(ITEM_ITEM));
-    memory::reset_peak();
-    let started = Instant::now();
-    let finished = config
-        .resume
-        .then(|| finished_item_item(&dir, &item_config, &data.items, device))
-        .flatten();
-    let resumed = finished.is_some();
-    let (model, report) = match finished {
-        Some(done) => done,
-        None => {
-            let trained = train_item_item(&item_config, data, device, &dir, training_progress())
-                .map_err(AblationError::train(ITEM_ITEM))?;
-            drop_checkpoints(&dir);
-            trained
-        }
-    };
-    let mut run = ModelRun {
-        name: ITEM_ITEM.into(),
-        kind: "item_item".into(),
-        variant: None,
-        objective: None,
-        hyperparameters: to_value(&item_config),
-        train_seconds: if resumed {
-            report.seconds
-        } else {
-            started.elapsed().as_secs_f64()
-        },
-        training: Some(report),
-        peak_rss_bytes: (!resumed).then(memory::peak_rss_bytes).flatten(),
-        rank_seconds: 0.0,
-        model_dir: Some(dir),
-    };
+    let fitted = train_or_reuse(
+        config.resume,
+        &dir,
+        ITEM_ITEM,
+        || finished_item_item(&dir, &item_config, &data.items, device),
+        || train_item_item(&item_config, data, device, &dir, training_progress()),
+    )?;
+    let model = &fitted.model;
+    let mut run = ModelRun::trained(ITEM_ITEM, "item_item", to_value(&item_config), &fitted, dir);
     finish(
         &mut run,
-        &TrainedModel::ItemItem(&model),
+        &TrainedModel::Scorer(model),
         None,
         &mut use_model,
         ranked_users,
@@ -313,7 +280,7 @@ pub(crate) fn train_all(
     };
     finish(
         &mut run,
-        &TrainedModel::Popularity(&model),
+        &TrainedModel::Scorer(&model),
         None,
         &mut use_model,
         ranked_users,
@@ -385,43 +352,27 @@ pub(crate) fn train_all(
         train_config.discovery_keeps_training =
             train_config.discovery_checkpoint && data.num_items <= DISCOVERY_TRAINING_MAX_ITEMS;
         let dir = models_dir.join(slug(&name));
-        memory::reset_peak();
-        let started = Instant::now();
-        let finished = config
-            .resume
-            .then(|| finished_gsasrec(&dir, &train_config, &data.items, device))
-            .flatten();
-        let resumed = finished.is_some();
-        let (model, discovery, report) = match finished {
-            Some(done) => done,
-            None => {
-                let trained =
-                    train_with_discovery(&train_config, data, device, &dir, training_progress())
-                        .map_err(AblationError::train(&name))?;
-                drop_checkpoints(&dir);
-                trained
-            }
-        };
-        let mut run = ModelRun {
-            name: name.clone(),
-            kind: "gsasrec".into(),
-            variant: Some(*variant),
-            objective: Some(train_config.objective),
-            hyperparameters: to_value(&train_config),
-            train_seconds: if resumed {
-                report.seconds
-            } else {
-                started.elapsed().as_secs_f64()
+        let fitted = train_or_reuse(
+            config.resume,
+            &dir,
+            &name,
+            || {
+                finished_gsasrec(&dir, &train_config, &data.items, device)
+                    .map(|(model, discovery, report)| ((model, discovery), report))
             },
-            training: Some(report),
-            peak_rss_bytes: (!resumed).then(memory::peak_rss_bytes).flatten(),
-            rank_seconds: 0.0,
-            model_dir: Some(dir),
-        };
+            || {
+                train_with_discovery(&train_config, data, device, &dir, training_progress())
+                    .map(|(model, discovery, report)| ((model, discovery), report))
+            },
+        )?;
+        let (model, discovery) = &fitted.model;
+        let mut run = ModelRun::trained(&name, "gsasrec", to_value(&train_config), &fitted, dir);
+        run.variant = Some(*variant);
+        run.objective = Some(train_config.objective);
         finish(
             &mut run,
-            &TrainedModel::GsasRec(&model),
-            discovery.as_ref().map(TrainedModel::GsasRec).as_ref(),
+            &TrainedModel::Scorer(model),
+            discovery.as_ref().map(|d| TrainedModel::Scorer(d)).as_ref(),
             &mut use_model,
             ranked_users,
             &emit,
@@ -429,6 +380,69 @@ pub(crate) fn train_all(
         runs.push(run);
     }
     Ok(runs)
+}
+
+/// A model trained for the ablation, or reused from the directory of a resumed one.
+struct Fitted<T> {
+    model: T,
+    report: TrainReport,
+    /// Seconds of training (those of the earlier run for a reused model).
+    train_seconds: f64,
+    /// Peak resident memory during training; `None` for a reused model.
+    peak_rss_bytes: Option<u64>,
+}
+
+/// Trains a model into `dir` with `train` (then drops its checkpoints) or, when `resume` is
+/// set and `finished` finds the same model finished there, reuses that one.
+fn train_or_reuse<T>(
+    resume: bool,
+    dir: &Path,
+    name: &str,
+    finished: impl FnOnce() -> Option<(T, TrainReport)>,
+    train: impl FnOnce() -> Result<(T, TrainReport), seqrec_train::TrainError>,
+) -> Result<Fitted<T>, AblationError> {
+    memory::reset_peak();
+    let started = Instant::now();
+    if let Some((model, report)) = resume.then(finished).flatten() {
+        return Ok(Fitted {
+            model,
+            train_seconds: report.seconds,
+            report,
+            peak_rss_bytes: None,
+        });
+    }
+    let (model, report) = train().map_err(AblationError::train(name))?;
+    drop_checkpoints(dir);
+    Ok(Fitted {
+        model,
+        report,
+        train_seconds: started.elapsed().as_secs_f64(),
+        peak_rss_bytes: memory::peak_rss_bytes(),
+    })
+}
+
+impl ModelRun {
+    /// The entry of a trained model (ranking not timed yet), saved in `dir`.
+    fn trained<T>(
+        name: &str,
+        kind: &str,
+        hyperparameters: serde_json::Value,
+        fitted: &Fitted<T>,
+        dir: PathBuf,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            kind: kind.into(),
+            variant: None,
+            objective: None,
+            hyperparameters,
+            training: Some(fitted.report.clone()),
+            train_seconds: fitted.train_seconds,
+            peak_rss_bytes: fitted.peak_rss_bytes,
+            rank_seconds: 0.0,
+            model_dir: Some(dir),
+        }
+    }
 }
 
 /// The report of a finished model directory: `training.json`, which training writes last.

@@ -90,7 +90,7 @@ pub struct AblationArgs {
     #[arg(long, default_value_t = 1)]
     heads: usize,
     /// Dropout (the paper's 0.0625).
-    #[arg(long, default_value_t = 0.0625)]
+    #[arg(long, default_value_t = seqrec_model::DEFAULT_DROPOUT)]
     dropout: f64,
     /// gBCE β (the paper's 0.9).
     #[arg(long, default_value_t = 0.9)]
@@ -144,7 +144,7 @@ pub struct AblationArgs {
     #[arg(long, default_value_t = 5000)]
     users: usize,
     /// Seed of every model, batch, bootstrap and of the simulator.
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, default_value_t = seqrec_train::DEFAULT_SEED)]
     seed: u64,
     /// Reuse the models a killed run with the same settings already finished in OUT/models
     /// instead of training them again.

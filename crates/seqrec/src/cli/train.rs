@@ -188,7 +188,7 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 20)]
     patience: usize,
     /// Seed of all randomness.
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, default_value_t = seqrec_train::DEFAULT_SEED)]
     seed: u64,
     /// Continue from the last checkpoint in --out.
     #[arg(long)]
@@ -219,7 +219,7 @@ const FULL_SOFTMAX_MAX_LOGITS: usize = 1 << 27;
 /// `TrainConfig` in a `--config` file.
 const SHAPE: Shape = Shape {
     command: "train",
-    // A model directory's `config.json` (`ModelManifest`) holds it under `training`.
+    // A model directory's `config.json` (`GsasRecManifest`) holds it under `training`.
     wrapper: "training",
     tables: &["model", "limit"],
     unwritten: &[],
@@ -285,25 +285,26 @@ impl TrainArgs {
         {
             *beta = self.beta();
         }
-        copy_given!(given, config, flags; explore_weight, negatives, sharing, batch_size);
+        copy_given!(given, config, flags; explore_weight, negatives, sharing);
+        copy_given!(given, config.run, flags.run; batch_size);
         if given.has("popularity_gamma") {
             config.negative_distribution = flags.negative_distribution.clone();
         }
         if given.has("lr") {
-            config.learning_rate = flags.learning_rate;
+            config.run.learning_rate = flags.run.learning_rate;
         }
         if given.has("steps") {
-            config.limit.steps = flags.limit.steps;
+            config.run.limit.steps = flags.run.limit.steps;
         }
         if given.has("epochs") {
-            config.limit.epochs = flags.limit.epochs;
+            config.run.limit.epochs = flags.run.limit.epochs;
         }
         if given.has("time_limit") {
-            config.limit.seconds = flags.limit.seconds;
+            config.run.limit.seconds = flags.run.limit.seconds;
         }
-        copy_given!(given, config, flags; eval_every, patience, seed);
+        copy_given!(given, config.run, flags.run; eval_every, patience, seed);
         if given.has("skip_non_finite") {
-            config.non_finite_loss = flags.non_finite_loss;
+            config.run.non_finite_loss = flags.run.non_finite_loss;
         }
     }
 
@@ -332,7 +333,11 @@ impl TrainArgs {
             .with_dim(self.dim.unwrap_or(64))
             .with_blocks(self.blocks)
             .with_heads(self.heads)
-            .with_dropout(self.dropout.unwrap_or(if listening { 0.0625 } else { 0.2 }))
+            .with_dropout(self.dropout.unwrap_or(if listening {
+                seqrec_model::DEFAULT_DROPOUT
+            } else {
+                0.2
+            }))
             .with_attention(attention)
             .with_positions(match self.positions {
                 Positions::None => PositionEncoding::None,
@@ -374,17 +379,17 @@ impl TrainArgs {
         if let Some(gamma) = self.popularity_gamma {
             config.negative_distribution = NegativeDistribution::Popularity { gamma };
         }
-        config.batch_size = self.batch_size;
-        config.learning_rate = self.lr.unwrap_or(if builtin { 5e-3 } else { 1e-3 });
-        config.limit.steps = self.steps;
-        config.limit.epochs = self.epochs;
-        config.limit.seconds = self.time_limit.map(|d| Duration::from(d).as_secs_f64());
-        config.eval_every = self.eval_every;
-        config.patience = self.patience;
-        config.seed = self.seed;
+        config.run.batch_size = self.batch_size;
+        config.run.learning_rate = self.lr.unwrap_or(if builtin { 5e-3 } else { 1e-3 });
+        config.run.limit.steps = self.steps;
+        config.run.limit.epochs = self.epochs;
+        config.run.limit.seconds = self.time_limit.map(|d| Duration::from(d).as_secs_f64());
+        config.run.eval_every = self.eval_every;
+        config.run.patience = self.patience;
+        config.run.seed = self.seed;
         config.validation_ranks_history = listening;
         if self.skip_non_finite {
-            config.non_finite_loss = NonFiniteLoss::Skip;
+            config.run.non_finite_loss = NonFiniteLoss::Skip;
         }
         // On a listening log the explore loss trains new tracks apart from replays (as the
         // ablation does); it needs the full softmax over a future window.
@@ -442,7 +447,7 @@ pub fn run(args: TrainArgs, given: Given, out: &mut dyn std::io::Write) -> Resul
     };
     let builtin = kind == DataKind::Builtin;
     let mut config = args.resolve(dataset.num_items as usize, kind, given)?;
-    let limit = &config.limit;
+    let limit = &config.run.limit;
     if limit.steps.is_none() && limit.epochs.is_none() && limit.seconds.is_none() {
         if !builtin {
             return Err(if args.config.is_some() {
@@ -452,7 +457,7 @@ pub fn run(args: TrainArgs, given: Given, out: &mut dyn std::io::Write) -> Resul
             }
             .into());
         }
-        config.limit.steps = Some(300);
+        config.run.limit.steps = Some(300);
     }
     let mut data = TrainingData::from_sequences(&dataset)?;
     if let Some(items) = items {
@@ -590,8 +595,8 @@ mod tests {
         let file = "learning_rate = 0.002\n[model]\ndim = 32\nblocks = 3\n[limit]\nsteps = 7\n";
         let config = from_file(file, &[], DataKind::Sequences).unwrap();
         assert_eq!((config.model.dim, config.model.blocks), (32, 3));
-        assert_eq!(config.learning_rate, 0.002);
-        assert_eq!(config.limit.steps, Some(7));
+        assert_eq!(config.run.learning_rate, 0.002);
+        assert_eq!(config.run.limit.steps, Some(7));
         // Keys the file leaves out keep the command's defaults for the data.
         assert_eq!((config.model.max_len, config.model.dropout), (200, 0.2));
         assert_eq!(config.loss, LossKind::FullSoftmax);
@@ -611,7 +616,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!((config.model.dim, config.model.blocks), (16, 3));
-        assert_eq!((config.limit.steps, config.seed), (Some(9), 42));
+        assert_eq!((config.run.limit.steps, config.run.seed), (Some(9), 42));
         assert_eq!(config.model.max_len, 20);
         // The file's gBCE keeps its loss, with the β given on the command line.
         let gbce = "loss = { GBce = { beta = { Fixed = 0.5 } } }\n";
@@ -680,7 +685,7 @@ mod tests {
         ];
         let over = from_file(file, &all, DataKind::Listening).unwrap();
         let mut flags = args(&all).config(3416, DataKind::Listening);
-        flags.limit.steps = Some(7); // the file's: `args` gives `--steps 10`, `all` none
+        flags.run.limit.steps = Some(7); // the file's: `args` gives `--steps 10`, `all` none
         assert_eq!(
             serde_json::to_value(&over).unwrap(),
             serde_json::to_value(&flags).unwrap()
@@ -702,8 +707,8 @@ mod tests {
             "0.5",
         ];
         let mut flags = args(&readme).config(3416, DataKind::Sequences);
-        flags.limit.steps = None;
-        flags.limit.seconds = Some(1800.0);
+        flags.run.limit.steps = None;
+        flags.run.limit.seconds = Some(1800.0);
         assert_eq!(
             serde_json::to_value(&config).unwrap(),
             serde_json::to_value(&flags).unwrap()
@@ -719,7 +724,7 @@ mod tests {
     #[test]
     fn a_model_directorys_config_json_loads_back() {
         let mut written = args(&["--dim", "8"]).config(3416, DataKind::Listening);
-        written.seed = 7;
+        written.run.seed = 7;
         let manifest = serde_json::json!({ "model": &written.model, "training": &written });
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("config.json");
