@@ -94,7 +94,7 @@ pub use events::{
 };
 pub use gsasrec_layout::{SequenceDataset, SkippedEmpty, load_full_sequences};
 pub use held_out::HeldOut;
-pub use loo_split::{LeaveOneOutOptions, LeaveOneOutSplit, split_leave_one_out};
+pub use loo_split::{LeaveOneOutOptions, LeaveOneOutSplit, leave_one_out, split_leave_one_out};
 pub use sequence_file::{
     read_sequences, read_sequences_from, read_sequences_skipping_empty, read_targets,
     read_targets_from, write_sequences, write_targets,
@@ -102,7 +102,7 @@ pub use sequence_file::{
 pub use simulator::{Simulation, SimulatorConfig, simulate};
 pub use split::Split;
 pub use stats::DatasetStats;
-pub use synthetic::{SyntheticConfig, leave_one_out};
+pub use synthetic::SyntheticConfig;
 pub use vocabulary::{ItemVocabulary, UserVocabulary, Vocabulary};
 pub use window::{
     DAY_MS, HeldOutPlay, SplitReport, WindowOptions, WindowSplit, Windows, split_by_time,

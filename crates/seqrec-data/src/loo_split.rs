@@ -1,11 +1,15 @@
 //! Per-user leave-one-out split of an event log: test = each user's last item, validation
 //! = the second-last item of a seeded sample of users, train = the rest (see
-//! [`leave_one_out`]).
+//! [`leave_one_out`], which the synthetic generator uses too).
+
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
 
 use crate::error::DataError;
 use crate::events::EventLog;
 use crate::gsasrec_layout::SequenceDataset;
-use crate::synthetic::leave_one_out;
+use crate::held_out::HeldOut;
 use crate::vocabulary::{ItemVocabulary, UserVocabulary, Vocabulary};
 
 /// Options of [`split_leave_one_out`].
@@ -143,6 +147,62 @@ pub fn split_leave_one_out(
         users,
         events_dropped: log.len() - kept_events,
     })
+}
+
+/// Splits full sequences (each at least 3 items) leave-one-out: test = every user's last item,
+/// validation = the second-last item of `validation_users` users chosen with `seed`, train =
+/// the rest of each sequence.
+pub fn leave_one_out(
+    sequences: Vec<Vec<u32>>,
+    num_items: u32,
+    validation_users: usize,
+    seed: u64,
+) -> Result<SequenceDataset, DataError> {
+    if let Some((user, s)) = sequences.iter().enumerate().find(|(_, s)| s.len() < 3) {
+        return Err(DataError::InvalidDataset {
+            reason: format!(
+                "user {user} has {} items; leave-one-out needs at least 3",
+                s.len()
+            ),
+        });
+    }
+    let validation = sample_users((0..sequences.len()).collect(), validation_users, seed);
+    let mut is_validation = vec![false; sequences.len()];
+    for &u in &validation {
+        is_validation[u] = true;
+    }
+    let val = HeldOut::new(
+        validation
+            .iter()
+            .map(|&u| sequences[u][..sequences[u].len() - 2].to_vec())
+            .collect(),
+        validation
+            .iter()
+            .map(|&u| sequences[u][sequences[u].len() - 2])
+            .collect(),
+    )?;
+    let test = HeldOut::new(
+        sequences
+            .iter()
+            .map(|s| s[..s.len() - 1].to_vec())
+            .collect(),
+        sequences.iter().map(|s| s[s.len() - 1]).collect(),
+    )?;
+    let train = sequences
+        .iter()
+        .enumerate()
+        .map(|(u, s)| s[..s.len() - if is_validation[u] { 2 } else { 1 }].to_vec())
+        .collect();
+    SequenceDataset::new(num_items, train, Some(val), Some(test))
+}
+
+/// `k` of `candidates` drawn with `seed` (all of them when there are fewer), in increasing
+/// order: the validation users of both splits.
+pub(crate) fn sample_users(mut candidates: Vec<usize>, k: usize, seed: u64) -> Vec<usize> {
+    candidates.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
+    candidates.truncate(k);
+    candidates.sort_unstable();
+    candidates
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::error::DataError;
 use crate::gsasrec_layout::SequenceDataset;
-use crate::held_out::HeldOut;
+use crate::loo_split::leave_one_out;
 
 /// Size and seed of the synthetic dataset.
 #[derive(Debug, Clone, PartialEq)]
@@ -146,57 +146,6 @@ impl SyntheticConfig {
             self.seed,
         )
     }
-}
-
-/// Splits full sequences (each at least 3 items) leave-one-out: test = every user's last item,
-/// validation = the second-last item of `validation_users` users chosen with `seed`, train =
-/// the rest of each sequence.
-pub fn leave_one_out(
-    sequences: Vec<Vec<u32>>,
-    num_items: u32,
-    validation_users: usize,
-    seed: u64,
-) -> Result<SequenceDataset, DataError> {
-    if let Some((user, s)) = sequences.iter().enumerate().find(|(_, s)| s.len() < 3) {
-        return Err(DataError::InvalidDataset {
-            reason: format!(
-                "user {user} has {} items; leave-one-out needs at least 3",
-                s.len()
-            ),
-        });
-    }
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut users: Vec<usize> = (0..sequences.len()).collect();
-    users.shuffle(&mut rng);
-    let mut validation: Vec<usize> = users.into_iter().take(validation_users).collect();
-    validation.sort_unstable();
-    let mut is_validation = vec![false; sequences.len()];
-    for &u in &validation {
-        is_validation[u] = true;
-    }
-    let val = HeldOut::new(
-        validation
-            .iter()
-            .map(|&u| sequences[u][..sequences[u].len() - 2].to_vec())
-            .collect(),
-        validation
-            .iter()
-            .map(|&u| sequences[u][sequences[u].len() - 2])
-            .collect(),
-    )?;
-    let test = HeldOut::new(
-        sequences
-            .iter()
-            .map(|s| s[..s.len() - 1].to_vec())
-            .collect(),
-        sequences.iter().map(|s| s[s.len() - 1]).collect(),
-    )?;
-    let train = sequences
-        .iter()
-        .enumerate()
-        .map(|(u, s)| s[..s.len() - if is_validation[u] { 2 } else { 1 }].to_vec())
-        .collect();
-    SequenceDataset::new(num_items, train, Some(val), Some(test))
 }
 
 #[cfg(test)]

@@ -14,14 +14,11 @@
 //! For the paper's evaluation it keeps the held-out plays with their play times and every
 //! user's history length (plays in the history window) for cohort analysis.
 
-use rand::SeedableRng;
-use rand::seq::SliceRandom;
-use rand_chacha::ChaCha8Rng;
-
 use crate::error::DataError;
 use crate::events::{Event, EventLog};
 use crate::gsasrec_layout::SequenceDataset;
 use crate::held_out::HeldOut;
+use crate::loo_split::sample_users;
 use crate::vocabulary::{ItemVocabulary, UserVocabulary, Vocabulary};
 
 /// One day in milliseconds.
@@ -419,12 +416,13 @@ pub fn split_by_time(log: &EventLog, options: &WindowOptions) -> Result<WindowSp
         .unzip();
 
     // Validation: the last training item of a sample of users with at least 3 items.
-    let mut eligible: Vec<usize> = (0..histories.len())
-        .filter(|&u| histories[u].len() >= 3)
-        .collect();
-    eligible.shuffle(&mut ChaCha8Rng::seed_from_u64(options.seed));
-    eligible.truncate(options.validation_users);
-    eligible.sort_unstable();
+    let eligible = sample_users(
+        (0..histories.len())
+            .filter(|&u| histories[u].len() >= 3)
+            .collect(),
+        options.validation_users,
+        options.seed,
+    );
     report.validation_users = eligible.len();
     let mut train = histories.clone();
     let mut val_inputs = Vec::with_capacity(eligible.len());
