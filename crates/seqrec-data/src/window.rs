@@ -260,6 +260,56 @@ impl WindowSplit {
 /// # Ok::<(), seqrec_data::DataError>(())
 /// ```
 pub fn split_by_time(log: &EventLog, options: &WindowOptions) -> Result<WindowSplit, DataError> {
+    let windows = windows_of(log, options)?;
+    let mut report = SplitReport::default();
+    let counts = count_plays(log, &windows, options, &mut report);
+    let (mut item_map, mut item_names) = model_items(log, &counts.track_plays, options);
+    let num_items = item_names.len() as u32;
+    let (trained, others) =
+        training_sequences(log, &windows, options, &counts, &item_map, &mut report)?;
+    // Users: trained first, then the others.
+    let order: Vec<u32> = trained
+        .iter()
+        .map(|(u, _, _)| *u)
+        .chain(others.iter().copied())
+        .collect();
+    let mut user_map = vec![0_u32; log.users().len() + 1];
+    let mut user_names = Vec::with_capacity(order.len());
+    for &old in &order {
+        user_names.push(log.users().names()[old as usize - 1].clone());
+        user_map[old as usize] = user_names.len() as u32;
+    }
+    let history_lengths: Vec<u32> = order
+        .iter()
+        .map(|&u| counts.user_plays[u as usize].min(u64::from(u32::MAX)) as u32)
+        .collect();
+    let held_out = held_out_plays(
+        log,
+        &windows,
+        &order,
+        &user_map,
+        (&mut item_map, &mut item_names),
+        &mut report,
+    );
+    let first_target = first_targets(&held_out, num_items, trained.len());
+    let (histories, history_ms_played): (Vec<Vec<u32>>, Vec<Vec<Option<u32>>>) =
+        trained.into_iter().map(|(_, s, ms)| (s, ms)).unzip();
+    let dataset = split_histories(&histories, &first_target, num_items, options, &mut report)?;
+    Ok(WindowSplit {
+        dataset,
+        histories,
+        history_ms_played,
+        items: Vocabulary::from(item_names),
+        users: Vocabulary::from(user_names),
+        history_lengths,
+        held_out,
+        windows,
+        report,
+    })
+}
+
+/// The history and held-out windows of `options` on `log` (the cut defaults to the last event).
+fn windows_of(log: &EventLog, options: &WindowOptions) -> Result<Windows, DataError> {
     if options.history_ms <= 0 || options.held_out_ms < 0 {
         return Err(DataError::InvalidOptions {
             reason: format!(
@@ -275,14 +325,28 @@ pub fn split_by_time(log: &EventLog, options: &WindowOptions) -> Result<WindowSp
     };
     let cut_ms = options.cut_ms.unwrap_or(last);
     let held_out_start_ms = cut_ms.saturating_sub(options.held_out_ms);
-    let windows = Windows {
+    Ok(Windows {
         history_start_ms: held_out_start_ms.saturating_sub(options.history_ms),
         held_out_start_ms,
         cut_ms,
-    };
-    let mut report = SplitReport::default();
+    })
+}
 
-    // Plays per track and per user in the history window.
+/// Plays per track and per user in the history window, and held-out plays per user (indexed
+/// by the log's ids).
+struct PlayCounts {
+    track_plays: Vec<u64>,
+    user_plays: Vec<u64>,
+    held_out_by_user: Vec<usize>,
+}
+
+/// Counts the plays of every window, and the tracks and users below the minimums.
+fn count_plays(
+    log: &EventLog,
+    windows: &Windows,
+    options: &WindowOptions,
+    report: &mut SplitReport,
+) -> PlayCounts {
     let mut track_plays = vec![0_u64; log.items().len() + 1];
     let mut user_plays = vec![0_u64; log.users().len() + 1];
     let mut held_out_by_user = vec![0_usize; log.users().len() + 1];
@@ -309,8 +373,21 @@ pub fn split_by_time(log: &EventLog, options: &WindowOptions) -> Result<WindowSp
         .iter()
         .filter(|&&c| c > 0 && c < options.min_user_plays)
         .count();
+    PlayCounts {
+        track_plays,
+        user_plays,
+        held_out_by_user,
+    }
+}
 
-    // The model's items, in the log's id order.
+/// The model's items, in the log's id order: the tracks with at least `min_track_plays`
+/// history plays. Returns the map from the log's ids (0 for tracks left out) and the names.
+fn model_items(
+    log: &EventLog,
+    track_plays: &[u64],
+    options: &WindowOptions,
+) -> (Vec<u32>, Vec<String>) {
+    let min_track = options.min_track_plays.max(1);
     let mut item_map = vec![0_u32; log.items().len() + 1];
     let mut item_names = Vec::new();
     for (old, name) in log.items().names().iter().enumerate() {
@@ -319,9 +396,23 @@ pub fn split_by_time(log: &EventLog, options: &WindowOptions) -> Result<WindowSp
             item_map[old + 1] = item_names.len() as u32;
         }
     }
-    let num_items = item_names.len() as u32;
+    (item_map, item_names)
+}
 
-    // Training sequences per user.
+/// A trained user: the log's user id, the training sequence (model ids) and the ms played of
+/// each of its entries.
+type TrainedUser = (u32, Vec<u32>, Vec<Option<u32>>);
+
+/// The training sequence of every user with one, and the log's ids of the users without one
+/// who played in a window; an error when no user has a sequence.
+fn training_sequences(
+    log: &EventLog,
+    windows: &Windows,
+    options: &WindowOptions,
+    counts: &PlayCounts,
+    item_map: &[u32],
+    report: &mut SplitReport,
+) -> Result<(Vec<TrainedUser>, Vec<u32>), DataError> {
     let trainable = |e: &Event| {
         windows.in_history(e.timestamp_ms)
             && item_map[e.item as usize] != 0
@@ -330,8 +421,9 @@ pub fn split_by_time(log: &EventLog, options: &WindowOptions) -> Result<WindowSp
                 _ => true,
             }
     };
-    let mut trained = Vec::new(); // (old user id, sequence, ms played of each entry)
-    let mut others = Vec::new(); // old user ids without a sequence but with plays in a window
+    let (user_plays, held_out_by_user) = (&counts.user_plays, &counts.held_out_by_user);
+    let mut trained = Vec::new();
+    let mut others = Vec::new();
     for u in 1..=log.users().len() as u32 {
         let (sequence, ms_played): (Vec<u32>, Vec<Option<u32>>) =
             if user_plays[u as usize] >= options.min_user_plays.max(1) {
@@ -361,24 +453,21 @@ pub fn split_by_time(log: &EventLog, options: &WindowOptions) -> Result<WindowSp
         });
     }
     report.trained_users = trained.len();
+    Ok((trained, others))
+}
 
-    // Users: trained first, then the others.
-    let mut user_map = vec![0_u32; log.users().len() + 1];
-    let mut user_names = Vec::with_capacity(trained.len() + others.len());
-    for &old in trained.iter().map(|(u, _, _)| u).chain(&others) {
-        user_names.push(log.users().names()[old as usize - 1].clone());
-        user_map[old as usize] = user_names.len() as u32;
-    }
-    let history_lengths: Vec<u32> = trained
-        .iter()
-        .map(|(u, _, _)| *u)
-        .chain(others.iter().copied())
-        .map(|u| user_plays[u as usize].min(u64::from(u32::MAX)) as u32)
-        .collect();
-
-    // Held-out plays; tracks unseen in the history get ids after the model's.
+/// The held-out plays of the users in `order` (the log's ids), with the split's user ids;
+/// tracks unseen in the history get item ids after the model's (added to `items`).
+fn held_out_plays(
+    log: &EventLog,
+    windows: &Windows,
+    order: &[u32],
+    user_map: &[u32],
+    (item_map, item_names): (&mut Vec<u32>, &mut Vec<String>),
+    report: &mut SplitReport,
+) -> Vec<HeldOutPlay> {
     let mut held_out = Vec::with_capacity(report.held_out_events);
-    for &old_user in trained.iter().map(|(u, _, _)| u).chain(&others) {
+    for &old_user in order {
         for e in log
             .user_events(old_user)
             .filter(|e| windows.in_held_out(e.timestamp_ms))
@@ -398,24 +487,37 @@ pub fn split_by_time(log: &EventLog, options: &WindowOptions) -> Result<WindowSp
             });
         }
     }
+    held_out
+}
 
-    // Test: the history followed by the first held-out play of a model track.
-    let mut first_target = vec![0_u32; trained.len()];
+/// Each trained user's first held-out play of a model track (0 when there is none): the test
+/// target.
+fn first_targets(held_out: &[HeldOutPlay], num_items: u32, trained_users: usize) -> Vec<u32> {
+    let mut first_target = vec![0_u32; trained_users];
     for play in held_out.iter().rev() {
-        if play.item <= num_items && (play.user as usize) <= trained.len() {
+        if play.item <= num_items && (play.user as usize) <= trained_users {
             first_target[play.user as usize - 1] = play.item;
         }
     }
-    let (histories, history_ms_played): (Vec<Vec<u32>>, Vec<Vec<Option<u32>>>) =
-        trained.into_iter().map(|(_, s, ms)| (s, ms)).unzip();
+    first_target
+}
+
+/// The gSASRec-layout dataset of the histories: test = the history followed by its first
+/// held-out target; validation = the last training item of a seeded sample of users with at
+/// least 3 items; train = the rest.
+fn split_histories(
+    histories: &[Vec<u32>],
+    first_target: &[u32],
+    num_items: u32,
+    options: &WindowOptions,
+    report: &mut SplitReport,
+) -> Result<SequenceDataset, DataError> {
     let (test_inputs, test_targets): (Vec<Vec<u32>>, Vec<u32>) = histories
         .iter()
-        .zip(&first_target)
+        .zip(first_target)
         .filter(|&(_, &t)| t != 0)
         .map(|(h, &t)| (h.clone(), t))
         .unzip();
-
-    // Validation: the last training item of a sample of users with at least 3 items.
     let eligible = sample_users(
         (0..histories.len())
             .filter(|&u| histories[u].len() >= 3)
@@ -424,7 +526,7 @@ pub fn split_by_time(log: &EventLog, options: &WindowOptions) -> Result<WindowSp
         options.seed,
     );
     report.validation_users = eligible.len();
-    let mut train = histories.clone();
+    let mut train = histories.to_vec();
     let mut val_inputs = Vec::with_capacity(eligible.len());
     let mut val_targets = Vec::with_capacity(eligible.len());
     for &u in &eligible {
@@ -440,17 +542,7 @@ pub fn split_by_time(log: &EventLog, options: &WindowOptions) -> Result<WindowSp
         Some(HeldOut::new(test_inputs, test_targets)?),
     )?;
     dataset.stats.num_interactions = trained_events;
-    Ok(WindowSplit {
-        dataset,
-        histories,
-        history_ms_played,
-        items: Vocabulary::from(item_names),
-        users: Vocabulary::from(user_names),
-        history_lengths,
-        held_out,
-        windows,
-        report,
-    })
+    Ok(dataset)
 }
 
 #[cfg(test)]
