@@ -262,8 +262,9 @@ impl WindowSplit {
 pub fn split_by_time(log: &EventLog, options: &WindowOptions) -> Result<WindowSplit, DataError> {
     let windows = windows_of(log, options)?;
     let mut report = SplitReport::default();
-    let counts = count_plays(log, &windows, options, &mut report);
-    let (mut item_map, mut item_names) = model_items(log, &counts.track_plays, options);
+    let min_track = options.min_track_plays.max(1);
+    let counts = count_plays(log, &windows, options, min_track, &mut report);
+    let (mut item_map, mut item_names) = model_items(log, &counts.track_plays, min_track);
     let num_items = item_names.len() as u32;
     let (trained, others) =
         training_sequences(log, &windows, options, &counts, &item_map, &mut report)?;
@@ -340,11 +341,13 @@ struct PlayCounts {
     held_out_by_user: Vec<usize>,
 }
 
-/// Counts the plays of every window, and the tracks and users below the minimums.
+/// Counts the plays of every window, and the tracks (below `min_track` plays) and users
+/// below the minimums.
 fn count_plays(
     log: &EventLog,
     windows: &Windows,
     options: &WindowOptions,
+    min_track: u64,
     report: &mut SplitReport,
 ) -> PlayCounts {
     let mut track_plays = vec![0_u64; log.items().len() + 1];
@@ -364,7 +367,6 @@ fn count_plays(
             report.events_after_cut += 1;
         }
     }
-    let min_track = options.min_track_plays.max(1);
     report.tracks_below_min = track_plays
         .iter()
         .filter(|&&c| c > 0 && c < min_track)
@@ -380,14 +382,9 @@ fn count_plays(
     }
 }
 
-/// The model's items, in the log's id order: the tracks with at least `min_track_plays`
-/// history plays. Returns the map from the log's ids (0 for tracks left out) and the names.
-fn model_items(
-    log: &EventLog,
-    track_plays: &[u64],
-    options: &WindowOptions,
-) -> (Vec<u32>, Vec<String>) {
-    let min_track = options.min_track_plays.max(1);
+/// The model's items, in the log's id order: the tracks with at least `min_track` history
+/// plays. Returns the map from the log's ids (0 for tracks left out) and the names.
+fn model_items(log: &EventLog, track_plays: &[u64], min_track: u64) -> (Vec<u32>, Vec<String>) {
     let mut item_map = vec![0_u32; log.items().len() + 1];
     let mut item_names = Vec::new();
     for (old, name) in log.items().names().iter().enumerate() {

@@ -13,7 +13,7 @@ use seqrec_model::{
     PositionEncoding, Recency,
 };
 use seqrec_sampling::{NegativeDistribution, NegativeSharing};
-use seqrec_train::{ItemItemTrainConfig, Objective, TrainConfig, TrainLimit};
+use seqrec_train::{ItemItemTrainConfig, Objective, RunSettings, TrainConfig, TrainLimit};
 use serde::{Deserialize, Serialize};
 
 use super::AblationError;
@@ -406,12 +406,7 @@ impl AblationConfig {
         config.negatives = self.negatives.min(num_items.saturating_sub(1)).max(1);
         config.sharing = self.sharing;
         config.negative_distribution = self.negative_distribution.clone();
-        config.run.batch_size = self.batch_size;
-        config.run.learning_rate = self.learning_rate;
-        config.run.limit = self.budget.limit();
-        config.run.eval_every = self.eval_every;
-        config.run.patience = self.patience;
-        config.run.seed = self.seed;
+        config.run = self.run_settings(&config.run, self.batch_size, self.learning_rate);
         if matches!(config.loss, LossKind::FullSoftmax) && objective.scores_from_last_position() {
             config.explore_weight = self.explore_weight;
         }
@@ -426,13 +421,31 @@ impl AblationConfig {
             .with_recency(self.item_item_recency);
         let mut config = ItemItemTrainConfig::new(model);
         config.window = self.item_item_window;
-        config.run.batch_size = self.item_item_batch;
-        config.run.learning_rate = self.item_item_learning_rate;
-        config.run.limit = self.budget.limit();
-        config.run.eval_every = self.eval_every;
-        config.run.patience = self.patience;
-        config.run.seed = self.seed;
+        config.run = self.run_settings(
+            &config.run,
+            self.item_item_batch,
+            self.item_item_learning_rate,
+        );
         config
+    }
+
+    /// The run settings of every trained model: the ablation's budget, validation period,
+    /// patience and seed, with the model's batch size and learning rate, over `defaults`.
+    fn run_settings(
+        &self,
+        defaults: &RunSettings,
+        batch_size: usize,
+        learning_rate: f64,
+    ) -> RunSettings {
+        RunSettings {
+            batch_size,
+            learning_rate,
+            limit: self.budget.limit(),
+            eval_every: self.eval_every,
+            patience: self.patience,
+            seed: self.seed,
+            ..defaults.clone()
+        }
     }
 
     /// The personal popularity baseline over `num_items` items (its default `max_len`

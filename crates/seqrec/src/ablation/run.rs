@@ -245,11 +245,11 @@ pub(crate) fn train_all(
         || finished_item_item(&dir, &item_config, &data.items, device),
         || train_item_item(&item_config, data, device, &dir, training_progress()),
     )?;
-    let model = &fitted.model;
-    let mut run = ModelRun::trained(ITEM_ITEM, "item_item", to_value(&item_config), &fitted, dir);
+    let (mut run, model) =
+        ModelRun::trained(ITEM_ITEM, "item_item", to_value(&item_config), fitted, dir);
     finish(
         &mut run,
-        &TrainedModel::Scorer(model),
+        &TrainedModel::Scorer(&model),
         None,
         &mut use_model,
         ranked_users,
@@ -356,22 +356,19 @@ pub(crate) fn train_all(
             config.resume,
             &dir,
             &name,
-            || {
-                finished_gsasrec(&dir, &train_config, &data.items, device)
-                    .map(|(model, discovery, report)| ((model, discovery), report))
-            },
+            || finished_gsasrec(&dir, &train_config, &data.items, device),
             || {
                 train_with_discovery(&train_config, data, device, &dir, training_progress())
                     .map(|(model, discovery, report)| ((model, discovery), report))
             },
         )?;
-        let (model, discovery) = &fitted.model;
-        let mut run = ModelRun::trained(&name, "gsasrec", to_value(&train_config), &fitted, dir);
+        let (mut run, (model, discovery)) =
+            ModelRun::trained(&name, "gsasrec", to_value(&train_config), fitted, dir);
         run.variant = Some(*variant);
         run.objective = Some(train_config.objective);
         finish(
             &mut run,
-            &TrainedModel::Scorer(model),
+            &TrainedModel::Scorer(&model),
             discovery.as_ref().map(|d| TrainedModel::Scorer(d)).as_ref(),
             &mut use_model,
             ranked_users,
@@ -422,26 +419,27 @@ fn train_or_reuse<T>(
 }
 
 impl ModelRun {
-    /// The entry of a trained model (ranking not timed yet), saved in `dir`.
+    /// The entry of a trained model (ranking not timed yet), saved in `dir`, and the model.
     fn trained<T>(
         name: &str,
         kind: &str,
         hyperparameters: serde_json::Value,
-        fitted: &Fitted<T>,
+        fitted: Fitted<T>,
         dir: PathBuf,
-    ) -> Self {
-        Self {
+    ) -> (Self, T) {
+        let run = Self {
             name: name.into(),
             kind: kind.into(),
             variant: None,
             objective: None,
             hyperparameters,
-            training: Some(fitted.report.clone()),
+            training: Some(fitted.report),
             train_seconds: fitted.train_seconds,
             peak_rss_bytes: fitted.peak_rss_bytes,
             rank_seconds: 0.0,
             model_dir: Some(dir),
-        }
+        };
+        (run, fitted.model)
     }
 }
 
@@ -459,7 +457,7 @@ fn finished_gsasrec(
     config: &TrainConfig,
     items: &ItemVocabulary,
     device: &Device,
-) -> Option<(GsasRec, Option<GsasRec>, TrainReport)> {
+) -> Option<((GsasRec, Option<GsasRec>), TrainReport)> {
     let report = finished_report(dir)?;
     let (model, manifest, vocabulary) = load_model_dir(dir, device)
         .inspect_err(|e| tracing::warn!("{}: not reused: {e}", dir.display()))
@@ -476,7 +474,7 @@ fn finished_gsasrec(
     } else {
         None
     };
-    Some((model, discovery, report))
+    Some(((model, discovery), report))
 }
 
 /// The item-item model an earlier run finished in `dir` with the same configuration and
