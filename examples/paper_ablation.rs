@@ -12,7 +12,7 @@ use std::io::Write;
 use seqrec::ablation::{
     AblationConfig, AblationEvent, Budget, run_profile_ablation, simulated_split,
 };
-use seqrec::data::SimulatorConfig;
+use seqrec::simulator::SimulatorConfig;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);

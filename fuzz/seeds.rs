@@ -4,7 +4,8 @@
 use std::fs;
 use std::path::Path;
 
-use seqrec_data::{Event, EventLogBuilder, HeldOut, SequenceDataset};
+use seqrec_data::{HeldOut, SequenceDataset};
+use seqrec_events::{Event, EventLogBuilder};
 
 fn main() {
     let corpus = Path::new("corpus");
@@ -67,7 +68,7 @@ fn main() {
         ("parquet", "events.parquet"),
     ] {
         let path = scratch.path().join(name);
-        seqrec_data::write_events(&log, &path).unwrap();
+        seqrec_events::write_events(&log, &path).unwrap();
         put(target, name, &fs::read(&path).unwrap());
     }
     put(

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use seqrec_data::{EventFormat, EventLog, ReadOptions, ReadReport, read_events};
+use seqrec_events::{EventFormat, EventLog, ReadOptions, ReadReport, read_events};
 
 /// One scratch folder per fuzzing process.
 pub fn scratch() -> &'static Path {
@@ -39,7 +39,7 @@ pub fn accounted(report: &ReadReport) {
 }
 
 /// The events with string ids.
-pub fn named(log: &EventLog) -> Vec<(String, String, seqrec_data::Event)> {
+pub fn named(log: &EventLog) -> Vec<(String, String, seqrec_events::Event)> {
     log.iter()
         .map(|e| {
             let user = log.users().name(e.user).unwrap().to_owned();
@@ -47,7 +47,7 @@ pub fn named(log: &EventLog) -> Vec<(String, String, seqrec_data::Event)> {
             (
                 user,
                 item,
-                seqrec_data::Event {
+                seqrec_events::Event {
                     user: 0,
                     item: 0,
                     ..e
@@ -97,7 +97,7 @@ pub fn check_read(path: &Path, format: EventFormat) -> Option<EventLog> {
 pub fn check_round_trip(log: &EventLog) {
     for name in ["round-trip.csv", "round-trip.parquet"] {
         let path = scratch().join(name);
-        seqrec_data::write_events(log, &path).expect("writing a loaded log");
+        seqrec_events::write_events(log, &path).expect("writing a loaded log");
         let format = if name.ends_with(".csv") {
             EventFormat::Csv
         } else {

@@ -7,7 +7,8 @@
 mod common;
 
 use libfuzzer_sys::fuzz_target;
-use seqrec_data::{EventFormat, SequenceDataset, load_full_sequences};
+use seqrec_data::{SequenceDataset, load_full_sequences};
+use seqrec_events::EventFormat;
 
 const FILES: [&str; 7] = [
     "dataset_stats.json",
@@ -44,7 +45,7 @@ fuzz_target!(|data: &[u8]| {
         assert!(err.to_string().contains(&shown), "{err}");
     }
     // The layout folder read as events.
-    if let Err(err) = seqrec_data::read_events(&root, EventFormat::Sequences, &Default::default()) {
+    if let Err(err) = seqrec_events::read_events(&root, EventFormat::Sequences, &Default::default()) {
         assert!(err.to_string().contains(&shown), "{err}");
     }
 });

@@ -6,9 +6,9 @@ mod common;
 
 use libfuzzer_sys::fuzz_target;
 use seqrec_data::{
-    EventFormat, read_sequences, read_sequences_skipping_empty, read_targets, write_sequences,
-    write_targets,
+    read_sequences, read_sequences_skipping_empty, read_targets, write_sequences, write_targets,
 };
+use seqrec_events::EventFormat;
 
 fuzz_target!(|data: &[u8]| {
     let path = common::write("sequences.txt", data);

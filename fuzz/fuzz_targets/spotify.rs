@@ -4,7 +4,7 @@
 mod common;
 
 use libfuzzer_sys::fuzz_target;
-use seqrec_data::EventFormat;
+use seqrec_events::EventFormat;
 
 fuzz_target!(|data: &[u8]| {
     let path = common::write("spotify/alice/Streaming_History_Audio_2024.json", data);
@@ -12,7 +12,7 @@ fuzz_target!(|data: &[u8]| {
     if let Some(log) = &file {
         common::check_round_trip(log);
     }
-    let folder = seqrec_data::read_events(
+    let folder = seqrec_events::read_events(
         common::scratch().join("spotify"),
         EventFormat::Spotify,
         &Default::default(),

@@ -4,7 +4,7 @@
 mod common;
 
 use libfuzzer_sys::fuzz_target;
-use seqrec_data::EventFormat;
+use seqrec_events::EventFormat;
 
 fuzz_target!(|data: &[u8]| {
     let path = common::write("events.tsv", data);

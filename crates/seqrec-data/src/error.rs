@@ -342,6 +342,21 @@ pub enum DataError {
         message: String,
     },
 
+    /// The file's format needs a reader or writer this build left out (a cargo feature of
+    /// `seqrec-events`, e.g. `parquet`).
+    #[error(
+        "{}: {what} needs seqrec-events built with its `{feature}` feature",
+        path.display()
+    )]
+    NotBuilt {
+        /// The file.
+        path: PathBuf,
+        /// What was asked for, e.g. "reading Parquet".
+        what: &'static str,
+        /// The cargo feature that builds it.
+        feature: &'static str,
+    },
+
     /// The name of an event format is not known.
     #[error(
         "unknown event format {text:?}: expected csv, tsv, parquet, spotify, lastfm, yambda, recbole or sequences"
@@ -380,7 +395,7 @@ pub enum DataError {
 
 impl DataError {
     /// Wraps an I/O error, mapping "not found" to [`DataError::MissingFile`].
-    pub(crate) fn io(path: impl Into<PathBuf>, source: io::Error) -> Self {
+    pub fn io(path: impl Into<PathBuf>, source: io::Error) -> Self {
         let path = path.into();
         if source.kind() == io::ErrorKind::NotFound {
             DataError::MissingFile { path }
@@ -390,7 +405,7 @@ impl DataError {
     }
 
     /// Builds [`DataError::StatsJson`] from a `serde_json` error.
-    pub(crate) fn stats_json(path: impl Into<PathBuf>, source: serde_json::Error) -> Self {
+    pub fn stats_json(path: impl Into<PathBuf>, source: serde_json::Error) -> Self {
         let (line, column) = (source.line(), source.column());
         let full = source.to_string();
         let suffix = format!(" at line {line} column {column}");
@@ -405,7 +420,7 @@ impl DataError {
     }
 
     /// Builds [`DataError::InvalidField`], shortening very long offending text.
-    pub(crate) fn invalid_field(
+    pub fn invalid_field(
         path: impl Into<PathBuf>,
         location: Location,
         field: &str,
@@ -440,7 +455,7 @@ impl DataError {
     }
 
     /// Builds [`DataError::InvalidItem`], shortening very long offending text.
-    pub(crate) fn invalid_item(
+    pub fn invalid_item(
         path: impl Into<PathBuf>,
         line: usize,
         token: usize,

@@ -11,24 +11,21 @@
 //! path, the 1-based line number and, for a bad id, the 1-based token
 //! position (see [`DataError`]).
 //!
-//! It also holds listening *events* (user, track, time, play time): readers for CSV/TSV,
-//! Parquet, Spotify and Last.fm exports, Yambda and the sequence files ([`events`]), the
-//! paper's time-window split ([`window`]) and a per-user leave-one-out split
-//! ([`loo_split`]) that turn events into a [`SequenceDataset`], and a music-listening
-//! simulator ([`simulator`]) so that everything runs without data.
+//! This is what the trainer needs from data, and nothing more: it depends on no CSV, Arrow,
+//! Parquet or date crate. Listening *events* (readers, writers, the paper's time-window
+//! split and the per-user leave-one-out split of an event log) are in `seqrec-events`;
+//! the music-listening simulator is in `seqrec-simulator`.
 //!
 //! # Modules
 //!
-//! - [`events`] holds [`EventLog`] and the event readers and writers.
-//! - [`window`] holds [`split_by_time`]: history and held-out windows.
-//! - [`loo_split`] holds [`split_leave_one_out`].
-//! - [`simulator`] holds [`simulate`] and [`Simulation`].
 //! - [`vocabulary`] holds [`Vocabulary`]: string ids ↔ dense ids.
 //! - [`synthetic`] holds the small built-in [`SyntheticConfig`] sequence generator.
 //! - [`gsasrec_layout`] holds [`SequenceDataset`]: loading and saving a
 //!   layout directory.
 //! - [`sequence_file`] reads and writes single sequence and target files.
 //! - [`held_out`] holds [`HeldOut`]: histories paired with targets.
+//! - [`leave_one_out`](mod@leave_one_out) holds [`leave_one_out()`] on full sequences and the seeded
+//!   [`sample_users`] both splits draw validation users with.
 //! - [`stats`] holds [`DatasetStats`]: `dataset_stats.json`.
 //! - [`split`] holds [`Split`]: train, val or test.
 //! - [`error`] holds [`DataError`].
@@ -74,36 +71,24 @@
 #![deny(missing_docs)]
 
 pub mod error;
-pub mod events;
 pub mod gsasrec_layout;
 pub mod held_out;
-pub mod loo_split;
+pub mod leave_one_out;
 pub mod sequence_file;
-pub mod simulator;
 pub mod split;
 pub mod stats;
 pub mod synthetic;
 pub mod vocabulary;
-pub mod window;
 
 pub use error::{DataError, Location};
-pub use events::{
-    BYTES_PER_EVENT, ColumnNames, Event, EventFormat, EventLog, EventLogBuilder, LogSummary,
-    ReadOptions, ReadReport, TimestampFormat, read_events, write_events, write_events_csv,
-    write_events_parquet,
-};
 pub use gsasrec_layout::{SequenceDataset, SkippedEmpty, load_full_sequences};
 pub use held_out::HeldOut;
-pub use loo_split::{LeaveOneOutOptions, LeaveOneOutSplit, leave_one_out, split_leave_one_out};
+pub use leave_one_out::{leave_one_out, sample_users};
 pub use sequence_file::{
     read_sequences, read_sequences_from, read_sequences_skipping_empty, read_targets,
     read_targets_from, write_sequences, write_targets,
 };
-pub use simulator::{Simulation, SimulatorConfig, simulate};
 pub use split::Split;
 pub use stats::DatasetStats;
 pub use synthetic::SyntheticConfig;
 pub use vocabulary::{ItemVocabulary, UserVocabulary, Vocabulary};
-pub use window::{
-    DAY_MS, HeldOutPlay, SplitReport, WindowOptions, WindowSplit, Windows, split_by_time,
-};

@@ -17,7 +17,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::error::DataError;
 use crate::gsasrec_layout::SequenceDataset;
-use crate::loo_split::leave_one_out;
+use crate::leave_one_out::leave_one_out;
 
 /// Size and seed of the synthetic dataset.
 #[derive(Debug, Clone, PartialEq)]

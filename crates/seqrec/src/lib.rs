@@ -10,7 +10,10 @@
 //! - [`loss`] (`seqrec-loss`): gBCE, BCE, sampled and full softmax;
 //! - [`sampling`] (`seqrec-sampling`): seeded negative samplers;
 //! - [`eval`] (`seqrec-eval`): ranking metrics;
-//! - [`data`] (`seqrec-data`): datasets, splits, vocabularies;
+//! - [`data`] (`seqrec-data`): the gSASRec layout, vocabularies, leave-one-out;
+//! - [`events`] (`seqrec-events`): listening-event readers and writers (CSV, TSV, Parquet,
+//!   Yambda, Last.fm, ...) and the paper's time-window split;
+//! - [`simulator`] (`seqrec-simulator`): the seeded listening simulator behind the built-in run;
 //! - [`train`] (`seqrec-train`): [`train::train`], [`train::Recommender`],
 //!   [`train::import_gsasrec_checkpoint`] (models of the PyTorch reference code);
 //! - [`ablation`]: the paper's Tables 1 and 2 (four variants, item-item, popularity and
@@ -51,8 +54,10 @@ pub mod device;
 
 pub use seqrec_data as data;
 pub use seqrec_eval as eval;
+pub use seqrec_events as events;
 pub use seqrec_loss as loss;
 pub use seqrec_model as model;
 pub use seqrec_sampling as sampling;
 pub use seqrec_serve as serve;
+pub use seqrec_simulator as simulator;
 pub use seqrec_train as train;

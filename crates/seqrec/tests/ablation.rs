@@ -8,8 +8,9 @@ use seqrec::ablation::{
     AblationConfig, Budget, ITEM_ITEM, PERSONAL_POPULARITY, POPULARITY, ProfileAblation, Variant,
     run_profile_ablation, simulated_split,
 };
-use seqrec::data::{SimulatorConfig, WindowSplit};
 use seqrec::eval::HistoryPolicy;
+use seqrec::events::WindowSplit;
+use seqrec::simulator::SimulatorConfig;
 
 /// The backend's random generator is global: runs must not interleave.
 static SERIAL: Mutex<()> = Mutex::new(());

@@ -599,9 +599,9 @@ fn the_default_simulation_is_byte_for_byte_pinned() {
     );
 
     let simulation =
-        seqrec::data::Simulation::run(&seqrec::data::SimulatorConfig::default()).unwrap();
+        seqrec::simulator::Simulation::run(&seqrec::simulator::SimulatorConfig::default()).unwrap();
     let mut memory = Fnv1a::new();
-    seqrec::data::events::write_events_csv_to(&simulation.log, &mut memory, b',').unwrap();
+    seqrec::events::write_events_csv_to(&simulation.log, &mut memory, b',').unwrap();
     assert_eq!(
         (memory.hash, memory.bytes),
         (EXPECTED_FNV1A, EXPECTED_BYTES),

@@ -5,8 +5,8 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-use seqrec_data::DAY_MS;
 use seqrec_eval::ProfileEvalConfig;
+use seqrec_events::DAY_MS;
 use seqrec_loss::{GBceBeta, LossKind};
 use seqrec_model::{
     AttentionMode, GsasRecConfig, ItemItemConfig, OutputEmbeddings, PersonalPopularityConfig,
@@ -529,11 +529,11 @@ pub const DISCOVERY_TRAINING_MAX_ITEMS: usize = 50_000;
 
 /// The default split of a listening log for an ablation: the paper's 60 days of history
 /// and 7 held-out days.
-pub fn default_windows() -> seqrec_data::WindowOptions {
-    seqrec_data::WindowOptions {
+pub fn default_windows() -> seqrec_events::WindowOptions {
+    seqrec_events::WindowOptions {
         history_ms: 60 * DAY_MS,
         held_out_ms: 7 * DAY_MS,
-        ..seqrec_data::WindowOptions::default()
+        ..seqrec_events::WindowOptions::default()
     }
 }
 

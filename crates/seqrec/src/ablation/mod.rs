@@ -11,7 +11,7 @@
 //!
 //! ```no_run
 //! use seqrec::ablation::{AblationConfig, Budget, run_profile_ablation, simulated_split};
-//! use seqrec::data::SimulatorConfig;
+//! use seqrec::simulator::SimulatorConfig;
 //!
 //! let split = simulated_split(&SimulatorConfig::default())?;
 //! let config = AblationConfig { budget: Budget::Steps(300), ..AblationConfig::default() };
@@ -43,7 +43,8 @@ pub use output::ALL_USERS;
 pub use profile::{DataSummary, ModelListStatistics, ProfileAblation, View, run_profile_ablation};
 pub use run::{AblationEvent, AblationProgress, ModelRun};
 
-use seqrec_data::{SimulatorConfig, WindowSplit, simulate, split_by_time};
+use seqrec_events::{WindowSplit, split_by_time};
+use seqrec_simulator::{SimulatorConfig, simulate};
 
 /// Simulates a listening log and splits it into the paper's 60-day history and 7-day
 /// held-out windows: the default data of an ablation (no download needed).

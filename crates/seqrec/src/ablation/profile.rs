@@ -5,11 +5,11 @@ use std::path::Path;
 use std::time::Instant;
 
 use burn::tensor::Device;
-use seqrec_data::WindowSplit;
 use seqrec_eval::{
     History, HistoryPolicy, ListStatistics, ModelEvaluation, Play, ProfileEvalConfig,
     ProfileEvaluator, ProfileReport, Profiles, list_statistics,
 };
+use seqrec_events::WindowSplit;
 use seqrec_train::TrainingData;
 use serde::{Deserialize, Serialize};
 

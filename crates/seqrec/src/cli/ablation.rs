@@ -7,7 +7,7 @@ use seqrec::ablation::{
     AblationConfig, AblationEvent, AblationProgress, Budget, ModelPlays, Variant, VariantObjective,
     run_next_item_ablation, run_profile_ablation, simulated_split,
 };
-use seqrec::data::SimulatorConfig;
+use seqrec::simulator::SimulatorConfig;
 use seqrec::train::ProgressEvent;
 
 use super::config_file::{self, Given, Shape, copy_given};

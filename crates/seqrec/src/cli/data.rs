@@ -3,10 +3,10 @@
 
 use std::path::Path;
 
-use seqrec::data::{
-    ColumnNames, DAY_MS, EventFormat, ItemVocabulary, LeaveOneOutOptions, ReadOptions,
-    SequenceDataset, TimestampFormat, WindowOptions, WindowSplit, read_events, split_by_time,
-    split_leave_one_out,
+use seqrec::data::{ItemVocabulary, SequenceDataset};
+use seqrec::events::{
+    ColumnNames, DAY_MS, EventFormat, LeaveOneOutOptions, ReadOptions, TimestampFormat,
+    WindowOptions, WindowSplit, read_events, split_by_time, split_leave_one_out,
 };
 
 use super::CliError;

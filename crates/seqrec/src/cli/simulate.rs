@@ -2,7 +2,8 @@
 
 use std::path::PathBuf;
 
-use seqrec::data::{LogSummary, Simulation, SimulatorConfig, write_events};
+use seqrec::events::{LogSummary, write_events};
+use seqrec::simulator::{Simulation, SimulatorConfig};
 
 use super::CliError;
 

@@ -1,14 +1,15 @@
 //! Measures memory per event and read rates on simulated events:
-//! `cargo run --release -p seqrec-data --example events_bench [EVENTS] [DIR]`
+//! `cargo run --release -p seqrec-simulator --example events_bench [EVENTS] [DIR]`
 //! (default 10 000 000 events, files in a temporary folder that is removed afterwards).
 
 use std::path::PathBuf;
 use std::time::Instant;
 
-use seqrec_data::{
-    BYTES_PER_EVENT, EventFormat, ReadOptions, SimulatorConfig, WindowOptions, read_events,
-    simulate, split_by_time, write_events_csv, write_events_parquet,
+use seqrec_events::{
+    BYTES_PER_EVENT, EventFormat, ReadOptions, WindowOptions, read_events, split_by_time,
+    write_events_csv, write_events_parquet,
 };
+use seqrec_simulator::{SimulatorConfig, simulate};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);

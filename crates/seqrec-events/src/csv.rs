@@ -9,19 +9,19 @@
 //! `events.tsv.gz`) or when it starts with the gzip magic bytes; line numbers in errors
 //! count lines of the decompressed text, and a damaged stream is [`DataError::Gzip`].
 //!
-//! [`ColumnNames`]: crate::events::ColumnNames
-//! [`TimestampFormat`]: crate::events::TimestampFormat
+//! [`ColumnNames`]: crate::ColumnNames
+//! [`TimestampFormat`]: crate::TimestampFormat
 
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
 use std::path::Path;
 
-use crate::error::{DataError, Location};
-use crate::events::log::{Event, EventLog, EventLogBuilder};
-use crate::events::read::{ColumnNames, ReadOptions};
-use crate::events::report::ReadReport;
-use crate::events::timestamp::{TimestampFormat, format_rfc3339, parse_timestamp};
-use crate::events::{compress, fields};
+use crate::log::{Event, EventLog, EventLogBuilder};
+use crate::read::{ColumnNames, ReadOptions};
+use crate::report::ReadReport;
+use crate::timestamp::{TimestampFormat, format_rfc3339, parse_timestamp};
+use crate::{compress, fields};
+use seqrec_data::{DataError, Location};
 
 /// Read buffer size.
 const BUFFER: usize = 1 << 16;
@@ -56,7 +56,7 @@ pub(crate) struct Dialect<'a> {
     pub(crate) typed_header: bool,
 }
 
-/// Reads a CSV/TSV event file. See [`crate::events::read_events`].
+/// Reads a CSV/TSV event file. See [`crate::read_events`].
 pub(crate) fn read_csv(
     path: &Path,
     options: &ReadOptions,
@@ -341,8 +341,8 @@ pub fn write_events_csv_to<W: Write>(log: &EventLog, writer: W, delimiter: u8) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::read::{ColumnNames, EventFormat, read_events};
-    use crate::events::timestamp::TimestampFormat;
+    use crate::read::{ColumnNames, EventFormat, read_events};
+    use crate::timestamp::TimestampFormat;
 
     fn write(dir: &tempfile::TempDir, name: &str, content: &str) -> std::path::PathBuf {
         let path = dir.path().join(name);

@@ -5,9 +5,9 @@ use std::ops::Range;
 
 use rand::Rng;
 
-use crate::simulator::SimulatorConfig;
-use crate::simulator::random::{cumulative, normal, sample_cumulative};
-use crate::window::DAY_MS;
+use crate::SimulatorConfig;
+use crate::random::{cumulative, normal, sample_cumulative};
+use seqrec_events::DAY_MS;
 
 /// Release time of the back catalogue (before the simulated period).
 pub const CATALOGUE_RELEASE: i64 = i64::MIN;

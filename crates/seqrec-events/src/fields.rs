@@ -1,7 +1,7 @@
 //! Validation of single field values shared by the readers; each failure is a short,
 //! fixed reason so that skipped records can be counted by reason.
 
-use crate::events::log::MAX_MS;
+use crate::log::MAX_MS;
 
 /// Reason: a required id is empty.
 pub(crate) const EMPTY: &str = "empty";

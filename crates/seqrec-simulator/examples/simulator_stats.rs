@@ -1,9 +1,10 @@
 //! Prints the statistics of the simulator's default output (as in `docs/simulator.md`):
-//! `cargo run -p seqrec-data --example simulator_stats [--users N] [--seed S]`.
+//! `cargo run -p seqrec-simulator --example simulator_stats [--users N] [--seed S]`.
 
 use std::time::Instant;
 
-use seqrec_data::{LogSummary, Simulation, SimulatorConfig, WindowOptions, split_by_time};
+use seqrec_events::{LogSummary, WindowOptions, split_by_time};
+use seqrec_simulator::{Simulation, SimulatorConfig};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut config = SimulatorConfig::default();

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use crate::error::DataError;
-use crate::events::log::Normalization;
+use crate::log::Normalization;
+use seqrec_data::DataError;
 
 /// How many skipped-record messages are kept verbatim.
 pub const MAX_EXAMPLES: usize = 5;
@@ -143,7 +143,7 @@ impl fmt::Display for ReadReport {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::Location;
+    use seqrec_data::Location;
 
     #[test]
     fn skips_only_record_errors_and_only_when_asked() {

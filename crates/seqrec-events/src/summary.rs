@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::fmt;
 
-use crate::events::log::EventLog;
+use crate::log::EventLog;
 
 /// Plays of at least this many milliseconds count as positive (the paper's rule).
 pub const POSITIVE_MS: u32 = 30_000;
@@ -190,7 +190,7 @@ impl fmt::Display for LogSummary {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::log::{Event, EventLogBuilder};
+    use crate::log::{Event, EventLogBuilder};
 
     #[test]
     fn counts_skips_repeats_sessions_and_popularity() {

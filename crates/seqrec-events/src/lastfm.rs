@@ -10,12 +10,12 @@
 
 use std::path::Path;
 
-use crate::error::{DataError, Location};
-use crate::events::fields;
-use crate::events::log::{Event, EventLog, EventLogBuilder};
-use crate::events::read::ReadOptions;
-use crate::events::report::ReadReport;
-use crate::events::timestamp::parse_timestamp;
+use crate::fields;
+use crate::log::{Event, EventLog, EventLogBuilder};
+use crate::read::ReadOptions;
+use crate::report::ReadReport;
+use crate::timestamp::parse_timestamp;
+use seqrec_data::{DataError, Location};
 
 /// Field names used in error messages, in file order.
 const FIELDS: [&str; 6] = [
@@ -27,12 +27,12 @@ const FIELDS: [&str; 6] = [
     "track",
 ];
 
-/// Reads a Last.fm-1K file. See [`crate::events::read_events`].
+/// Reads a Last.fm-1K file. See [`crate::read_events`].
 pub(crate) fn read_lastfm(
     path: &Path,
     options: &ReadOptions,
 ) -> Result<(EventLog, ReadReport), DataError> {
-    let reader = crate::events::compress::open_text(path)?;
+    let reader = crate::compress::open_text(path)?;
     let mut csv = ::csv::ReaderBuilder::new()
         .delimiter(b'\t')
         .has_headers(false)
@@ -49,7 +49,7 @@ pub(crate) fn read_lastfm(
     let mut track = String::new();
     while csv
         .read_byte_record(&mut record)
-        .map_err(|e| crate::events::compress::gzip_error(crate::events::csv::csv_error(path, e)))?
+        .map_err(|e| crate::compress::gzip_error(crate::csv::csv_error(path, e)))?
     {
         report.records += 1;
         let location = Location::Line(record.position().map_or(0, |p| p.line()));
@@ -121,7 +121,7 @@ pub(crate) fn read_lastfm(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::read::{EventFormat, read_events};
+    use crate::read::{EventFormat, read_events};
 
     // Newest first, as in the real file; the third line has no track id.
     const SAMPLE: &str = "user_000001\t2009-05-04T13:06:09Z\tart-1\tDeep Dish\ttrk-1\tFuck Me Im Famous\n\

@@ -3,8 +3,8 @@
 
 use std::ops::Range;
 
-use crate::error::DataError;
-use crate::vocabulary::{ItemVocabulary, UserVocabulary, Vocabulary};
+use seqrec_data::DataError;
+use seqrec_data::vocabulary::{ItemVocabulary, UserVocabulary, Vocabulary};
 
 /// Sentinel for "unknown" in the `u32` play-time and track-length columns.
 const UNKNOWN: u32 = u32::MAX;
@@ -440,7 +440,7 @@ fn offsets_of(user: &[u32], num_users: usize) -> Vec<usize> {
 /// [`EventLog`].
 ///
 /// ```
-/// use seqrec_data::{Event, EventLogBuilder};
+/// use seqrec_events::{Event, EventLogBuilder};
 ///
 /// let mut builder = EventLogBuilder::default();
 /// let alice = builder.user_id("alice");
@@ -453,7 +453,7 @@ fn offsets_of(user: &[u32], num_users: usize) -> Vec<usize> {
 /// assert_eq!(log.timestamps_ms(), [1_000, 2_000]);
 /// assert_eq!(normalization.duplicates_removed, 1);
 /// assert_eq!(normalization.users_reordered, 1);
-/// # Ok::<(), seqrec_data::DataError>(())
+/// # Ok::<(), seqrec_events::DataError>(())
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct EventLogBuilder {

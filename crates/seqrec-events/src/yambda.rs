@@ -11,12 +11,12 @@
 
 use std::path::Path;
 
-use crate::error::DataError;
-use crate::events::log::{Event, EventLog, EventLogBuilder, MAX_MS};
-use crate::events::parquet::{Cell, ID, NUMBER, TIME, for_each_row, want};
-use crate::events::read::ReadOptions;
-use crate::events::report::ReadReport;
-use crate::events::timestamp::TimestampFormat;
+use crate::log::{Event, EventLog, EventLogBuilder, MAX_MS};
+use crate::parquet::{Cell, ID, NUMBER, TIME, for_each_row, want};
+use crate::read::ReadOptions;
+use crate::report::ReadReport;
+use crate::timestamp::TimestampFormat;
+use seqrec_data::DataError;
 
 /// The Yambda column names, in the order the reader uses them.
 pub const YAMBDA_COLUMNS: [&str; 5] = [
@@ -27,7 +27,7 @@ pub const YAMBDA_COLUMNS: [&str; 5] = [
     "track_length_seconds",
 ];
 
-/// Reads a Yambda Parquet file. See [`crate::events::read_events`].
+/// Reads a Yambda Parquet file. See [`crate::read_events`].
 pub(crate) fn read_yambda(
     path: &Path,
     options: &ReadOptions,
@@ -108,8 +108,8 @@ pub(crate) fn read_yambda(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::parquet::tests::write_batch;
-    use crate::events::read::{EventFormat, read_events};
+    use crate::parquet::tests::write_batch;
+    use crate::read::{EventFormat, read_events};
     use arrow_array::builder::{ListBuilder, UInt32Builder};
     use arrow_array::{ArrayRef, BooleanArray, UInt8Array, UInt32Array};
     use std::sync::Arc;

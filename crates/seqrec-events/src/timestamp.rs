@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Datelike, NaiveDateTime, SecondsFormat, Utc};
 
-use crate::error::DataError;
+use seqrec_data::DataError;
 
 /// Integers with at least this magnitude are read as milliseconds by
 /// [`TimestampFormat::Auto`]: 10¹¹ seconds is the year 5138, 10¹¹ milliseconds is March 1973.

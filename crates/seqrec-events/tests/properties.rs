@@ -1,4 +1,5 @@
-//! Property tests of every reader, writer and split of `seqrec-data` (proptest).
+//! Property tests of every reader, writer and split of `seqrec-events` and of the gSASRec
+//! layout readers of `seqrec-data` (proptest).
 //!
 //! For each reader (CSV, TSV, gzipped CSV/TSV, RecBole `.inter`, Parquet, Yambda, Spotify
 //! JSON, Last.fm TSV, the gSASRec layout and the sequence files):
@@ -33,13 +34,14 @@ use parquet::arrow::ArrowWriter;
 use parquet::file::properties::WriterProperties;
 use proptest::prelude::*;
 use proptest::sample::Index;
-use seqrec_data::events::format_rfc3339;
 use seqrec_data::{
-    DAY_MS, DataError, Event, EventFormat, EventLog, EventLogBuilder, HeldOut, ItemVocabulary,
-    LeaveOneOutOptions, Location, ReadOptions, ReadReport, SequenceDataset, Vocabulary,
-    WindowOptions, read_events, read_sequences, read_sequences_skipping_empty, read_targets,
-    split_by_time, split_leave_one_out, write_events_csv, write_events_parquet, write_sequences,
-    write_targets,
+    DataError, HeldOut, ItemVocabulary, Location, SequenceDataset, Vocabulary, read_sequences,
+    read_sequences_skipping_empty, read_targets, write_sequences, write_targets,
+};
+use seqrec_events::{
+    DAY_MS, Event, EventFormat, EventLog, EventLogBuilder, LeaveOneOutOptions, ReadOptions,
+    ReadReport, WindowOptions, format_rfc3339, read_events, split_by_time, split_leave_one_out,
+    write_events_csv, write_events_parquet,
 };
 
 /// Generated inputs per property (text readers).
@@ -108,7 +110,7 @@ fn duration() -> BoxedStrategy<Option<u32>> {
     prop_oneof![
         2 => Just(None),
         4 => (0_u32..1_000_000).prop_map(Some),
-        1 => Just(Some(seqrec_data::events::MAX_MS)),
+        1 => Just(Some(seqrec_events::MAX_MS)),
     ]
     .boxed()
 }
@@ -430,7 +432,7 @@ fn read_both(path: &Path, format: EventFormat, total_lines: u64) {
 
 fn csv_bytes(log: &EventLog, delimiter: u8) -> Vec<u8> {
     let mut out = Vec::new();
-    seqrec_data::events::write_events_csv_to(log, &mut out, delimiter).unwrap();
+    seqrec_events::write_events_csv_to(log, &mut out, delimiter).unwrap();
     out
 }
 

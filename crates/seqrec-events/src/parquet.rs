@@ -1,5 +1,5 @@
 //! Parquet event files with the columns of [`ColumnNames`] (the same as CSV), and the
-//! row-group-by-row-group reading machinery that [`crate::events::yambda`] shares.
+//! row-group-by-row-group reading machinery that [`crate::yambda`] shares.
 //!
 //! Accepted column types: ids as strings or integers; timestamps as Arrow timestamps (any
 //! unit), integers (read as [`TimestampFormat`] says), floats (Unix seconds) or RFC 3339
@@ -10,8 +10,8 @@
 //! may be Snappy, zstd or LZ4 compressed. Only the needed columns are decoded, one row group
 //! at a time, in batches.
 //!
-//! [`ColumnNames`]: crate::events::ColumnNames
-//! [`TimestampFormat`]: crate::events::TimestampFormat
+//! [`ColumnNames`]: crate::ColumnNames
+//! [`TimestampFormat`]: crate::TimestampFormat
 
 use std::fmt::Write as _;
 use std::fs::File;
@@ -36,12 +36,12 @@ use parquet::arrow::arrow_reader::{
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 
-use crate::error::{DataError, Location};
-use crate::events::fields;
-use crate::events::log::{Event, EventLog, EventLogBuilder};
-use crate::events::read::ReadOptions;
-use crate::events::report::ReadReport;
-use crate::events::timestamp::{TimestampFormat, parse_seconds, parse_timestamp};
+use crate::fields;
+use crate::log::{Event, EventLog, EventLogBuilder};
+use crate::read::ReadOptions;
+use crate::report::ReadReport;
+use crate::timestamp::{TimestampFormat, parse_seconds, parse_timestamp};
+use seqrec_data::{DataError, Location};
 
 /// Rows decoded at a time.
 const BATCH_ROWS: usize = 1 << 16;
@@ -195,12 +195,12 @@ impl Cell<'_> {
             Cell::Millis(v) => Ok(v),
             Cell::Text(s) => parse_timestamp(s.trim(), format),
             Cell::Int(v) => {
-                let v = i64::try_from(v).map_err(|_| crate::events::timestamp::TIMESTAMP_RANGE)?;
+                let v = i64::try_from(v).map_err(|_| crate::timestamp::TIMESTAMP_RANGE)?;
                 parse_timestamp(&v.to_string(), format)
             }
             Cell::Float(v) => parse_seconds(&v.to_string()),
             Cell::Null => Err(fields::NULL),
-            Cell::Bool(_) => Err(crate::events::timestamp::BAD_TIMESTAMP),
+            Cell::Bool(_) => Err(crate::timestamp::BAD_TIMESTAMP),
         }
     }
 
@@ -229,7 +229,7 @@ impl Cell<'_> {
             }
             Cell::Text(s) => fields::duration_ms(s),
             Cell::Float(v) if v >= 0.0 && v.fract() == 0.0 => {
-                if v > f64::from(crate::events::log::MAX_MS) {
+                if v > f64::from(crate::log::MAX_MS) {
                     Err(fields::DURATION_RANGE)
                 } else {
                     Ok(Some(v as u32))
@@ -473,7 +473,7 @@ pub(crate) fn for_each_row(
     Ok(())
 }
 
-/// Reads a Parquet event file. See [`crate::events::read_events`].
+/// Reads a Parquet event file. See [`crate::read_events`].
 pub(crate) fn read_parquet(
     path: &Path,
     options: &ReadOptions,
@@ -611,7 +611,7 @@ pub fn write_events_parquet(log: &EventLog, path: &Path) -> Result<(), DataError
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::events::read::{ColumnNames, EventFormat, read_events};
+    use crate::read::{ColumnNames, EventFormat, read_events};
     use arrow_array::{Float64Array, Int64Array};
 
     /// Writes `columns` as a Parquet file with row groups of `group_rows` rows.

@@ -1,16 +1,12 @@
 //! Per-user leave-one-out split of an event log: test = each user's last item, validation
-//! = the second-last item of a seeded sample of users, train = the rest (see
-//! [`leave_one_out`], which the synthetic generator uses too).
+//! = the second-last item of a seeded sample of users, train = the rest (the sequences are
+//! split by [`seqrec_data::leave_one_out`], which the synthetic generator uses too).
 
-use rand::SeedableRng;
-use rand::seq::SliceRandom;
-use rand_chacha::ChaCha8Rng;
+use seqrec_data::{
+    DataError, ItemVocabulary, SequenceDataset, UserVocabulary, Vocabulary, leave_one_out,
+};
 
-use crate::error::DataError;
-use crate::events::EventLog;
-use crate::gsasrec_layout::SequenceDataset;
-use crate::held_out::HeldOut;
-use crate::vocabulary::{ItemVocabulary, UserVocabulary, Vocabulary};
+use crate::log::EventLog;
 
 /// Options of [`split_leave_one_out`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,7 +59,7 @@ pub struct LeaveOneOutSplit {
 /// [`DataError::NoEvents`] if no user keeps at least 3 items.
 ///
 /// ```
-/// use seqrec_data::{Event, EventLogBuilder, LeaveOneOutOptions, split_leave_one_out};
+/// use seqrec_events::{Event, EventLogBuilder, LeaveOneOutOptions, split_leave_one_out};
 ///
 /// let mut b = EventLogBuilder::default();
 /// let u = b.user_id("ann");
@@ -76,7 +72,7 @@ pub struct LeaveOneOutSplit {
 /// assert_eq!(split.dataset.train, vec![vec![1, 2]]);
 /// assert_eq!(split.dataset.test.as_ref().unwrap().targets, vec![4]);
 /// assert_eq!(split.dataset.val.as_ref().unwrap().targets, vec![3]);
-/// # Ok::<(), seqrec_data::DataError>(())
+/// # Ok::<(), seqrec_events::DataError>(())
 /// ```
 pub fn split_leave_one_out(
     log: &EventLog,
@@ -149,67 +145,11 @@ pub fn split_leave_one_out(
     })
 }
 
-/// Splits full sequences (each at least 3 items) leave-one-out: test = every user's last item,
-/// validation = the second-last item of `validation_users` users chosen with `seed`, train =
-/// the rest of each sequence.
-pub fn leave_one_out(
-    sequences: Vec<Vec<u32>>,
-    num_items: u32,
-    validation_users: usize,
-    seed: u64,
-) -> Result<SequenceDataset, DataError> {
-    if let Some((user, s)) = sequences.iter().enumerate().find(|(_, s)| s.len() < 3) {
-        return Err(DataError::InvalidDataset {
-            reason: format!(
-                "user {user} has {} items; leave-one-out needs at least 3",
-                s.len()
-            ),
-        });
-    }
-    let validation = sample_users((0..sequences.len()).collect(), validation_users, seed);
-    let mut is_validation = vec![false; sequences.len()];
-    for &u in &validation {
-        is_validation[u] = true;
-    }
-    let val = HeldOut::new(
-        validation
-            .iter()
-            .map(|&u| sequences[u][..sequences[u].len() - 2].to_vec())
-            .collect(),
-        validation
-            .iter()
-            .map(|&u| sequences[u][sequences[u].len() - 2])
-            .collect(),
-    )?;
-    let test = HeldOut::new(
-        sequences
-            .iter()
-            .map(|s| s[..s.len() - 1].to_vec())
-            .collect(),
-        sequences.iter().map(|s| s[s.len() - 1]).collect(),
-    )?;
-    let train = sequences
-        .iter()
-        .enumerate()
-        .map(|(u, s)| s[..s.len() - if is_validation[u] { 2 } else { 1 }].to_vec())
-        .collect();
-    SequenceDataset::new(num_items, train, Some(val), Some(test))
-}
-
-/// `k` of `candidates` drawn with `seed` (all of them when there are fewer), in increasing
-/// order: the validation users of both splits.
-pub(crate) fn sample_users(mut candidates: Vec<usize>, k: usize, seed: u64) -> Vec<usize> {
-    candidates.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
-    candidates.truncate(k);
-    candidates.sort_unstable();
-    candidates
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::{Event, EventFormat, EventLogBuilder, ReadOptions, read_events};
-    use crate::split::Split;
+    use crate::{Event, EventFormat, EventLogBuilder, ReadOptions, read_events};
+    use seqrec_data::Split;
 
     #[test]
     fn short_users_rare_tracks_and_short_plays_are_dropped_and_counted() {

@@ -25,12 +25,12 @@ use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, SeqAccess, Visitor};
 use serde_json::Value;
 
-use crate::error::{DataError, Location};
-use crate::events::fields;
-use crate::events::log::{Event, EventLog, EventLogBuilder};
-use crate::events::read::ReadOptions;
-use crate::events::report::ReadReport;
-use crate::events::timestamp::{TimestampFormat, parse_timestamp};
+use crate::fields;
+use crate::log::{Event, EventLog, EventLogBuilder};
+use crate::read::ReadOptions;
+use crate::report::ReadReport;
+use crate::timestamp::{TimestampFormat, parse_timestamp};
+use seqrec_data::{DataError, Location};
 
 /// Reason for ignoring a podcast or audiobook record.
 const EPISODE: &str = "podcast episode or audiobook";
@@ -52,7 +52,7 @@ struct Record {
     audiobook_uri: Value,
 }
 
-/// Reads one export file or a folder of them. See [`crate::events::read_events`].
+/// Reads one export file or a folder of them. See [`crate::read_events`].
 pub(crate) fn read_spotify(
     path: &Path,
     options: &ReadOptions,
@@ -338,7 +338,7 @@ fn read_file(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::read::{EventFormat, read_events};
+    use crate::read::{EventFormat, read_events};
 
     const EXPORT: &str = r#"[
   {

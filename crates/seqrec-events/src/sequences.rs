@@ -10,16 +10,16 @@
 
 use std::path::Path;
 
-use crate::error::DataError;
-use crate::events::log::{Event, EventLog, EventLogBuilder};
-use crate::events::read::ReadOptions;
-use crate::events::report::ReadReport;
-use crate::gsasrec_layout::{SEQUENCES_FILE, STATS_FILE};
-use crate::sequence_file::read_sequences;
-use crate::stats::DatasetStats;
-use crate::vocabulary::Vocabulary;
+use crate::log::{Event, EventLog, EventLogBuilder};
+use crate::read::ReadOptions;
+use crate::report::ReadReport;
+use seqrec_data::DataError;
+use seqrec_data::gsasrec_layout::{SEQUENCES_FILE, STATS_FILE};
+use seqrec_data::sequence_file::read_sequences;
+use seqrec_data::stats::DatasetStats;
+use seqrec_data::vocabulary::Vocabulary;
 
-/// Reads sequences as events. See [`crate::events::read_events`].
+/// Reads sequences as events. See [`crate::read_events`].
 pub(crate) fn read_sequence_events(
     path: &Path,
     options: &ReadOptions,
@@ -70,7 +70,7 @@ pub(crate) fn read_sequence_events(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::read::{EventFormat, read_events};
+    use crate::read::{EventFormat, read_events};
 
     #[test]
     fn a_single_file_numbers_items_by_first_appearance() {
@@ -101,7 +101,7 @@ mod tests {
             ..Default::default()
         };
         let (log, report) = read_events(&dir, EventFormat::Sequences, &options).unwrap();
-        let full = crate::gsasrec_layout::load_full_sequences(&dir).unwrap();
+        let full = seqrec_data::gsasrec_layout::load_full_sequences(&dir).unwrap();
         assert_eq!(log.len(), full.iter().map(Vec::len).sum::<usize>());
         assert_eq!(report.events, log.len());
         assert_eq!(log.items().len(), 3416);

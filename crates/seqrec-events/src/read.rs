@@ -5,11 +5,13 @@ use std::fmt;
 use std::path::Path;
 use std::str::FromStr;
 
-use crate::error::DataError;
-use crate::events::log::EventLog;
-use crate::events::report::ReadReport;
-use crate::events::timestamp::TimestampFormat;
-use crate::events::{compress, csv, lastfm, parquet, recbole, sequences, spotify, yambda};
+use crate::log::EventLog;
+use crate::report::ReadReport;
+use crate::timestamp::TimestampFormat;
+use crate::{compress, csv, lastfm, recbole, sequences, spotify};
+#[cfg(feature = "parquet")]
+use crate::{parquet, yambda};
+use seqrec_data::DataError;
 
 /// The event file formats this crate reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -71,12 +73,15 @@ impl EventFormat {
     ///
     /// # Errors
     ///
-    /// [`DataError::MissingFile`] if `path` does not exist, and Parquet metadata errors.
+    /// [`DataError::MissingFile`] if `path` does not exist, Parquet metadata errors, and
+    /// [`DataError::NotBuilt`] for a Parquet file when the `parquet` feature is off.
     pub fn detect(path: &Path) -> Result<Self, DataError> {
         let meta = std::fs::metadata(path).map_err(|e| DataError::io(path, e))?;
         if meta.is_dir() {
-            let layout = path.join(crate::gsasrec_layout::STATS_FILE).exists()
-                || path.join(crate::gsasrec_layout::SEQUENCES_FILE).exists();
+            let layout = path.join(seqrec_data::gsasrec_layout::STATS_FILE).exists()
+                || path
+                    .join(seqrec_data::gsasrec_layout::SEQUENCES_FILE)
+                    .exists();
             return Ok(if layout {
                 Self::Sequences
             } else {
@@ -94,6 +99,7 @@ impl EventFormat {
         Ok(match extension.as_str() {
             "txt" => Self::Sequences,
             "json" => Self::Spotify,
+            #[cfg(feature = "parquet")]
             "parquet" | "pq" => {
                 if parquet::has_columns(path, &["uid", "item_id"])? {
                     Self::Yambda
@@ -101,6 +107,8 @@ impl EventFormat {
                     Self::Parquet
                 }
             }
+            #[cfg(not(feature = "parquet"))]
+            "parquet" | "pq" => return Err(crate::parquet_not_built(path, "reading Parquet")),
             _ if name.starts_with("userid-timestamp") => Self::LastFm,
             _ if compress::content_extension(path).as_deref() == Some("inter") => Self::RecBole,
             _ => Self::Csv,
@@ -237,7 +245,7 @@ impl Default for ReadOptions {
 /// and [`DataError::Parquet`] for files that cannot be read at all.
 ///
 /// ```
-/// use seqrec_data::{EventFormat, ReadOptions, read_events};
+/// use seqrec_events::{EventFormat, ReadOptions, read_events};
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let dir = tempfile::tempdir()?;
@@ -263,21 +271,27 @@ pub fn read_events(
     options: &ReadOptions,
 ) -> Result<(EventLog, ReadReport), DataError> {
     let path = path.as_ref();
-    if options.lastfm_max_play_ms == 0 || options.lastfm_max_play_ms > crate::events::log::MAX_MS {
+    if options.lastfm_max_play_ms == 0 || options.lastfm_max_play_ms > crate::log::MAX_MS {
         return Err(DataError::InvalidOptions {
             reason: format!(
                 "lastfm_max_play_ms must lie in 1..={}, got {}",
-                crate::events::log::MAX_MS,
+                crate::log::MAX_MS,
                 options.lastfm_max_play_ms
             ),
         });
     }
     match format {
         EventFormat::Csv => csv::read_csv(path, options),
+        #[cfg(feature = "parquet")]
         EventFormat::Parquet => parquet::read_parquet(path, options),
+        #[cfg(feature = "parquet")]
+        EventFormat::Yambda => yambda::read_yambda(path, options),
+        #[cfg(not(feature = "parquet"))]
+        EventFormat::Parquet | EventFormat::Yambda => {
+            Err(crate::parquet_not_built(path, "reading Parquet"))
+        }
         EventFormat::Spotify => spotify::read_spotify(path, options),
         EventFormat::LastFm => lastfm::read_lastfm(path, options),
-        EventFormat::Yambda => yambda::read_yambda(path, options),
         EventFormat::Sequences => sequences::read_sequence_events(path, options),
         EventFormat::RecBole => recbole::read_recbole(path, options),
     }

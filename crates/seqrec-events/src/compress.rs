@@ -10,7 +10,7 @@ use std::path::Path;
 
 use flate2::bufread::MultiGzDecoder;
 
-use crate::error::DataError;
+use seqrec_data::DataError;
 
 /// Read buffer size.
 const BUFFER: usize = 1 << 16;

@@ -14,12 +14,12 @@
 //! For the paper's evaluation it keeps the held-out plays with their play times and every
 //! user's history length (plays in the history window) for cohort analysis.
 
-use crate::error::DataError;
-use crate::events::{Event, EventLog};
-use crate::gsasrec_layout::SequenceDataset;
-use crate::held_out::HeldOut;
-use crate::loo_split::sample_users;
-use crate::vocabulary::{ItemVocabulary, UserVocabulary, Vocabulary};
+use crate::log::{Event, EventLog};
+use seqrec_data::DataError;
+use seqrec_data::HeldOut;
+use seqrec_data::gsasrec_layout::SequenceDataset;
+use seqrec_data::sample_users;
+use seqrec_data::vocabulary::{ItemVocabulary, UserVocabulary, Vocabulary};
 
 /// One day in milliseconds.
 pub const DAY_MS: i64 = 86_400_000;
@@ -243,7 +243,7 @@ impl WindowSplit {
 /// [`DataError::NoEvents`] if no user has a training sequence.
 ///
 /// ```
-/// use seqrec_data::{Event, EventLogBuilder, WindowOptions, split_by_time, DAY_MS};
+/// use seqrec_events::{Event, EventLogBuilder, WindowOptions, split_by_time, DAY_MS};
 ///
 /// let mut b = EventLogBuilder::default();
 /// let u = b.user_id("ann");
@@ -257,7 +257,7 @@ impl WindowSplit {
 /// assert_eq!(split.histories, vec![vec![1, 2]]);
 /// assert_eq!(split.held_out.len(), 2);
 /// assert_eq!(split.history_length(1), 2);
-/// # Ok::<(), seqrec_data::DataError>(())
+/// # Ok::<(), seqrec_events::DataError>(())
 /// ```
 pub fn split_by_time(log: &EventLog, options: &WindowOptions) -> Result<WindowSplit, DataError> {
     let windows = windows_of(log, options)?;
@@ -545,8 +545,8 @@ fn split_histories(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::EventLogBuilder;
-    use crate::split::Split;
+    use crate::EventLogBuilder;
+    use seqrec_data::Split;
 
     /// A log from (user, item, day, ms_played) rows.
     fn log(rows: &[(&str, &str, i64, u32)]) -> EventLog {
@@ -794,7 +794,7 @@ mod tests {
         }
         let (mut log, _) = b.finish(true);
         log.infer_play_times_from_gaps(1000);
-        assert!(crate::events::LogSummary::of(&log).days > 0.0);
+        assert!(crate::LogSummary::of(&log).days > 0.0);
         let options = WindowOptions {
             held_out_ms: 1,
             ..Default::default()

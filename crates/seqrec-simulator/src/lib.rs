@@ -1,5 +1,6 @@
-//! A music-listening simulator: realistic listening logs, deterministic by seed, for
-//! running everything without data (`seqrec simulate`).
+//! A music-listening simulator for seqrec: realistic listening logs (a
+//! [`seqrec_events::EventLog`]), deterministic by seed, for running everything without data
+//! (`seqrec simulate`).
 //!
 //! The generative model (documented in full, with statistics of the default output, in
 //! `docs/simulator.md`):
@@ -15,14 +16,16 @@
 //!   mostly play past 30 s, others are skipped early.
 //!
 //! ```
-//! use seqrec_data::{SimulatorConfig, simulate};
+//! use seqrec_simulator::{SimulatorConfig, simulate};
 //!
 //! let config = SimulatorConfig { users: 20, tracks: 500, ..Default::default() };
 //! let log = simulate(&config)?;
 //! assert_eq!(log.users().len(), 20);
 //! assert_eq!(log, simulate(&config)?); // deterministic by seed
-//! # Ok::<(), seqrec_data::DataError>(())
+//! # Ok::<(), seqrec_events::DataError>(())
 //! ```
+
+#![deny(missing_docs)]
 
 pub mod catalog;
 pub mod listeners;
@@ -40,10 +43,10 @@ use rand_chacha::ChaCha8Rng;
 pub use catalog::Catalog;
 pub use listeners::Listener;
 
-use crate::error::DataError;
-use crate::events::{Event, EventLog, EventLogBuilder};
-use crate::vocabulary::Vocabulary;
 use random::mix;
+use seqrec_data::Vocabulary;
+use seqrec_events::DataError;
+use seqrec_events::{Event, EventLog, EventLogBuilder};
 
 /// Size, period and seed of a simulation.
 #[derive(Debug, Clone, PartialEq)]
@@ -268,8 +271,8 @@ pub fn simulate(config: &SimulatorConfig) -> Result<EventLog, DataError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::{EventFormat, LogSummary, ReadOptions, read_events, write_events};
-    use crate::window::{DAY_MS, WindowOptions, split_by_time};
+    use seqrec_events::{DAY_MS, WindowOptions, split_by_time};
+    use seqrec_events::{EventFormat, LogSummary, ReadOptions, read_events, write_events};
 
     fn small() -> SimulatorConfig {
         SimulatorConfig {

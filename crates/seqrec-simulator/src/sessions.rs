@@ -5,11 +5,11 @@
 
 use rand::Rng;
 
-use crate::simulator::SimulatorConfig;
-use crate::simulator::catalog::Catalog;
-use crate::simulator::listeners::Listener;
-use crate::simulator::random::normal;
-use crate::window::DAY_MS;
+use crate::SimulatorConfig;
+use crate::catalog::Catalog;
+use crate::listeners::Listener;
+use crate::random::normal;
+use seqrec_events::DAY_MS;
 
 /// Probabilities of the ways the next track of a session is chosen.
 pub(crate) mod choice {

@@ -11,18 +11,18 @@
 //! `track_id` standing for RecBole's `item_id`); other fields (`rating`, …) are ignored.
 //! Timestamps are Unix seconds, fractions allowed, unless [`ReadOptions::timestamp`] says
 //! otherwise. The file may be gzip-compressed (`.inter.gz`). Everything else (errors,
-//! `skip_invalid`, the report) is as for [`crate::events::csv`].
+//! `skip_invalid`, the report) is as for [`crate::csv`].
 //!
-//! [`ColumnNames`]: crate::events::ColumnNames
+//! [`ColumnNames`]: crate::ColumnNames
 
 use std::path::Path;
 
-use crate::error::DataError;
-use crate::events::csv::{Dialect, read_delimited};
-use crate::events::log::EventLog;
-use crate::events::read::{ColumnNames, ReadOptions};
-use crate::events::report::ReadReport;
-use crate::events::timestamp::TimestampFormat;
+use crate::csv::{Dialect, read_delimited};
+use crate::log::EventLog;
+use crate::read::{ColumnNames, ReadOptions};
+use crate::report::ReadReport;
+use crate::timestamp::TimestampFormat;
+use seqrec_data::DataError;
 
 /// RecBole's item id field.
 pub const ITEM_FIELD: &str = "item_id";
@@ -37,7 +37,7 @@ pub fn recbole_columns(columns: &ColumnNames) -> ColumnNames {
     columns
 }
 
-/// Reads a RecBole `.inter` file. See [`crate::events::read_events`].
+/// Reads a RecBole `.inter` file. See [`crate::read_events`].
 pub(crate) fn read_recbole(
     path: &Path,
     options: &ReadOptions,
@@ -58,7 +58,7 @@ pub(crate) fn read_recbole(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::read::{EventFormat, read_events};
+    use crate::read::{EventFormat, read_events};
 
     const INTER: &str = "user_id:token\titem_id:token\trating:float\ttimestamp:float\n\
                          196\t242\t3\t881250949\n\

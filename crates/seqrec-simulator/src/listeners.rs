@@ -3,9 +3,9 @@
 
 use rand::Rng;
 
-use crate::simulator::SimulatorConfig;
-use crate::simulator::catalog::{CATALOGUE_RELEASE, Catalog};
-use crate::simulator::random::{cumulative, normal, pair_normal, sample_cumulative};
+use crate::SimulatorConfig;
+use crate::catalog::{CATALOGUE_RELEASE, Catalog};
+use crate::random::{cumulative, normal, pair_normal, sample_cumulative};
 
 /// Weights of the affinity model (a logistic model of the listener–track pair).
 pub(crate) mod weights {
