@@ -25,6 +25,10 @@
 //! - `cli` (feature `cli`, on by default): the `seqrec` program's commands, callable in-process
 //!   with the same arguments (the Python package drives them).
 //!
+//! Features: `cli` (the program: clap, indicatif, tracing-subscriber, mimalloc), `plots` (the
+//! ablation's PNG and SVG plots: plotters), both on by default; a library build that needs
+//! neither takes `default-features = false, features = ["ndarray"]` (or another backend).
+//!
 //! ```no_run
 //! use seqrec::data::SequenceDataset;
 //! use seqrec::model::{AttentionMode, GsasRecConfig, PositionEncoding};

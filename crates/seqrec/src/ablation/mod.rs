@@ -29,6 +29,7 @@ mod error;
 mod memory;
 mod next_item;
 mod output;
+#[cfg(feature = "plots")]
 mod plots;
 mod profile;
 mod run;

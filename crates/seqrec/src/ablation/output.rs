@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::AblationError;
 use super::next_item::NextItemAblation;
+#[cfg(feature = "plots")]
 use super::plots;
 use super::profile::{ModelListStatistics, ProfileAblation, View};
 use super::run::ModelRun;
@@ -231,7 +232,7 @@ impl ProfileAblation {
     }
 
     /// Writes `table1.{md,csv,json}`, `table2.{md,csv,json}`, `report.json` (every metric),
-    /// the plots (PNG and SVG) and `run.json` into `dir`, and the same tables, report and
+    /// the plots (PNG and SVG; feature `plots`) and `run.json` into `dir`, and the same tables, report and
     /// plots of the discovery view with the suffix `_discovery` (`table1_discovery.csv`, …);
     /// `beyond_accuracy.{md,csv}` (catalogue coverage and mean popularity of every model's
     /// lists) and `per_user.csv` (every evaluated user's metrics, both views); returns the
@@ -383,8 +384,8 @@ fn write_per_user(
 }
 
 /// Writes `learning_curves.csv` (model, step, seconds, loss, validation NDCG@10, and the
-/// discovery validation's NDCG@10 of new tracks when there was one) and the
-/// plot `learning_curves.{png,svg}` of every model that trained with validations.
+/// discovery validation's NDCG@10 of new tracks when there was one) and, with the `plots`
+/// feature, the plot `learning_curves.{png,svg}` of every model that trained with validations.
 fn write_learning_curves(dir: &Path, runs: &[ModelRun]) -> Result<Vec<PathBuf>, AblationError> {
     let mut csv = String::from("model,step,seconds,loss,ndcg_at_10,ndcg_at_10_new\n");
     let mut curves = Vec::new();
@@ -408,18 +409,23 @@ fn write_learning_curves(dir: &Path, runs: &[ModelRun]) -> Result<Vec<PathBuf>, 
                 points.push((p.step as f64, seconds, p.ndcg_at_10));
             }
         }
-        curves.push(plots::Curve {
-            name: &run.name,
-            points,
-        });
+        curves.push((run.name.as_str(), points));
     }
+    #[allow(unused_mut)]
     let mut written = vec![write(&dir.join("learning_curves.csv"), &csv)?];
-    if curves.iter().any(|c| !c.points.is_empty()) {
+    #[cfg(feature = "plots")]
+    if curves.iter().any(|(_, points)| !points.is_empty()) {
+        let curves: Vec<_> = curves
+            .into_iter()
+            .map(|(name, points)| plots::Curve { name, points })
+            .collect();
         written.extend(plots::learning_curves(
             &curves,
             &dir.join("learning_curves"),
         )?);
     }
+    #[cfg(not(feature = "plots"))]
+    let _ = curves;
     Ok(written)
 }
 
@@ -446,8 +452,11 @@ fn write_view(
     written.push(write(&path, &to_json(&table2, &path)?)?);
     let path = name("report", ".json");
     written.push(write(&path, &to_json(report, &path)?)?);
-    written.extend(plots::f1_at_k(report, &name("f1_at_k", ""))?);
-    written.extend(plots::cohorts(report, &name("f1_by_cohort", ""))?);
+    #[cfg(feature = "plots")]
+    {
+        written.extend(plots::f1_at_k(report, &name("f1_at_k", ""))?);
+        written.extend(plots::cohorts(report, &name("f1_by_cohort", ""))?);
+    }
     Ok(written)
 }
 
