@@ -18,11 +18,12 @@ use std::time::Duration;
 
 use burn::tensor::{Distribution, Int, Tensor, TensorData};
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
-use seqrec::train::{held_out_ranks, top_k_chunked};
-use seqrec_suite::perf::{ml1m_model, ml1m_test};
+use seqrec::train::held_out_ranks;
+use seqrec::train::internals::top_k_chunked;
+use seqrec_perf::workloads::{ml1m_model, ml1m_test};
 
 #[global_allocator]
-static ALLOCATOR: seqrec_suite::alloc::Allocator = seqrec_suite::alloc::Allocator;
+static ALLOCATOR: seqrec::alloc::Allocator = seqrec::alloc::Allocator;
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)

@@ -34,11 +34,11 @@ use std::time::Duration;
 use burn::tensor::Device;
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
 use seqrec::sampling::NegativeSharing;
-use seqrec::train::PerPositionScoring;
-use seqrec_suite::perf::TrainSetup;
+use seqrec::train::internals::PerPositionScoring;
+use seqrec_perf::workloads::TrainSetup;
 
 #[global_allocator]
-static ALLOCATOR: seqrec_suite::alloc::Allocator = seqrec_suite::alloc::Allocator;
+static ALLOCATOR: seqrec::alloc::Allocator = seqrec::alloc::Allocator;
 
 fn devices() -> Vec<(&'static str, Device)> {
     ["flex", "ndarray"]

@@ -20,12 +20,13 @@ use std::time::Instant;
 
 use burn::tensor::{Distribution, Tensor};
 use seqrec::sampling::NegativeSharing;
-use seqrec::train::{EvalBatch, PerPositionScoring, held_out_ranks, target_ranks, top_k_chunked};
-use seqrec_suite::alloc::{cpu_seconds, page_faults, peak_rss_mb, reset_peak_rss, rss_mb};
-use seqrec_suite::perf::{TrainSetup, ml1m_model, ml1m_test};
+use seqrec::train::held_out_ranks;
+use seqrec::train::internals::{EvalBatch, PerPositionScoring, target_ranks, top_k_chunked};
+use seqrec_perf::process::{cpu_seconds, page_faults, peak_rss_mb, reset_peak_rss, rss_mb};
+use seqrec_perf::workloads::{TrainSetup, ml1m_model, ml1m_test};
 
 #[global_allocator]
-static ALLOCATOR: seqrec_suite::alloc::Allocator = seqrec_suite::alloc::Allocator;
+static ALLOCATOR: seqrec::alloc::Allocator = seqrec::alloc::Allocator;
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
@@ -215,7 +216,7 @@ fn train_row_main(floor: Floor, args: &[String], steps: usize) -> Result<()> {
     };
     println!(
         "| {device} | {sharing} | {path} | {} | {:.2} | {gflop:.0} | {gbyte:.1} | {fl:.2} | {:.1}× | {:.0} MB | {:.0} | {:.2} + {:.2} |",
-        seqrec_suite::alloc::name(),
+        seqrec::alloc::name(),
         r.median,
         r.median / fl,
         r.peak_mb,

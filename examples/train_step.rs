@@ -20,13 +20,14 @@ use seqrec::data::SequenceDataset;
 use seqrec::loss::{GBceBeta, LossKind};
 use seqrec::model::{GsasRecConfig, PositionEncoding};
 use seqrec::sampling::{NegativeSampler, NegativeSharing};
-use seqrec::train::{
-    BatchPlanner, GsasRecTraining, Objective, PerPositionScoring, StepSetup, TrainBatch,
+use seqrec::train::Objective;
+use seqrec::train::internals::{
+    BatchPlanner, GsasRecTraining, PerPositionScoring, StepSetup, TrainBatch,
 };
-use seqrec_suite::alloc::{cpu_seconds, page_faults, peak_rss_mb};
+use seqrec_perf::process::{cpu_seconds, page_faults, peak_rss_mb};
 
 #[global_allocator]
-static ALLOCATOR: seqrec_suite::alloc::Allocator = seqrec_suite::alloc::Allocator;
+static ALLOCATOR: seqrec::alloc::Allocator = seqrec::alloc::Allocator;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -43,7 +44,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         other => return Err(format!("unknown scoring {other}: auto, logits or gather").into()),
     };
 
-    let (num_items, sequences) = match seqrec_suite::shared_data("ml1m-loo") {
+    let (num_items, sequences) = match seqrec_perf::shared_data("ml1m-loo") {
         Some(dir) => {
             let d = SequenceDataset::load_dir(dir)?;
             (d.num_items as usize, d.train)
@@ -120,7 +121,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "| {sharing} | {scoring:?} | {:?} | {} | {:.3} s | {:.3} s | {:.0} MB | {:.0} | {:.2} s | {:.2} s |",
         device,
-        seqrec_suite::alloc::name(),
+        seqrec::alloc::name(),
         times[times.len() / 2],
         times[0],
         peak_rss_mb().unwrap_or(f64::NAN),

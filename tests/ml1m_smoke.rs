@@ -11,7 +11,7 @@ use seqrec::train::{TrainConfig, TrainOptions, TrainingData, evaluate_next_item,
 
 #[test]
 fn ml1m_trains_and_evaluates() {
-    let Some(dir) = seqrec_suite::shared_data("ml1m-loo") else {
+    let Some(dir) = seqrec_perf::shared_data("ml1m-loo") else {
         eprintln!("../shared/data/ml1m-loo absent: skipped");
         return;
     };

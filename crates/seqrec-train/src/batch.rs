@@ -7,6 +7,8 @@ use crate::plan::BatchPlan;
 
 /// Negative ids in the layout of their sharing mode.
 #[derive(Debug, Clone)]
+// The variants are named after the sharing modes of `NegativeSharing`.
+#[allow(clippy::enum_variant_names)]
 pub enum NegativeIds {
     /// `[batch, targets, k]`: fresh negatives for every target.
     PerPosition(Tensor<3, Int>),
@@ -152,7 +154,7 @@ impl EvalBatch {
 
     /// Also asks for the discovery ranks of the batch built from `histories` and `targets`:
     /// for a user whose target is not in their history, its rank among the items outside
-    /// the model's input window (see [`crate::RankOutput::discovery_ranks`]). Users whose target is a
+    /// the model's input window (see [`RankOutput::discovery_ranks`](crate::step::RankOutput::discovery_ranks)). Users whose target is a
     /// replay get no discovery rank.
     pub fn with_discovery(mut self, histories: &[&[u32]], targets: &[u32]) -> Self {
         let new: Vec<u32> = histories

@@ -82,6 +82,7 @@ pub fn held_out_ranks(
 ///
 /// Only one `[users, chunk]` block of scores exists at a time, so memory beyond the table is
 /// `users × (chunk + k)` scores whatever the catalogue size.
+#[cfg_attr(not(feature = "internals"), allow(dead_code))]
 pub fn top_k_chunked(
     users: Tensor<2>,
     table: Tensor<2>,

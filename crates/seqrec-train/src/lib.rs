@@ -19,6 +19,10 @@
 //!   model directories apart.
 //! - [`import_gsasrec_checkpoint`]: serve models trained with the PyTorch reference code;
 //!   [`export_gsasrec_safetensors`]: hand ours back to it.
+//!
+//! The building blocks of a training step (batch planning, batches, the burn-train training
+//! model, per-position scoring, chunked top-k) are in `internals`, behind the feature of that
+//! name, for benchmarks and hand-written loops; they are not a stable API.
 
 mod atomic;
 mod batch;
@@ -45,42 +49,44 @@ mod session;
 mod step;
 mod train;
 
-pub use atomic::checksum_path;
-pub use batch::{EvalBatch, NegativeIds, TrainBatch};
 pub use config::TrainConfig;
 pub use error::TrainError;
-pub use evaluate::{REPORTED_CUTOFFS, evaluate_next_item, held_out_ranks, top_k_chunked};
-pub use guard::{LossGuard, NonFiniteLoss, NonFiniteStep};
+pub use evaluate::{evaluate_next_item, held_out_ranks};
+pub use guard::NonFiniteLoss;
 pub use interop::{
-    FORMAT_GSASREC_PYTORCH, ImportError, METADATA_CAUSAL, METADATA_FORMAT, METADATA_HEADS,
-    METADATA_LAYER_NORM_EPS, export_gsasrec_safetensors, import_gsasrec_checkpoint,
-    import_gsasrec_model_dir, load_gsasrec_safetensors,
+    ImportError, export_gsasrec_safetensors, import_gsasrec_checkpoint, import_gsasrec_model_dir,
+    load_gsasrec_safetensors,
 };
-pub use item_item::{
-    ItemItemManifest, ItemItemTrainConfig, ItemItemTraining, PairBatch, PairLoader, PairPlan,
-    SkipGramPairs, plan_pairs, save_item_item_dir, train_item_item,
-};
-pub use loader::{EvalLoader, HistoryRanking, TrainLoader};
-pub use metric::{NdcgMetric, RankInput};
-pub use model_dir::{
-    CONFIG_FILE, GsasRecManifest, ITEMS_FILE, ModelKind, SavedModel, WEIGHTS_FILE, load_model_dir,
-    load_weights, save_model_dir, save_weights,
-};
+pub use item_item::{ItemItemManifest, ItemItemTrainConfig, train_item_item};
+pub use model_dir::{GsasRecManifest, ModelKind, SavedModel, load_model_dir, save_model_dir};
 pub use objective::Objective;
 pub use personal_popularity::{
-    COUNTS_FILE, PERSONAL_POPULARITY_KIND, PersonalPopularityManifest, save_personal_popularity_dir,
+    PERSONAL_POPULARITY_KIND, PersonalPopularityManifest, save_personal_popularity_dir,
 };
-pub use plan::{BatchPlan, BatchPlanner, NO_EVENT};
-pub use prefetch::{PlannedBatch, PrefetchLoader};
-pub use progress::{CallbackRenderer, ProgressCallback, ProgressEvent};
+pub use progress::{ProgressCallback, ProgressEvent};
 pub use ranking::{rank_top_k, rank_top_k_excluding};
 pub use recommender::{Recommendation, Recommender, resolve_history};
 pub use run::{DEFAULT_SEED, RunSettings, TrainLimit};
-pub use session::{METRICS_FILE, write_curve};
-pub use step::{
-    GsasRecTraining, PerPositionScoring, RankOutput, StepOutput, StepSetup, target_ranks,
-};
+pub use session::METRICS_FILE;
 pub use train::{
     CurvePoint, DISCOVERY_DIR, REPORT_FILE, TrainOptions, TrainReport, TrainingData, WORK_DIR,
     train, train_with_discovery,
 };
+
+#[cfg(feature = "internals")]
+pub mod internals {
+    //! The building blocks of a training step, for benchmarks and hand-written loops (feature
+    //! `internals`; not a stable API): batch planning with provenance ([`BatchPlanner`]), host
+    //! plans and device batches, the burn-train training model of gSASRec ([`GsasRecTraining`])
+    //! with its per-position scoring paths, the validation loader, and chunked top-k over an
+    //! embedding table.
+
+    pub use crate::batch::{EvalBatch, NegativeIds, TrainBatch};
+    pub use crate::evaluate::top_k_chunked;
+    pub use crate::guard::LossGuard;
+    pub use crate::loader::{EvalLoader, HistoryRanking, TrainLoader};
+    pub use crate::plan::{BatchPlan, BatchPlanner, NO_EVENT};
+    pub use crate::step::{
+        GsasRecTraining, PerPositionScoring, RankOutput, StepOutput, StepSetup, target_ranks,
+    };
+}

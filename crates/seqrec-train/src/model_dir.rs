@@ -42,11 +42,6 @@ pub fn save_model_dir(
     save_dir(dir, model, manifest, items)
 }
 
-/// Saves the weights of `model` as SafeTensors.
-pub fn save_weights(model: &GsasRec, path: &Path) -> Result<(), TrainError> {
-    save_module(model, path)
-}
-
 /// Saves the parameters of any module as SafeTensors (shared by every model directory).
 ///
 /// The file is written atomically (a temporary file renamed over it) and its SHA-256 goes to

@@ -193,6 +193,7 @@ impl BatchPlanner {
 impl BatchPlan {
     /// Input slots visible to the position that scores target `(row, t)` under causal or
     /// bidirectional attention: the leakage check of the tests.
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))]
     pub fn visible_inputs(&self, row: usize, t: usize, causal: bool) -> std::ops::Range<usize> {
         let query = if self.last_position_only {
             self.len - 1

@@ -93,6 +93,8 @@ impl RankOutput {
 /// How per-position negatives are scored (see [`GsasRec::score_per_position`]); the values
 /// are the same either way, up to float rounding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+// Training always uses `Auto`; the benchmarks choose the other two (feature `internals`).
+#[cfg_attr(not(feature = "internals"), allow(dead_code))]
 pub enum PerPositionScoring {
     /// Full-catalogue logits when the catalogue is small next to the number of negatives
     /// ([`GsasRec::full_logits_pay_off`]), gathered embeddings otherwise.

@@ -13,10 +13,13 @@ use seqrec_loss::LossKind;
 use seqrec_model::SequenceScorer;
 use seqrec_model::{AttentionMode, GsasRecConfig, PositionEncoding};
 use seqrec_sampling::{NegativeSampler, NegativeSharing};
+use seqrec_train::internals::{
+    BatchPlanner, EvalBatch, EvalLoader, GsasRecTraining, HistoryRanking, RankOutput, StepSetup,
+    TrainBatch, target_ranks,
+};
 use seqrec_train::{
-    BatchPlanner, CurvePoint, DISCOVERY_DIR, EvalBatch, EvalLoader, GsasRecTraining, METRICS_FILE,
-    NonFiniteLoss, Objective, RankOutput, Recommender, StepSetup, TrainBatch, TrainConfig,
-    TrainError, TrainOptions, TrainingData, target_ranks, train,
+    CurvePoint, DISCOVERY_DIR, METRICS_FILE, NonFiniteLoss, Objective, Recommender, TrainConfig,
+    TrainError, TrainOptions, TrainingData, train,
 };
 
 mod common;
@@ -569,7 +572,7 @@ fn discovery_ndcg(model: &impl SequenceScorer, data: &TrainingData, device: &Dev
         7,
         model.max_len(),
         data.num_items,
-        seqrec_train::HistoryRanking::Ranked,
+        HistoryRanking::Ranked,
         device.clone(),
     )
     .with_discovery();

@@ -10,10 +10,11 @@ use seqrec_data::HeldOut;
 use seqrec_loss::{GBceBeta, LossKind};
 use seqrec_model::{GsasRecConfig, PositionEncoding};
 use seqrec_sampling::{NegativeSampler, NegativeSharing};
-use seqrec_train::{
-    BatchPlanner, EvalBatch, GsasRecTraining, Objective, PerPositionScoring, StepSetup, TrainBatch,
-    held_out_ranks, target_ranks,
+use seqrec_train::internals::{
+    BatchPlanner, EvalBatch, GsasRecTraining, PerPositionScoring, StepSetup, TrainBatch,
+    target_ranks,
 };
+use seqrec_train::{Objective, held_out_ranks};
 
 const ITEMS: usize = 40;
 

@@ -53,6 +53,8 @@ extern crate self as seqrec;
 
 pub mod ablation;
 #[cfg(feature = "cli")]
+pub mod alloc;
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod device;
 

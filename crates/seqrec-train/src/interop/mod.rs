@@ -19,8 +19,5 @@ mod state_dict;
 mod torch_zip;
 
 pub use error::ImportError;
-pub use export::{
-    FORMAT_GSASREC_PYTORCH, METADATA_CAUSAL, METADATA_FORMAT, METADATA_HEADS,
-    METADATA_LAYER_NORM_EPS, export_gsasrec_safetensors, load_gsasrec_safetensors,
-};
+pub use export::{export_gsasrec_safetensors, load_gsasrec_safetensors};
 pub use import::{import_gsasrec_checkpoint, import_gsasrec_model_dir};

@@ -16,7 +16,7 @@ use seqrec_model::ItemItem;
 use seqrec_sampling::NegativeSampler;
 
 pub use config::{ItemItemManifest, ItemItemTrainConfig};
-pub use pairs::{PairBatch, PairLoader, PairPlan, SkipGramPairs, plan_pairs};
+pub use pairs::{PairLoader, SkipGramPairs};
 pub use step::ItemItemTraining;
 
 use crate::error::TrainError;

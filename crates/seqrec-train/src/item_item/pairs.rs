@@ -61,11 +61,6 @@ impl SkipGramPairs {
         self.pairs
     }
 
-    /// Whether there are no pairs (never: [`SkipGramPairs::new`] refuses that).
-    pub fn is_empty(&self) -> bool {
-        self.pairs == 0
-    }
-
     /// One pair `(item, context)`, uniform over all pairs: a position and an offset in
     /// `±1..=±window` are drawn uniformly and redrawn while they do not make a pair.
     pub fn draw<R: Rng + ?Sized>(&self, rng: &mut R) -> (u32, u32) {

@@ -7,12 +7,13 @@ use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::Device;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use seqrec::data::{HeldOut, SequenceDataset};
-use seqrec::loss::{GBceBeta, LossKind};
-use seqrec::model::{AttentionMode, GsasRec, GsasRecConfig, PositionEncoding};
-use seqrec::sampling::{NegativeSampler, NegativeSharing};
-use seqrec::train::{
-    BatchPlanner, GsasRecTraining, Objective, PerPositionScoring, StepSetup, TrainBatch,
+use seqrec_data::{HeldOut, SequenceDataset};
+use seqrec_loss::{GBceBeta, LossKind};
+use seqrec_model::{AttentionMode, GsasRec, GsasRecConfig, PositionEncoding};
+use seqrec_sampling::{NegativeSampler, NegativeSharing};
+use seqrec_train::Objective;
+use seqrec_train::internals::{
+    BatchPlanner, GsasRecTraining, PerPositionScoring, StepSetup, TrainBatch,
 };
 
 /// One training configuration and its data.
