@@ -134,7 +134,7 @@ mod tests {
         // A failing writer leaves the previous version, and no temporary file.
         let failed = write_atomically(&path, |tmp| {
             std::fs::write(tmp, b"half").unwrap();
-            Err(TrainError::Config("interrupted".into()))
+            Err(TrainError::Training("interrupted".into()))
         });
         assert!(failed.is_err());
         assert_eq!(std::fs::read(&path).unwrap(), b"two");

@@ -87,41 +87,47 @@ impl TrainConfig {
         self.model.validate()?;
         self.objective.validate(self.model.attention)?;
         self.run.validate()?;
-        let fail = |m: &str| Err(TrainError::Config(m.to_string()));
+        let fail = |setting, reason: &str| Err(TrainError::setting(setting, reason));
         self.negative_distribution.validate()?;
         if self.discovery_keeps_training && !self.discovery_checkpoint {
-            return fail("discovery_keeps_training needs discovery_checkpoint");
+            return fail("discovery_keeps_training", "needs discovery_checkpoint");
         }
         if self.discovery_checkpoint && !self.validation_ranks_history {
             return fail(
+                "discovery_checkpoint",
                 "the discovery checkpoint needs validation_ranks_history: with the history \
                  excluded, the validation is already a discovery validation",
             );
         }
         if self.model.repeat_half_life.is_some() && !self.objective.scores_from_last_position() {
             return fail(
+                "model.repeat_half_life",
                 "the repeat-aware score needs an objective that scores from the last position \
                  (future-window): next-item and cloze score every position",
             );
         }
         if !(self.explore_weight.is_finite() && self.explore_weight >= 0.0) {
-            return fail("the explore weight must be finite and at least 0");
+            return fail("explore_weight", "must be finite and at least 0");
         }
         if self.explore_weight > 0.0
             && !(matches!(self.loss, LossKind::FullSoftmax)
                 && self.objective.scores_from_last_position())
         {
             return fail(
+                "explore_weight",
                 "the explore loss needs the full-softmax loss and a future-window objective \
                  (it ranks the whole catalogue from the history's representation)",
             );
         }
         let sampled = self.loss.needs_negatives();
         if sampled && (self.negatives == 0 || self.negatives >= self.model.num_items) {
-            return Err(TrainError::Config(format!(
-                "negatives per target must be in 1..{} (the catalogue size), got {}",
-                self.model.num_items, self.negatives
-            )));
+            return Err(TrainError::setting(
+                "negatives",
+                format!(
+                    "negatives per target must be in 1..{} (the catalogue size), got {}",
+                    self.model.num_items, self.negatives
+                ),
+            ));
         }
         Ok(())
     }

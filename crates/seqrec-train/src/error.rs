@@ -5,9 +5,47 @@ use std::path::PathBuf;
 /// Everything that can go wrong in `seqrec-train`.
 #[derive(Debug, thiserror::Error)]
 pub enum TrainError {
-    /// A setting that cannot work (the message says which and why).
-    #[error("invalid training configuration: {0}")]
-    Config(String),
+    /// A setting that cannot work, alone or with the others.
+    #[error("invalid setting `{setting}`: {reason}")]
+    InvalidSetting {
+        /// The setting, by its field name (`negatives`, `run.eval_every`, `objective`, ...).
+        setting: &'static str,
+        /// Why it cannot work, and what would.
+        reason: String,
+    },
+    /// The data has nothing to train or validate on.
+    #[error("not enough data: {0}")]
+    NotEnoughData(String),
+    /// Two inputs that must have the same size do not.
+    #[error("{what}: {found}, expected {expected}")]
+    SizeMismatch {
+        /// What was counted (`items of the model and of the data`, `exclusion lists`, ...).
+        what: &'static str,
+        /// The size the other input fixes.
+        expected: usize,
+        /// The size found.
+        found: usize,
+    },
+    /// A model directory does not hold what its kind needs.
+    #[error("{path}: {reason}")]
+    ModelDir {
+        /// The file of the directory at fault.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// `resume` was asked for where no training was started.
+    #[error("nothing to resume: no training in {work}")]
+    NothingToResume {
+        /// The work directory searched.
+        work: PathBuf,
+    },
+    /// The model cannot be exported to the reference code's format.
+    #[error("cannot export: {0}")]
+    NotExportable(&'static str),
+    /// An evaluation metric could not be set up.
+    #[error(transparent)]
+    Eval(#[from] seqrec_eval::EvalError),
     /// The model configuration is invalid.
     #[error(transparent)]
     Model(#[from] seqrec_model::ConfigError),
@@ -78,6 +116,14 @@ pub enum TrainError {
 }
 
 impl TrainError {
+    /// [`TrainError::InvalidSetting`] of `setting` for `reason`.
+    pub(crate) fn setting(setting: &'static str, reason: impl Into<String>) -> Self {
+        TrainError::InvalidSetting {
+            setting,
+            reason: reason.into(),
+        }
+    }
+
     pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Self {
         let path = path.into();
         move |source| TrainError::Io { path, source }

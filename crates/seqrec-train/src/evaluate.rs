@@ -27,8 +27,7 @@ pub fn evaluate_next_item(
     exclude_history: bool,
     device: &Device,
 ) -> Result<NextItemReport, TrainError> {
-    let mut evaluator =
-        NextItemEvaluator::new(&REPORTED_CUTOFFS).map_err(|e| TrainError::Config(e.to_string()))?;
+    let mut evaluator = NextItemEvaluator::new(&REPORTED_CUTOFFS)?;
     for rank in held_out_ranks(model, held_out, batch_size, exclude_history, device)? {
         evaluator.add_rank(rank);
     }
@@ -103,8 +102,7 @@ pub fn top_k_chunked(
         let scores = block
             .try_into_vec_as::<f32>()
             .map_err(|e| TrainError::Device(e.to_string()))?;
-        best.push_block_filtered(first_id + start as u32, end - start, &scores, &exclude)
-            .map_err(|e| TrainError::Config(e.to_string()))?;
+        best.push_block_filtered(first_id + start as u32, end - start, &scores, &exclude)?;
     }
     Ok(best.into_sorted_vecs())
 }

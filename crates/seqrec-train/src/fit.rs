@@ -94,11 +94,11 @@ pub(crate) fn fit<T: Trainable>(
 ) -> Result<Supervised<T::Learner>, TrainError> {
     trainable.validate()?;
     if trainable.num_items() != data.num_items {
-        return Err(TrainError::Config(format!(
-            "the model has {} items but the data {}",
-            trainable.num_items(),
-            data.num_items
-        )));
+        return Err(TrainError::SizeMismatch {
+            what: "items of the model (expected: those of the data)",
+            expected: data.num_items,
+            found: trainable.num_items(),
+        });
     }
     let sequences: Vec<Vec<u32>> = data
         .train
@@ -107,12 +107,14 @@ pub(crate) fn fit<T: Trainable>(
         .cloned()
         .collect();
     if sequences.is_empty() {
-        return Err(TrainError::Config(
+        return Err(TrainError::NotEnoughData(
             "no training sequence has two items or more".into(),
         ));
     }
     if data.validation.inputs.is_empty() {
-        return Err(TrainError::Config("the validation split is empty".into()));
+        return Err(TrainError::NotEnoughData(
+            "the validation split is empty".into(),
+        ));
     }
     let run = trainable.run();
     let (examples, steps_per_pass) = trainable.examples(sequences, data)?;

@@ -118,12 +118,13 @@ pub(crate) fn read_manifest_and_items<T: DeserializeOwned>(
     let items: ItemVocabulary = read_json(&dir.join(ITEMS_FILE))?;
     let expected = num_items(&manifest);
     if items.len() != expected {
-        return Err(TrainError::Config(format!(
-            "{}: {} items in the vocabulary but the model has {}",
-            dir.join(ITEMS_FILE).display(),
-            items.len(),
-            expected
-        )));
+        return Err(TrainError::ModelDir {
+            path: dir.join(ITEMS_FILE),
+            reason: format!(
+                "{} items in the vocabulary but the model has {expected}",
+                items.len()
+            ),
+        });
     }
     Ok((manifest, items))
 }
@@ -192,10 +193,10 @@ impl ModelKind {
             Some(crate::personal_popularity::PERSONAL_POPULARITY_KIND) => {
                 Ok(ModelKind::PersonalPopularity)
             }
-            Some(other) => Err(TrainError::Config(format!(
-                "{}: unknown model kind {other:?}",
-                path.display()
-            ))),
+            Some(other) => Err(TrainError::ModelDir {
+                path: path.to_path_buf(),
+                reason: format!("unknown model kind {other:?}"),
+            }),
             None => {
                 let model = manifest.get("model");
                 let has = |key: &str| model.and_then(|m| m.get(key)).is_some();

@@ -44,19 +44,24 @@ impl Objective {
     /// Rejects combinations that leak the target into the input, and out-of-range parameters.
     pub fn validate(&self, attention: AttentionMode) -> Result<(), TrainError> {
         match (*self, attention) {
-            (Objective::NextItem, AttentionMode::Bidirectional) => Err(TrainError::Config(
+            (Objective::NextItem, AttentionMode::Bidirectional) => Err(TrainError::setting(
+                "objective",
                 "the next-item objective needs causal attention: a bidirectional model would see \
-                 each target in its input (use FutureWindow or Cloze)"
-                    .into(),
+                 each target in its input (use FutureWindow or Cloze)",
             )),
-            (Objective::FutureWindow { len: 0 }, _) => Err(TrainError::Config(
-                "the future window needs at least one target".into(),
+            (Objective::FutureWindow { len: 0 }, _) => Err(TrainError::setting(
+                "objective",
+                "the future window needs at least one target",
             )),
-            (Objective::Cloze { prob }, _) if !(prob > 0.0 && prob < 1.0) => Err(
-                TrainError::Config(format!("cloze probability must be in (0, 1), got {prob}")),
-            ),
-            (Objective::Cloze { .. }, AttentionMode::Causal) => Err(TrainError::Config(
-                "the cloze objective needs bidirectional attention".into(),
+            (Objective::Cloze { prob }, _) if !(prob > 0.0 && prob < 1.0) => {
+                Err(TrainError::setting(
+                    "objective",
+                    format!("cloze probability must be in (0, 1), got {prob}"),
+                ))
+            }
+            (Objective::Cloze { .. }, AttentionMode::Causal) => Err(TrainError::setting(
+                "objective",
+                "the cloze objective needs bidirectional attention",
             )),
             _ => Ok(()),
         }
@@ -85,9 +90,10 @@ impl std::str::FromStr for Objective {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let (name, arg) = s.split_once(':').map_or((s, None), |(n, a)| (n, Some(a)));
         let bad = || {
-            TrainError::Config(format!(
-                "unknown objective `{s}` (next-item, future-window[:LEN], cloze[:PROB])"
-            ))
+            TrainError::setting(
+                "objective",
+                format!("unknown objective `{s}` (next-item, future-window[:LEN], cloze[:PROB])"),
+            )
         };
         match name {
             "next-item" if arg.is_none() => Ok(Objective::NextItem),

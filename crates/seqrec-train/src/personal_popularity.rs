@@ -54,9 +54,10 @@ pub fn save_personal_popularity_dir(
     items: &ItemVocabulary,
 ) -> Result<(), TrainError> {
     if manifest.model != *model.config() {
-        return Err(TrainError::Config(
-            "personal popularity: the manifest does not describe the model".into(),
-        ));
+        return Err(TrainError::ModelDir {
+            path: dir.join(CONFIG_FILE),
+            reason: "personal popularity: the manifest does not describe the model".into(),
+        });
     }
     std::fs::create_dir_all(dir).map_err(TrainError::io(dir))?;
     write_json(&dir.join(CONFIG_FILE), manifest)?;
@@ -77,11 +78,13 @@ impl SavedModel for PersonalPopularity {
         let (manifest, items): (PersonalPopularityManifest, _) =
             read_manifest_and_items(dir, |m: &PersonalPopularityManifest| m.model.num_items)?;
         if manifest.kind != PERSONAL_POPULARITY_KIND {
-            return Err(TrainError::Config(format!(
-                "{}: kind {:?}, expected {PERSONAL_POPULARITY_KIND:?}",
-                dir.join(CONFIG_FILE).display(),
-                manifest.kind
-            )));
+            return Err(TrainError::ModelDir {
+                path: dir.join(CONFIG_FILE),
+                reason: format!(
+                    "kind {:?}, expected {PERSONAL_POPULARITY_KIND:?}",
+                    manifest.kind
+                ),
+            });
         }
         let counts: Vec<u64> = read_json(&dir.join(COUNTS_FILE))?;
         let model = manifest.model.init(&counts)?;

@@ -70,7 +70,7 @@ impl BatchPlanner {
         rng: &mut R,
     ) -> Result<BatchPlan, TrainError> {
         if sequences.is_empty() {
-            return Err(TrainError::Config(
+            return Err(TrainError::NotEnoughData(
                 "a training batch needs at least one sequence".into(),
             ));
         }
@@ -144,7 +144,7 @@ impl BatchPlanner {
     fn row<R: Rng + ?Sized>(&self, seq: &[u32], rng: &mut R) -> Result<Row, TrainError> {
         let n = seq.len();
         if n < 2 {
-            return Err(TrainError::Config(format!(
+            return Err(TrainError::NotEnoughData(format!(
                 "a training sequence needs at least two items, got {n}"
             )));
         }

@@ -46,7 +46,7 @@ pub fn rank_top_k<M: SequenceScorer + ?Sized>(
 /// `exclusions[u]` for `histories[u]` (for instance every play of a listener, where the model
 /// reads the positive ones); `None` excludes nothing.
 ///
-/// Errors: those of [`rank_top_k`], and [`TrainError::Config`] when `exclusions` and
+/// Errors: those of [`rank_top_k`], and [`TrainError::SizeMismatch`] when `exclusions` and
 /// `histories` differ in length.
 pub fn rank_top_k_excluding<M: SequenceScorer + ?Sized>(
     model: &M,
@@ -60,11 +60,11 @@ pub fn rank_top_k_excluding<M: SequenceScorer + ?Sized>(
     if let Some(exclusions) = exclusions
         && exclusions.len() != histories.len()
     {
-        return Err(TrainError::Config(format!(
-            "{} exclusion lists for {} histories",
-            exclusions.len(),
-            histories.len()
-        )));
+        return Err(TrainError::SizeMismatch {
+            what: "exclusion lists (one per history)",
+            expected: histories.len(),
+            found: exclusions.len(),
+        });
     }
     let mut ranked = vec![Vec::new(); histories.len()];
     let k = k.min(model.num_items());
@@ -277,7 +277,11 @@ mod tests {
         assert_eq!(top[1], vec![(2, 9.0), (4, 7.0)]);
         assert!(matches!(
             rank_top_k_excluding(&model, &histories, Some(&exclusions[..1]), 2, 1, &device),
-            Err(TrainError::Config(_))
+            Err(TrainError::SizeMismatch {
+                expected: 2,
+                found: 1,
+                ..
+            })
         ));
     }
 

@@ -77,24 +77,27 @@ impl RunSettings {
 
     /// Checks that a run with these settings can start.
     pub fn validate(&self) -> Result<(), TrainError> {
-        let fail = |m: &str| Err(TrainError::Config(m.to_string()));
-        if self.batch_size == 0 || self.eval_batch_size == 0 {
-            return fail("batch sizes must be positive");
+        let fail = |setting, reason: &str| Err(TrainError::setting(setting, reason));
+        if self.batch_size == 0 {
+            return fail("run.batch_size", "must be positive");
+        }
+        if self.eval_batch_size == 0 {
+            return fail("run.eval_batch_size", "must be positive");
         }
         if self.eval_every == 0 {
-            return fail("eval_every must be at least 1 step");
+            return fail("run.eval_every", "must be at least 1 step");
         }
         if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
-            return fail("the learning rate must be positive");
+            return fail("run.learning_rate", "must be positive");
         }
         if let Some(s) = self.limit.seconds
             && !(s.is_finite() && s > 0.0)
         {
-            return fail("the time limit must be positive");
+            return fail("run.limit.seconds", "the time limit must be positive");
         }
         if self.limit.steps.is_none() && self.limit.epochs.is_none() && self.limit.seconds.is_none()
         {
-            return fail("set a limit: steps, epochs or a time limit");
+            return fail("run.limit", "set a limit: steps, epochs or a time limit");
         }
         Ok(())
     }
@@ -132,28 +135,28 @@ mod tests {
                     batch_size: 0,
                     ..good()
                 },
-                "batch sizes",
+                "`run.batch_size`",
             ),
             (
                 RunSettings {
                     eval_batch_size: 0,
                     ..good()
                 },
-                "batch sizes",
+                "`run.eval_batch_size`",
             ),
             (
                 RunSettings {
                     eval_every: 0,
                     ..good()
                 },
-                "eval_every",
+                "`run.eval_every`",
             ),
             (
                 RunSettings {
                     learning_rate: f64::NAN,
                     ..good()
                 },
-                "learning rate",
+                "`run.learning_rate`",
             ),
             (
                 RunSettings {

@@ -121,10 +121,7 @@ impl WorkDir {
         let discovery_file = work.join("discovery_validations.json");
         let (start_epoch, previous, previous_discovery) = if resume {
             if !work.exists() {
-                return Err(TrainError::Config(format!(
-                    "nothing to resume: no training in {}",
-                    work.display()
-                )));
+                return Err(TrainError::NothingToResume { work });
             }
             // The validations are recorded after each period's checkpoint is queued (the
             // discovery ones first), so a period counts once both are there.

@@ -239,13 +239,19 @@ fn invalid_setups_are_typed_errors() {
     cfg.objective = Objective::NextItem;
     assert!(matches!(
         train(&cfg, &data, &device, dir.path(), TrainOptions::default()),
-        Err(TrainError::Config(_))
+        Err(TrainError::InvalidSetting {
+            setting: "objective",
+            ..
+        })
     ));
     let mut cfg = config(AttentionMode::Causal, NegativeSharing::PerPosition, 5);
     cfg.negatives = 500;
     assert!(matches!(
         train(&cfg, &data, &device, dir.path(), TrainOptions::default()),
-        Err(TrainError::Config(_))
+        Err(TrainError::InvalidSetting {
+            setting: "negatives",
+            ..
+        })
     ));
     let cfg = config(AttentionMode::Causal, NegativeSharing::PerPosition, 5);
     let missing = Recommender::load(dir.path().join("nothing"), &device);

@@ -153,7 +153,7 @@ fn invalid_item_item_setups_are_typed_errors() {
     for cfg in [wrong_size, no_limit] {
         assert!(matches!(
             train_item_item(&cfg, &data, &device, dir.path(), TrainOptions::default()),
-            Err(TrainError::Config(_))
+            Err(TrainError::SizeMismatch { .. } | TrainError::InvalidSetting { .. })
         ));
     }
     let mut replays = data.clone();
@@ -166,7 +166,7 @@ fn invalid_item_item_setups_are_typed_errors() {
             dir.path(),
             TrainOptions::default()
         ),
-        Err(TrainError::Config(_))
+        Err(TrainError::NotEnoughData(_))
     ));
     assert!(Recommender::<ItemItem>::open(dir.path().join("nothing"), &device).is_err());
 }

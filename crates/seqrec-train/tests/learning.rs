@@ -440,7 +440,13 @@ fn the_repeat_term_needs_an_objective_that_scores_from_the_last_position() {
     assert!(config.validate().is_ok());
     config.model.attention = AttentionMode::Causal;
     config.objective = Objective::NextItem;
-    assert!(matches!(config.validate(), Err(TrainError::Config(_))));
+    assert!(matches!(
+        config.validate(),
+        Err(TrainError::InvalidSetting {
+            setting: "model.repeat_half_life",
+            ..
+        })
+    ));
     config.model.repeat_half_life = Some(0.0);
     config.objective = Objective::FutureWindow { len: 3 };
     assert!(matches!(config.validate(), Err(TrainError::Model(_))));
@@ -454,16 +460,34 @@ fn the_explore_loss_needs_the_full_softmax_over_a_future_window_and_a_valid_weig
     assert!(config.validate().is_ok(), "{:?}", config.validate());
     for weight in [-1.0, f64::NAN, f64::INFINITY] {
         config.explore_weight = weight;
-        assert!(matches!(config.validate(), Err(TrainError::Config(_))));
+        assert!(matches!(
+            config.validate(),
+            Err(TrainError::InvalidSetting {
+                setting: "explore_weight",
+                ..
+            })
+        ));
     }
     config.explore_weight = 0.5;
     config.loss = LossKind::SampledSoftmax;
-    assert!(matches!(config.validate(), Err(TrainError::Config(_))));
+    assert!(matches!(
+        config.validate(),
+        Err(TrainError::InvalidSetting {
+            setting: "explore_weight",
+            ..
+        })
+    ));
     config.loss = LossKind::FullSoftmax;
     config.model.repeat_half_life = None;
     config.model.attention = AttentionMode::Causal;
     config.objective = Objective::NextItem;
-    assert!(matches!(config.validate(), Err(TrainError::Config(_))));
+    assert!(matches!(
+        config.validate(),
+        Err(TrainError::InvalidSetting {
+            setting: "explore_weight",
+            ..
+        })
+    ));
 }
 
 fn ints(t: Tensor<1, burn::tensor::Int>) -> Vec<i64> {
@@ -654,8 +678,20 @@ fn the_discovery_checkpoint_is_the_best_model_for_new_tracks_and_is_saved() {
     config.discovery_keeps_training = true;
     assert!(config.validate().is_ok());
     config.validation_ranks_history = false;
-    assert!(matches!(config.validate(), Err(TrainError::Config(_))));
+    assert!(matches!(
+        config.validate(),
+        Err(TrainError::InvalidSetting {
+            setting: "discovery_checkpoint",
+            ..
+        })
+    ));
     config.validation_ranks_history = true;
     config.discovery_checkpoint = false;
-    assert!(matches!(config.validate(), Err(TrainError::Config(_))));
+    assert!(matches!(
+        config.validate(),
+        Err(TrainError::InvalidSetting {
+            setting: "discovery_keeps_training",
+            ..
+        })
+    ));
 }

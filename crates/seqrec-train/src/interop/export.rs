@@ -42,11 +42,10 @@ pub fn export_gsasrec_safetensors(
     path: impl AsRef<Path>,
 ) -> Result<(), TrainError> {
     if model.repeat.is_some() {
-        return Err(TrainError::Config(
+        return Err(TrainError::NotExportable(
             "this model has a repeat-aware score, which the reference gSASRec code has no \
              tensor for: its exported scores would differ (train with the repeat term off to \
-             export)"
-                .into(),
+             export)",
         ));
     }
     let causal = config.attention == AttentionMode::Causal;

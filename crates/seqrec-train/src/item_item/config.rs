@@ -58,15 +58,20 @@ impl ItemItemTrainConfig {
     pub fn validate(&self) -> Result<(), TrainError> {
         self.model.validate()?;
         self.run.validate()?;
-        let fail = |m: &str| Err(TrainError::Config(m.to_string()));
         if self.window == 0 {
-            return fail("the context window must be at least 1");
+            return Err(TrainError::setting(
+                "window",
+                "the context window must be at least 1",
+            ));
         }
         if self.negatives == 0 || self.negatives >= self.model.num_items {
-            return Err(TrainError::Config(format!(
-                "negatives per pair must be in 1..{} (the catalogue size), got {}",
-                self.model.num_items, self.negatives
-            )));
+            return Err(TrainError::setting(
+                "negatives",
+                format!(
+                    "negatives per pair must be in 1..{} (the catalogue size), got {}",
+                    self.model.num_items, self.negatives
+                ),
+            ));
         }
         Ok(self.negative_distribution.validate()?)
     }
@@ -106,7 +111,7 @@ mod tests {
                 },
                 "window",
             ),
-            (no_batch, "batch sizes"),
+            (no_batch, "`run.batch_size`"),
             (
                 ItemItemTrainConfig {
                     negatives: 50,

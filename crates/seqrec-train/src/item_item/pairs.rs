@@ -27,8 +27,9 @@ impl SkipGramPairs {
     /// The pairs of `sequences` within `window` positions; an error when there are none.
     pub fn new(sequences: Arc<Vec<Vec<u32>>>, window: usize) -> Result<Self, TrainError> {
         if window == 0 {
-            return Err(TrainError::Config(
-                "the context window must be at least 1".into(),
+            return Err(TrainError::setting(
+                "window",
+                "the context window must be at least 1",
             ));
         }
         let mut ends = Vec::with_capacity(sequences.len());
@@ -44,7 +45,7 @@ impl SkipGramPairs {
             }
         }
         if pairs == 0 {
-            return Err(TrainError::Config(format!(
+            return Err(TrainError::NotEnoughData(format!(
                 "no training history has two different items within {window} positions"
             )));
         }

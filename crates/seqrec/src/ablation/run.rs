@@ -145,11 +145,11 @@ fn personal_top_k(
     device: &Device,
 ) -> Result<Vec<Vec<u32>>, seqrec_train::TrainError> {
     if positive.len() != all.len() {
-        return Err(seqrec_train::TrainError::Config(format!(
-            "personal popularity: {} positive histories for {} users",
-            positive.len(),
-            all.len()
-        )));
+        return Err(seqrec_train::TrainError::SizeMismatch {
+            what: "positive histories of personal popularity (one per user)",
+            expected: all.len(),
+            found: positive.len(),
+        });
     }
     let (with, without): (Vec<usize>, Vec<usize>) =
         (0..all.len()).partition(|&u| !positive[u].is_empty());
