@@ -31,6 +31,10 @@ mod next_item;
 mod output;
 #[cfg(feature = "plots")]
 mod plots;
+// Without the feature the same functions draw nothing, so the writers need no `cfg` of their own.
+#[cfg(not(feature = "plots"))]
+#[path = "no_plots.rs"]
+mod plots;
 mod profile;
 mod run;
 

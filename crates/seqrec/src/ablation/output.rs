@@ -8,7 +8,6 @@ use serde::Serialize;
 
 use super::AblationError;
 use super::next_item::NextItemAblation;
-#[cfg(feature = "plots")]
 use super::plots;
 use super::profile::{ModelListStatistics, ProfileAblation, View};
 use super::run::ModelRun;
@@ -409,23 +408,18 @@ fn write_learning_curves(dir: &Path, runs: &[ModelRun]) -> Result<Vec<PathBuf>, 
                 points.push((p.step as f64, seconds, p.ndcg_at_10));
             }
         }
-        curves.push((run.name.as_str(), points));
+        curves.push(plots::Curve {
+            name: &run.name,
+            points,
+        });
     }
-    #[allow(unused_mut)]
     let mut written = vec![write(&dir.join("learning_curves.csv"), &csv)?];
-    #[cfg(feature = "plots")]
-    if curves.iter().any(|(_, points)| !points.is_empty()) {
-        let curves: Vec<_> = curves
-            .into_iter()
-            .map(|(name, points)| plots::Curve { name, points })
-            .collect();
+    if curves.iter().any(|c| !c.points.is_empty()) {
         written.extend(plots::learning_curves(
             &curves,
             &dir.join("learning_curves"),
         )?);
     }
-    #[cfg(not(feature = "plots"))]
-    let _ = curves;
     Ok(written)
 }
 
@@ -452,11 +446,8 @@ fn write_view(
     written.push(write(&path, &to_json(&table2, &path)?)?);
     let path = name("report", ".json");
     written.push(write(&path, &to_json(report, &path)?)?);
-    #[cfg(feature = "plots")]
-    {
-        written.extend(plots::f1_at_k(report, &name("f1_at_k", ""))?);
-        written.extend(plots::cohorts(report, &name("f1_by_cohort", ""))?);
-    }
+    written.extend(plots::f1_at_k(report, &name("f1_at_k", ""))?);
+    written.extend(plots::cohorts(report, &name("f1_by_cohort", ""))?);
     Ok(written)
 }
 
