@@ -112,3 +112,46 @@ pub(crate) fn parquet_not_built(path: &std::path::Path, what: &'static str) -> D
         feature: "parquet",
     }
 }
+
+#[cfg(all(test, not(feature = "parquet")))]
+mod without_parquet {
+    use super::*;
+
+    /// Every Parquet entry point of a build without the feature names the file and the
+    /// feature instead of failing some other way (or reading the file as CSV).
+    #[test]
+    fn parquet_paths_say_which_feature_is_missing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plays.parquet");
+        let not_built = |result: Result<(), DataError>, what: &str| match result {
+            Err(DataError::NotBuilt {
+                path: p,
+                what: w,
+                feature,
+            }) => {
+                assert_eq!(p, path);
+                assert_eq!(w, what);
+                assert_eq!(feature, "parquet");
+            }
+            other => panic!("{what}: expected NotBuilt, got {other:?}"),
+        };
+
+        not_built(write_events(&EventLog::default(), &path), "writing Parquet");
+        assert!(!path.exists(), "nothing may be written");
+
+        // `detect` looks at the file, so it has to exist.
+        std::fs::write(&path, b"PAR1").unwrap();
+        not_built(EventFormat::detect(&path).map(drop), "reading Parquet");
+        for format in [EventFormat::Parquet, EventFormat::Yambda] {
+            not_built(
+                read_events(&path, format, &ReadOptions::default()).map(drop),
+                "reading Parquet",
+            );
+        }
+        let message = EventFormat::detect(&path).unwrap_err().to_string();
+        assert!(
+            message.contains("plays.parquet") && message.contains("`parquet` feature"),
+            "{message}"
+        );
+    }
+}
