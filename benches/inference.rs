@@ -18,8 +18,8 @@ use std::time::Duration;
 
 use burn::tensor::{Distribution, Int, Tensor, TensorData};
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
-use seqrec::train::held_out_ranks;
 use seqrec::train::internals::top_k_chunked;
+use seqrec::train::next_item_ranks;
 use seqrec_perf::workloads::{ml1m_model, ml1m_test};
 
 #[global_allocator]
@@ -46,7 +46,7 @@ fn evaluate(c: &mut Criterion) {
         };
         let model = ml1m_model(num_items, &device);
         group.bench_function(format!("ml1m-test/{name}"), |b| {
-            b.iter(|| black_box(held_out_ranks(&model, &test, 256, true, &device).unwrap()))
+            b.iter(|| black_box(next_item_ranks(&model, &test, 256, true, &device).unwrap()))
         });
     }
     group.finish();

@@ -20,8 +20,8 @@ use std::time::Instant;
 
 use burn::tensor::{Distribution, Tensor};
 use seqrec::sampling::NegativeSharing;
-use seqrec::train::held_out_ranks;
 use seqrec::train::internals::{EvalBatch, PerPositionScoring, target_ranks, top_k_chunked};
+use seqrec::train::next_item_ranks;
 use seqrec_perf::process::{cpu_seconds, page_faults, peak_rss_mb, reset_peak_rss, rss_mb};
 use seqrec_perf::workloads::{TrainSetup, ml1m_model, ml1m_test};
 
@@ -231,7 +231,7 @@ fn train_row_main(floor: Floor, args: &[String], steps: usize) -> Result<()> {
 /// length bucketing), for comparison.
 fn ranks_in_order(
     model: &seqrec::model::GsasRec,
-    test: &seqrec::data::HeldOut,
+    test: &seqrec::data::HistoryTargets,
     batch: usize,
     device: &burn::tensor::Device,
 ) -> Result<Vec<i64>> {
@@ -292,7 +292,7 @@ fn eval_row_main(floor: Floor, args: &[String]) -> Result<()> {
     let run = || -> Result<f64> {
         let started = Instant::now();
         if bucket {
-            held_out_ranks(&model, &test, 256, true, &device)?;
+            next_item_ranks(&model, &test, 256, true, &device)?;
         } else {
             ranks_in_order(&model, &test, 256, &device)?;
         }

@@ -33,7 +33,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         report.steps, report.seconds, report.validations
     );
 
-    let test = evaluate_next_item(&model, dataset.held_out(Split::Test)?, 256, true, &device)?;
+    let test = evaluate_next_item(
+        &model,
+        dataset.history_targets(Split::Test)?,
+        256,
+        true,
+        &device,
+    )?;
     println!("test: {test}");
 
     let recommender = Recommender::load(&out, &device)?;

@@ -144,7 +144,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         None => seqrec::device::default_device()?,
     };
     let dataset = SequenceDataset::load_dir(&args.data)?;
-    let held_out = dataset.held_out(Split::Test)?;
+    let held_out = dataset.history_targets(Split::Test)?;
     let recommender = Recommender::load(&args.model, &device)?;
     let items = recommender.items();
 

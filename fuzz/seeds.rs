@@ -4,7 +4,7 @@
 use std::fs;
 use std::path::Path;
 
-use seqrec_data::{HeldOut, SequenceDataset};
+use seqrec_data::{HistoryTargets, SequenceDataset};
 use seqrec_events::{Event, EventLogBuilder};
 
 fn main() {
@@ -108,8 +108,8 @@ fn main() {
     put("sequences", "targets.txt", b"3\n1\r\n2\n");
 
     // A layout: the files joined by NUL bytes, in the target's order.
-    let val = HeldOut::new(vec![vec![1, 2], vec![3]], vec![3, 1]).unwrap();
-    let test = HeldOut::new(vec![vec![1, 2, 3], vec![3, 1]], vec![4, 2]).unwrap();
+    let val = HistoryTargets::new(vec![vec![1, 2], vec![3]], vec![3, 1]).unwrap();
+    let test = HistoryTargets::new(vec![vec![1, 2, 3], vec![3, 1]], vec![4, 2]).unwrap();
     let dataset = SequenceDataset::new(4, vec![vec![1], vec![3]], Some(val), Some(test)).unwrap();
     let dir = scratch.path().join("layout");
     dataset.save_dir(&dir).unwrap();

@@ -35,7 +35,7 @@ fn ml1m_trains_and_evaluates() {
     assert_eq!(report.validations.len(), 2);
     let report = evaluate_next_item(
         &model,
-        dataset.held_out(Split::Test).unwrap(),
+        dataset.history_targets(Split::Test).unwrap(),
         512,
         true,
         &device,

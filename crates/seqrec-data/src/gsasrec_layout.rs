@@ -19,7 +19,7 @@ use std::io;
 use std::path::Path;
 
 use crate::error::DataError;
-use crate::held_out::HeldOut;
+use crate::history_targets::HistoryTargets;
 use crate::sequence_file::{
     read_sequences, read_sequences_skipping_empty, read_targets, write_sequences, write_targets,
 };
@@ -50,9 +50,9 @@ pub struct SequenceDataset {
     /// Train histories, one per user.
     pub train: Vec<Vec<u32>>,
     /// Validation split, `None` when its directory is absent.
-    pub val: Option<HeldOut>,
+    pub val: Option<HistoryTargets>,
     /// Test split, `None` when its directory is absent.
-    pub test: Option<HeldOut>,
+    pub test: Option<HistoryTargets>,
     /// Contents of `dataset_stats.json`.
     pub stats: DatasetStats,
     /// Users left out by [`load_dir`](Self::load_dir) because their history line was empty
@@ -94,8 +94,8 @@ impl SequenceDataset {
     pub fn new(
         num_items: u32,
         train: Vec<Vec<u32>>,
-        val: Option<HeldOut>,
-        test: Option<HeldOut>,
+        val: Option<HistoryTargets>,
+        test: Option<HistoryTargets>,
     ) -> Result<Self, DataError> {
         let num_interactions = match &test {
             Some(test) => total_len(&test.inputs) + test.targets.len(),
@@ -182,11 +182,11 @@ impl SequenceDataset {
     /// [`DataError::Io`] naming the file or directory.
     ///
     /// ```
-    /// use seqrec_data::{HeldOut, SequenceDataset};
+    /// use seqrec_data::{HistoryTargets, SequenceDataset};
     ///
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let dir = tempfile::tempdir()?;
-    /// let test = HeldOut::new(vec![vec![1, 2], vec![3]], vec![3, 1])?;
+    /// let test = HistoryTargets::new(vec![vec![1, 2], vec![3]], vec![3, 1])?;
     /// let dataset = SequenceDataset::new(3, vec![vec![1], vec![3]], None, Some(test))?;
     /// dataset.save_dir(dir.path())?;
     /// assert_eq!(SequenceDataset::load_dir(dir.path())?, dataset);
@@ -266,19 +266,25 @@ impl SequenceDataset {
         Ok(())
     }
 
-    /// The val or test split.
+    /// The validation or test split: histories with one target each.
     ///
     /// # Errors
     ///
     /// [`DataError::TrainNotHeldOut`] for [`Split::Train`],
     /// [`DataError::MissingSplit`] if the split is absent.
-    pub fn held_out(&self, split: Split) -> Result<&HeldOut, DataError> {
-        let held_out = match split {
+    pub fn history_targets(&self, split: Split) -> Result<&HistoryTargets, DataError> {
+        let targets = match split {
             Split::Train => return Err(DataError::TrainNotHeldOut),
             Split::Val => &self.val,
             Split::Test => &self.test,
         };
-        held_out.as_ref().ok_or(DataError::MissingSplit { split })
+        targets.as_ref().ok_or(DataError::MissingSplit { split })
+    }
+
+    /// The earlier name of [`SequenceDataset::history_targets`].
+    #[deprecated(since = "0.1.0", note = "renamed `history_targets`")]
+    pub fn held_out(&self, split: Split) -> Result<&HistoryTargets, DataError> {
+        self.history_targets(split)
     }
 
     /// Number of users (train histories).
@@ -328,7 +334,7 @@ fn load_held_out(
     dir: &Path,
     split: Split,
     num_items: u32,
-) -> Result<(Option<HeldOut>, usize), DataError> {
+) -> Result<(Option<HistoryTargets>, usize), DataError> {
     let split_dir = dir.join(split.as_str());
     if !exists(&split_dir)? {
         return Ok((None, 0));
@@ -365,7 +371,7 @@ fn load_held_out(
             .map(|(_, target)| target)
             .collect()
     };
-    Ok((Some(HeldOut { inputs, targets }), skipped.len()))
+    Ok((Some(HistoryTargets { inputs, targets }), skipped.len()))
 }
 
 fn check_sequences(split: Split, sequences: &[Vec<u32>], num_items: u32) -> Result<(), DataError> {
@@ -424,9 +430,9 @@ mod tests {
         SequenceDataset::new(
             5,
             vec![vec![1, 2, 3], vec![2], vec![4, 5, 1]],
-            Some(HeldOut::new(vec![vec![1, 2, 3, 4]], vec![5]).unwrap()),
+            Some(HistoryTargets::new(vec![vec![1, 2, 3, 4]], vec![5]).unwrap()),
             Some(
-                HeldOut::new(
+                HistoryTargets::new(
                     vec![vec![1, 2, 3], vec![2, 4], vec![4, 5, 1, 2]],
                     vec![4, 3, 1],
                 )
@@ -484,8 +490,11 @@ mod tests {
         assert_eq!(dataset.num_items, 4);
         assert_eq!(dataset.num_users(), 2);
         assert_eq!(dataset.train, vec![vec![1, 2, 3], vec![4]]);
-        assert_eq!(dataset.held_out(Split::Val).unwrap().targets, vec![3]);
-        assert_eq!(dataset.held_out(Split::Test).unwrap().len(), 2);
+        assert_eq!(
+            dataset.history_targets(Split::Val).unwrap().targets,
+            vec![3]
+        );
+        assert_eq!(dataset.history_targets(Split::Test).unwrap().len(), 2);
         assert_eq!(dataset.item_counts(), vec![0, 1, 1, 1, 1]);
     }
 
@@ -494,13 +503,13 @@ mod tests {
         let dir = layout(&[("dataset_stats.json", STATS), ("train/input.txt", "1\n2\n")]);
         let dataset = SequenceDataset::load_dir(dir.path()).unwrap();
         assert!(dataset.val.is_none() && dataset.test.is_none());
-        let err = dataset.held_out(Split::Val).unwrap_err();
+        let err = dataset.history_targets(Split::Val).unwrap_err();
         assert!(
             matches!(err, DataError::MissingSplit { split: Split::Val }),
             "{err:?}"
         );
         assert!(err.to_string().contains("no val split"), "{err}");
-        let err = dataset.held_out(Split::Train).unwrap_err();
+        let err = dataset.history_targets(Split::Train).unwrap_err();
         assert!(matches!(err, DataError::TrainNotHeldOut), "{err:?}");
     }
 
@@ -754,7 +763,7 @@ mod tests {
                 .contains("train input line 1, token 2: item id 4 out of range 1..=3"),
             "{err}"
         );
-        let test = HeldOut {
+        let test = HistoryTargets {
             inputs: vec![vec![1]],
             targets: vec![0],
         };
@@ -763,7 +772,7 @@ mod tests {
             err.to_string().contains("test target line 1: item id 0"),
             "{err}"
         );
-        let val = HeldOut {
+        let val = HistoryTargets {
             inputs: vec![vec![1]],
             targets: vec![],
         };
@@ -846,8 +855,8 @@ mod tests {
         eprintln!("loaded ml1m-loo in {elapsed:?}");
         assert_eq!(dataset.num_users(), 6040);
         assert_eq!(dataset.num_items, 3416);
-        assert_eq!(dataset.held_out(Split::Val).unwrap().len(), 512);
-        assert_eq!(dataset.held_out(Split::Test).unwrap().len(), 6040);
+        assert_eq!(dataset.history_targets(Split::Val).unwrap().len(), 512);
+        assert_eq!(dataset.history_targets(Split::Test).unwrap().len(), 6040);
         dataset.validate().unwrap();
         let counts = dataset.item_counts();
         assert_eq!(counts.len(), 3417);

@@ -9,7 +9,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::error::DataError;
 use crate::gsasrec_layout::SequenceDataset;
-use crate::held_out::HeldOut;
+use crate::history_targets::HistoryTargets;
 
 /// Splits full sequences (each at least 3 items) leave-one-out: test = every user's last item,
 /// validation = the second-last item of `validation_users` users chosen with `seed`, train =
@@ -33,7 +33,7 @@ pub fn leave_one_out(
     for &u in &validation {
         is_validation[u] = true;
     }
-    let val = HeldOut::new(
+    let val = HistoryTargets::new(
         validation
             .iter()
             .map(|&u| sequences[u][..sequences[u].len() - 2].to_vec())
@@ -43,7 +43,7 @@ pub fn leave_one_out(
             .map(|&u| sequences[u][sequences[u].len() - 2])
             .collect(),
     )?;
-    let test = HeldOut::new(
+    let test = HistoryTargets::new(
         sequences
             .iter()
             .map(|s| s[..s.len() - 1].to_vec())
@@ -76,11 +76,17 @@ mod tests {
     fn last_item_is_test_second_last_is_validation_for_the_sampled_users() {
         let sequences = vec![vec![1, 2, 3], vec![3, 2, 1, 4], vec![4, 4, 2]];
         let all = leave_one_out(sequences.clone(), 4, 3, 7).unwrap();
-        assert_eq!(all.held_out(Split::Test).unwrap().targets, vec![3, 4, 2]);
-        assert_eq!(all.held_out(Split::Val).unwrap().targets, vec![2, 1, 4]);
+        assert_eq!(
+            all.history_targets(Split::Test).unwrap().targets,
+            vec![3, 4, 2]
+        );
+        assert_eq!(
+            all.history_targets(Split::Val).unwrap().targets,
+            vec![2, 1, 4]
+        );
         assert_eq!(all.train, vec![vec![1], vec![3, 2], vec![4]]);
         let none = leave_one_out(sequences, 4, 0, 7).unwrap();
-        assert!(none.held_out(Split::Val).unwrap().is_empty());
+        assert!(none.history_targets(Split::Val).unwrap().is_empty());
         assert_eq!(none.train, vec![vec![1, 2], vec![3, 2, 1], vec![4, 4]]);
     }
 

@@ -23,7 +23,7 @@
 //! - [`gsasrec_layout`] holds [`SequenceDataset`]: loading and saving a
 //!   layout directory.
 //! - [`sequence_file`] reads and writes single sequence and target files.
-//! - [`held_out`] holds [`HeldOut`]: histories paired with targets.
+//! - [`history_targets`] holds [`HistoryTargets`]: histories paired with targets.
 //! - [`leave_one_out`](mod@leave_one_out) holds [`leave_one_out()`] on full sequences and the seeded
 //!   [`sample_users`] both splits draw validation users with.
 //! - [`stats`] holds [`DatasetStats`]: `dataset_stats.json`.
@@ -54,7 +54,7 @@
 //! assert_eq!(dataset.train, vec![vec![1, 2], vec![3]]);
 //! assert!(dataset.val.is_none()); // no val/ directory
 //!
-//! let test = dataset.held_out(Split::Test)?;
+//! let test = dataset.history_targets(Split::Test)?;
 //! let pairs: Vec<(&[u32], u32)> = test.iter().collect();
 //! assert_eq!(pairs, vec![(&[1, 2, 4][..], 3), (&[3][..], 4)]);
 //!
@@ -72,7 +72,7 @@
 
 pub mod error;
 pub mod gsasrec_layout;
-pub mod held_out;
+pub mod history_targets;
 pub mod leave_one_out;
 pub mod sequence_file;
 pub mod split;
@@ -81,8 +81,19 @@ pub mod synthetic;
 pub mod vocabulary;
 
 pub use error::{DataError, Location};
+
+/// The seed of every default configuration (data splits, the simulator, training; re-exported
+/// as `seqrec_train::DEFAULT_SEED`).
+pub const DEFAULT_SEED: u64 = 42;
 pub use gsasrec_layout::{SequenceDataset, SkippedEmpty, load_full_sequences};
-pub use held_out::HeldOut;
+pub use history_targets::HistoryTargets;
+
+/// The earlier name of [`HistoryTargets`].
+#[deprecated(
+    since = "0.1.0",
+    note = "renamed `HistoryTargets`: \"held out\" also names the time split's held-out week"
+)]
+pub type HeldOut = HistoryTargets;
 pub use leave_one_out::{leave_one_out, sample_users};
 pub use sequence_file::{
     read_sequences, read_sequences_from, read_sequences_skipping_empty, read_targets,

@@ -1,6 +1,6 @@
 //! Per-user leave-one-out split of an event log: test = each user's last item, validation
 //! = the second-last item of a seeded sample of users, train = the rest (the sequences are
-//! split by [`seqrec_data::leave_one_out`], which the synthetic generator uses too).
+//! split by [`seqrec_data::leave_one_out()`], which the synthetic generator uses too).
 
 use seqrec_data::{
     DataError, ItemVocabulary, SequenceDataset, UserVocabulary, Vocabulary, leave_one_out,
@@ -32,7 +32,7 @@ impl Default for LeaveOneOutOptions {
             min_user_plays: 3,
             min_ms_played: None,
             validation_users: 512,
-            seed: 42,
+            seed: seqrec_data::DEFAULT_SEED,
         }
     }
 }
@@ -181,10 +181,16 @@ mod tests {
         assert_eq!(split.events_dropped, 3);
         assert_eq!(split.dataset.train, vec![vec![1, 2, 1]]);
         assert_eq!(
-            split.dataset.held_out(Split::Test).unwrap().targets,
+            split.dataset.history_targets(Split::Test).unwrap().targets,
             vec![2]
         );
-        assert!(split.dataset.held_out(Split::Val).unwrap().is_empty());
+        assert!(
+            split
+                .dataset
+                .history_targets(Split::Val)
+                .unwrap()
+                .is_empty()
+        );
         let none = LeaveOneOutOptions {
             min_user_plays: 10,
             ..Default::default()

@@ -16,7 +16,7 @@
 
 use crate::log::{Event, EventLog};
 use seqrec_data::DataError;
-use seqrec_data::HeldOut;
+use seqrec_data::HistoryTargets;
 use seqrec_data::gsasrec_layout::SequenceDataset;
 use seqrec_data::sample_users;
 use seqrec_data::vocabulary::{ItemVocabulary, UserVocabulary, Vocabulary};
@@ -59,7 +59,7 @@ impl Default for WindowOptions {
             min_user_plays: 1,
             min_train_ms_played: None,
             validation_users: 512,
-            seed: 42,
+            seed: seqrec_data::DEFAULT_SEED,
         }
     }
 }
@@ -220,7 +220,7 @@ impl WindowSplit {
             }
         }
         train.retain(|sequence| !sequence.is_empty());
-        Some(HeldOut::new(inputs, targets).and_then(|validation| {
+        Some(HistoryTargets::new(inputs, targets).and_then(|validation| {
             SequenceDataset::new(self.dataset.num_items, train, Some(validation), None)
         }))
     }
@@ -535,8 +535,8 @@ fn split_histories(
     let mut dataset = SequenceDataset::new(
         num_items,
         train,
-        Some(HeldOut::new(val_inputs, val_targets)?),
-        Some(HeldOut::new(test_inputs, test_targets)?),
+        Some(HistoryTargets::new(val_inputs, val_targets)?),
+        Some(HistoryTargets::new(test_inputs, test_targets)?),
     )?;
     dataset.stats.num_interactions = trained_events;
     Ok(dataset)
@@ -616,7 +616,7 @@ mod tests {
         assert_eq!(split.held_out.len(), 1);
         assert_eq!(split.held_out[0].item, 2);
         assert_eq!(split.held_out[0].timestamp_ms, 3 * DAY_MS);
-        let test = split.dataset.held_out(Split::Test).unwrap();
+        let test = split.dataset.history_targets(Split::Test).unwrap();
         assert_eq!(test.inputs, vec![vec![1, 2]]);
         assert_eq!(test.targets, vec![2]);
     }
@@ -637,7 +637,7 @@ mod tests {
         let split = split_by_time(&log, &options).unwrap();
         assert!(split.held_out.is_empty());
         assert_eq!(split.dataset.train, vec![vec![1], vec![1, 2, 3]]);
-        let val = split.dataset.held_out(Split::Val).unwrap();
+        let val = split.dataset.history_targets(Split::Val).unwrap();
         assert_eq!(val.inputs, vec![vec![1, 2, 3]]);
         assert_eq!(val.targets, vec![1]);
         assert_eq!(split.histories[1], vec![1, 2, 3, 1]);

@@ -35,8 +35,8 @@ use parquet::file::properties::WriterProperties;
 use proptest::prelude::*;
 use proptest::sample::Index;
 use seqrec_data::{
-    DataError, HeldOut, ItemVocabulary, Location, SequenceDataset, Vocabulary, read_sequences,
-    read_sequences_skipping_empty, read_targets, write_sequences, write_targets,
+    DataError, HistoryTargets, ItemVocabulary, Location, SequenceDataset, Vocabulary,
+    read_sequences, read_sequences_skipping_empty, read_targets, write_sequences, write_targets,
 };
 use seqrec_events::{
     DAY_MS, Event, EventFormat, EventLog, EventLogBuilder, LeaveOneOutOptions, ReadOptions,
@@ -1330,14 +1330,14 @@ proptest! {
 // The gSASRec layout.
 // ---------------------------------------------------------------------------------------
 
-fn held_out(num_items: u32) -> impl Strategy<Value = HeldOut> {
+fn held_out(num_items: u32) -> impl Strategy<Value = HistoryTargets> {
     prop::collection::vec(
         (prop::collection::vec(1..=num_items, 1..6), 1..=num_items),
         0..5,
     )
     .prop_map(|pairs| {
         let (inputs, targets) = pairs.into_iter().unzip();
-        HeldOut::new(inputs, targets).unwrap()
+        HistoryTargets::new(inputs, targets).unwrap()
     })
 }
 

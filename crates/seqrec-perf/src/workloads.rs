@@ -7,7 +7,7 @@ use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::Device;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use seqrec_data::{HeldOut, SequenceDataset};
+use seqrec_data::{HistoryTargets, SequenceDataset};
 use seqrec_loss::{GBceBeta, LossKind};
 use seqrec_model::{AttentionMode, GsasRec, GsasRecConfig, PositionEncoding};
 use seqrec_sampling::{NegativeSampler, NegativeSharing};
@@ -156,7 +156,7 @@ impl TrainSetup {
             }
             Recipe::Listening { explore_weight } => {
                 let config = base
-                    .with_dropout(0.0625)
+                    .with_dropout(seqrec_model::DEFAULT_DROPOUT)
                     .with_attention(AttentionMode::Bidirectional)
                     .with_repeat_half_life(Some(20.0))
                     .with_repeat_context(Some(1000));
@@ -248,7 +248,7 @@ impl Trainer<'_> {
 
 /// The ML-1M test split (6 040 users, 3 416 items, histories of at most 200 used, mean 107)
 /// with its catalogue size, or a synthetic split of the same shape without the data.
-pub fn ml1m_test() -> (usize, HeldOut) {
+pub fn ml1m_test() -> (usize, HistoryTargets) {
     if let Some(d) =
         crate::shared_data("ml1m-loo").and_then(|dir| SequenceDataset::load_dir(dir).ok())
         && let Some(test) = d.test
@@ -263,7 +263,7 @@ pub fn ml1m_test() -> (usize, HeldOut) {
         })
         .collect();
     let targets = (0..6040).map(|_| rng.random_range(1..=3416)).collect();
-    (3416, HeldOut { inputs, targets })
+    (3416, HistoryTargets { inputs, targets })
 }
 
 /// An untrained model of the gSASRec ML-1M configuration (dim 128, 2 blocks, 1 head,

@@ -1,12 +1,13 @@
 //! Full-catalogue next-item evaluation of a model on held-out targets.
 
-use burn::tensor::{Device, Tensor};
-use seqrec_data::HeldOut;
-use seqrec_eval::{NextItemEvaluator, NextItemReport, TopKBatch};
+use burn::tensor::Device;
+use seqrec_data::HistoryTargets;
+use seqrec_eval::{NextItemEvaluator, NextItemReport};
 use seqrec_model::SequenceScorer;
 
 use crate::batch::EvalBatch;
 use crate::error::TrainError;
+use crate::serving::ranking::MAX_SCORES_PER_BLOCK;
 use crate::step::target_ranks;
 
 /// Cutoffs reported by [`evaluate_next_item`]: recall@1, and NDCG and recall at 10.
@@ -22,13 +23,13 @@ pub const REPORTED_CUTOFFS: [usize; 2] = [1, 10];
 /// `held_out`, as if users were ranked one by one.
 pub fn evaluate_next_item(
     model: &impl SequenceScorer,
-    held_out: &HeldOut,
+    held_out: &HistoryTargets,
     batch_size: usize,
     exclude_history: bool,
     device: &Device,
 ) -> Result<NextItemReport, TrainError> {
     let mut evaluator = NextItemEvaluator::new(&REPORTED_CUTOFFS)?;
-    for rank in held_out_ranks(model, held_out, batch_size, exclude_history, device)? {
+    for rank in next_item_ranks(model, held_out, batch_size, exclude_history, device)? {
         evaluator.add_rank(rank);
     }
     Ok(evaluator.report())
@@ -36,10 +37,11 @@ pub fn evaluate_next_item(
 
 /// The 1-based full-catalogue rank of every user's held-out item, in the order of `held_out`
 /// (see [`evaluate_next_item`], which reports metrics over them). Users are processed
-/// `batch_size` at a time in order of history length.
-pub fn held_out_ranks(
+/// `batch_size` at a time in order of history length, fewer when a block would hold more than
+/// [`MAX_SCORES_PER_BLOCK`] scores (as in [`rank_top_k`](crate::rank_top_k)).
+pub fn next_item_ranks(
     model: &impl SequenceScorer,
-    held_out: &HeldOut,
+    held_out: &HistoryTargets,
     batch_size: usize,
     exclude_history: bool,
     device: &Device,
@@ -49,7 +51,10 @@ pub fn held_out_ranks(
     // Stable: users of equal length keep their order.
     order.sort_by_key(|&u| held_out.inputs[u].len().min(model.max_len()));
     let mut ranks = vec![0usize; users];
-    for chunk in order.chunks(batch_size.max(1)) {
+    let per_block = batch_size
+        .min(MAX_SCORES_PER_BLOCK / (model.num_items() + 2))
+        .max(1);
+    for chunk in order.chunks(per_block) {
         let histories: Vec<&[u32]> = chunk
             .iter()
             .map(|&u| held_out.inputs[u].as_slice())
@@ -71,38 +76,4 @@ pub fn held_out_ranks(
         }
     }
     Ok(ranks)
-}
-
-/// The `k` best items of every user over a catalogue scored `chunk` items at a time, best
-/// first: users `[users, dim]` against the rows `first_id..` of `table` `[items, dim]` (for a
-/// model, [`GsasRec::output_table`](seqrec_model::GsasRec::output_table) with `first_id = 0`,
-/// where ids 0 and `num_items + 1` are not items and should be excluded). `exclude(user, id)`
-/// removes pairs (a user's history).
-///
-/// Only one `[users, chunk]` block of scores exists at a time, so memory beyond the table is
-/// `users × (chunk + k)` scores whatever the catalogue size.
-#[cfg_attr(not(feature = "internals"), allow(dead_code))]
-pub fn top_k_chunked(
-    users: Tensor<2>,
-    table: Tensor<2>,
-    first_id: u32,
-    k: usize,
-    chunk: usize,
-    exclude: impl Fn(usize, u32) -> bool,
-) -> Result<Vec<Vec<(u32, f32)>>, TrainError> {
-    let [n_users, _] = users.dims();
-    let [items, dim] = table.dims();
-    let chunk = chunk.max(1);
-    let mut best = TopKBatch::new(n_users, k);
-    for start in (0..items).step_by(chunk) {
-        let end = (start + chunk).min(items);
-        let block = users
-            .clone()
-            .matmul(table.clone().slice([start..end, 0..dim]).transpose());
-        let scores = block
-            .try_into_vec_as::<f32>()
-            .map_err(|e| TrainError::Device(e.to_string()))?;
-        best.push_block_filtered(first_id + start as u32, end - start, &scores, &exclude)?;
-    }
-    Ok(best.into_sorted_vecs())
 }

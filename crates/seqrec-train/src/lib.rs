@@ -36,37 +36,36 @@ mod interop;
 mod item_item;
 mod loader;
 mod metric;
-mod model_dir;
 mod objective;
 mod personal_popularity;
 mod plan;
 mod prefetch;
 mod progress;
-mod ranking;
-mod recommender;
 mod run;
+mod serving;
 mod session;
 mod step;
 mod train;
 
 pub use config::TrainConfig;
 pub use error::TrainError;
-pub use evaluate::{evaluate_next_item, held_out_ranks};
+pub use evaluate::{evaluate_next_item, next_item_ranks};
 pub use guard::NonFiniteLoss;
 pub use interop::{
     ImportError, export_gsasrec_safetensors, import_gsasrec_checkpoint, import_gsasrec_model_dir,
     load_gsasrec_safetensors,
 };
 pub use item_item::{ItemItemManifest, ItemItemTrainConfig, train_item_item};
-pub use model_dir::{GsasRecManifest, ModelKind, SavedModel, load_model_dir, save_model_dir};
 pub use objective::Objective;
 pub use personal_popularity::{
     PERSONAL_POPULARITY_KIND, PersonalPopularityManifest, save_personal_popularity_dir,
 };
 pub use progress::{ProgressCallback, ProgressEvent};
-pub use ranking::{rank_top_k, rank_top_k_excluding};
-pub use recommender::{Recommendation, Recommender, resolve_history};
 pub use run::{DEFAULT_SEED, RunSettings, TrainLimit};
+pub use serving::{
+    GsasRecManifest, MAX_SCORES_PER_BLOCK, ModelKind, Recommendation, Recommender, SavedModel,
+    load_model_dir, rank_top_k, rank_top_k_excluding, resolve_history, save_model_dir,
+};
 pub use session::METRICS_FILE;
 pub use train::{
     CurvePoint, DISCOVERY_DIR, REPORT_FILE, TrainOptions, TrainReport, TrainingData, WORK_DIR,
@@ -82,10 +81,10 @@ pub mod internals {
     //! embedding table.
 
     pub use crate::batch::{EvalBatch, NegativeIds, TrainBatch};
-    pub use crate::evaluate::top_k_chunked;
     pub use crate::guard::LossGuard;
     pub use crate::loader::{EvalLoader, HistoryRanking, TrainLoader};
     pub use crate::plan::{BatchPlan, BatchPlanner, NO_EVENT};
+    pub use crate::serving::ranking::top_k_chunked;
     pub use crate::step::{
         GsasRecTraining, PerPositionScoring, RankOutput, StepOutput, StepSetup, target_ranks,
     };

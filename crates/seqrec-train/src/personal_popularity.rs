@@ -10,7 +10,7 @@ use seqrec_model::{PersonalPopularity, PersonalPopularityConfig};
 use serde::{Deserialize, Serialize};
 
 use crate::error::TrainError;
-use crate::model_dir::{
+use crate::serving::model_dir::{
     CONFIG_FILE, ITEMS_FILE, ModelKind, SavedModel, read_json, read_manifest_and_items, write_json,
 };
 
@@ -97,7 +97,7 @@ mod tests {
     #![allow(deprecated)] // `Device::ndarray` is the test backend.
 
     use super::*;
-    use crate::recommender::Recommender;
+    use crate::serving::recommender::Recommender;
 
     #[test]
     fn a_saved_model_serves_the_same_ranking() {

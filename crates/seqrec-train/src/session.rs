@@ -25,9 +25,9 @@ use crate::checkpoint::{
 use crate::error::TrainError;
 use crate::guard::{LossGuard, NonFiniteLoss};
 use crate::metric::{NdcgMetric, TrainLossMetric};
-use crate::model_dir::{read_json, write_json};
 use crate::prefetch::StepClock;
 use crate::progress::{CallbackRenderer, ProgressCallback};
+use crate::serving::model_dir::{read_json, write_json};
 use crate::step::{RankOutput, StepOutput};
 use crate::train::{CurvePoint, TrainReport, WORK_DIR};
 

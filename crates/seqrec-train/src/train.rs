@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use burn::tensor::Device;
-use seqrec_data::{HeldOut, ItemVocabulary, SequenceDataset};
+use seqrec_data::{HistoryTargets, ItemVocabulary, SequenceDataset};
 use seqrec_model::GsasRec;
 use seqrec_sampling::NegativeSampler;
 use serde::{Deserialize, Serialize};
@@ -15,10 +15,10 @@ use crate::error::TrainError;
 use crate::fit::{Trainable, Validation, fit};
 use crate::guard::LossGuard;
 use crate::loader::{HistoryRanking, TrainLoader};
-use crate::model_dir::{GsasRecManifest, save_model_dir};
 use crate::plan::BatchPlanner;
 use crate::progress::ProgressCallback;
 use crate::run::RunSettings;
+use crate::serving::model_dir::{GsasRecManifest, save_model_dir};
 use crate::session::Supervised;
 use crate::step::{GsasRecTraining, StepSetup};
 
@@ -39,7 +39,7 @@ pub struct TrainingData {
     /// they have no target).
     pub train: Vec<Vec<u32>>,
     /// Validation users: histories and the held-out item of each.
-    pub validation: HeldOut,
+    pub validation: HistoryTargets,
     /// Item counts in `train`, index 0 unused (for popularity negatives).
     pub item_counts: Vec<u64>,
     /// The users' item ids.
@@ -49,7 +49,7 @@ pub struct TrainingData {
 impl TrainingData {
     /// Training data from the gSASRec layout; its validation split is required.
     pub fn from_sequences(dataset: &SequenceDataset) -> Result<Self, TrainError> {
-        let validation = dataset.held_out(seqrec_data::Split::Val)?.clone();
+        let validation = dataset.history_targets(seqrec_data::Split::Val)?.clone();
         Ok(Self {
             num_items: dataset.num_items as usize,
             train: dataset.train.clone(),

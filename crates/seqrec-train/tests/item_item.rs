@@ -22,7 +22,11 @@ fn config(steps: usize) -> ItemItemTrainConfig {
     config
 }
 
-fn ndcg(model: &impl SequenceScorer, held_out: &seqrec_data::HeldOut, device: &Device) -> f64 {
+fn ndcg(
+    model: &impl SequenceScorer,
+    held_out: &seqrec_data::HistoryTargets,
+    device: &Device,
+) -> f64 {
     evaluate_next_item(model, held_out, 128, true, device)
         .unwrap()
         .to_flat_map()["ndcg@10"]

@@ -8,7 +8,7 @@ use burn::module::Param;
 use burn::tensor::{Device, Tensor, TensorData};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use seqrec_data::{HeldOut, ItemVocabulary};
+use seqrec_data::{HistoryTargets, ItemVocabulary};
 use seqrec_loss::LossKind;
 use seqrec_model::SequenceScorer;
 use seqrec_model::{AttentionMode, GsasRecConfig, PositionEncoding};
@@ -263,7 +263,7 @@ fn replaying_listeners(users: usize, seed: u64) -> TrainingData {
     let items = 60usize;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut train = Vec::new();
-    let mut validation = HeldOut::default();
+    let mut validation = HistoryTargets::default();
     for u in 0..users {
         let favourites: Vec<u32> = (0..4).map(|_| rng.random_range(1..=items as u32)).collect();
         let seq: Vec<u32> = (0..24)
@@ -550,7 +550,7 @@ fn listeners_who_also_discover(users: usize, seed: u64) -> TrainingData {
     let items = 60u32;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut train = Vec::new();
-    let mut validation = HeldOut::default();
+    let mut validation = HistoryTargets::default();
     for u in 0..users {
         let favourites: Vec<u32> = (0..4).map(|_| rng.random_range(1..=items)).collect();
         let mut seq: Vec<u32> = (0..24)

@@ -6,7 +6,7 @@
 use burn::tensor::{Device, Tensor};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use seqrec_data::HeldOut;
+use seqrec_data::HistoryTargets;
 use seqrec_loss::{GBceBeta, LossKind};
 use seqrec_model::{GsasRecConfig, PositionEncoding};
 use seqrec_sampling::{NegativeSampler, NegativeSharing};
@@ -14,7 +14,7 @@ use seqrec_train::internals::{
     BatchPlanner, EvalBatch, GsasRecTraining, PerPositionScoring, StepSetup, TrainBatch,
     target_ranks,
 };
-use seqrec_train::{Objective, held_out_ranks};
+use seqrec_train::{Objective, next_item_ranks};
 
 const ITEMS: usize = 40;
 
@@ -128,7 +128,7 @@ fn evaluation_batched_by_length_matches_evaluation_in_order() {
     let targets: Vec<u32> = (0..histories.len())
         .map(|_| rng.random_range(1..=ITEMS as u32))
         .collect();
-    let held_out = HeldOut {
+    let held_out = HistoryTargets {
         inputs: histories.clone(),
         targets: targets.clone(),
     };
@@ -143,7 +143,7 @@ fn evaluation_batched_by_length_matches_evaluation_in_order() {
                 .unwrap();
             want.extend(ranks.into_iter().map(|r| r as usize));
         }
-        let got = held_out_ranks(&model, &held_out, 8, exclude, &device).unwrap();
+        let got = next_item_ranks(&model, &held_out, 8, exclude, &device).unwrap();
         assert_eq!(got, want, "exclude_history = {exclude}");
     }
 }

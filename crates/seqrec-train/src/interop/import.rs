@@ -10,7 +10,7 @@ use super::error::ImportError;
 use super::layout::{ReferenceLayout, model_from_file};
 use super::state_dict::StateDictFile;
 use crate::error::TrainError;
-use crate::model_dir::{GsasRecManifest, save_model_dir};
+use crate::serving::model_dir::{GsasRecManifest, save_model_dir};
 
 /// Layer-norm epsilon of the reference code (PyTorch's default).
 pub(crate) const REFERENCE_LAYER_NORM_EPS: f64 = 1e-5;

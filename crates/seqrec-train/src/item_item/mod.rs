@@ -23,10 +23,10 @@ use crate::error::TrainError;
 use crate::fit::{Trainable, Validation, fit};
 use crate::guard::LossGuard;
 use crate::loader::HistoryRanking;
-use crate::model_dir::{
+use crate::run::RunSettings;
+use crate::serving::model_dir::{
     ModelKind, SavedModel, WEIGHTS_FILE, load_module, read_manifest_and_items, save_dir,
 };
-use crate::run::RunSettings;
 use crate::session::Supervised;
 use crate::train::{TrainOptions, TrainReport, TrainingData};
 

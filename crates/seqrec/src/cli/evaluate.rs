@@ -2,9 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
-use seqrec::data::{HeldOut, ItemVocabulary, Split};
+use seqrec::data::{HistoryTargets, ItemVocabulary, Split};
 use seqrec::eval::NextItemMetric;
-use seqrec::train::{Recommender, held_out_ranks};
+use seqrec::train::{Recommender, next_item_ranks};
 
 use super::data::{EventArgs, Source, load_source};
 use super::{CliError, DeviceArg};
@@ -122,12 +122,12 @@ fn write_per_user(
 /// are left out, and users whose target or whole history the model does not know are
 /// skipped; returns the lines of the users kept.
 fn to_model_ids(
-    held_out: &HeldOut,
+    held_out: &HistoryTargets,
     items: &ItemVocabulary,
     model_items: &ItemVocabulary,
-) -> (HeldOut, Vec<usize>) {
+) -> (HistoryTargets, Vec<usize>) {
     let model_id = |id: u32| items.name(id).and_then(|name| model_items.id(name));
-    let mut remapped = HeldOut::default();
+    let mut remapped = HistoryTargets::default();
     let mut kept = Vec::new();
     for (line, (history, &target)) in held_out.inputs.iter().zip(&held_out.targets).enumerate() {
         let history: Vec<u32> = history.iter().filter_map(|&id| model_id(id)).collect();
@@ -162,7 +162,7 @@ pub fn run(args: EvaluateArgs, out: &mut dyn std::io::Write) -> Result<(), CliEr
         )
         .into());
     }
-    let held_out = dataset.held_out(args.split)?;
+    let held_out = dataset.history_targets(args.split)?;
     let remapped;
     let mut lines: Vec<usize> = (0..held_out.targets.len()).collect();
     let held_out = match &remap {
@@ -195,7 +195,7 @@ pub fn run(args: EvaluateArgs, out: &mut dyn std::io::Write) -> Result<(), CliEr
         None => remap.is_none(),
     };
     let started = std::time::Instant::now();
-    let ranks = held_out_ranks(
+    let ranks = next_item_ranks(
         recommender.model(),
         held_out,
         args.batch_size,

@@ -8,8 +8,8 @@ use seqrec_model::GsasRec;
 
 use crate::batch::EvalBatch;
 use crate::error::TrainError;
-use crate::model_dir::{ModelKind, SavedModel, load_model_dir};
-use crate::ranking::{rank_top_k, rank_top_k_excluding, validate_histories};
+use crate::serving::model_dir::{ModelKind, SavedModel, load_model_dir};
+use crate::serving::ranking::{rank_top_k, rank_top_k_excluding, validate_histories};
 
 /// The model ids of a history of the user's own ids in `items`: an empty history is
 /// [`TrainError::EmptyHistory`], an id `items` lacks [`TrainError::UnknownItem`] with its
@@ -231,7 +231,7 @@ mod tests {
     use seqrec_model::{GsasRecConfig, ItemItem, PersonalPopularity};
 
     use super::*;
-    use crate::model_dir::GsasRecManifest;
+    use crate::serving::model_dir::GsasRecManifest;
 
     fn assert_send_sync<T: Send + Sync>() {}
 

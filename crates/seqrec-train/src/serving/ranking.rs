@@ -1,10 +1,17 @@
-//! Full-catalogue top-k ranking for any [`SequenceScorer`], batched by history length.
+//! Full-catalogue top-k ranking: for any [`SequenceScorer`], batched by history length, and
+//! over an embedding table in item chunks.
 
-use burn::tensor::Device;
+use burn::tensor::{Device, Tensor};
+use seqrec_eval::TopKBatch;
 use seqrec_model::SequenceScorer;
 
 use crate::batch::EvalBatch;
 use crate::error::TrainError;
+
+/// The most scores (`histories × (num_items + 2)`) [`rank_top_k`] computes at once: 2^25, 128 MB
+/// of `f32` (with the exclusion mask and top-k, about three times that at the peak). ML-1M's
+/// 3 416 items fit 9 800 histories in one block; 10 million items, three.
+pub const MAX_SCORES_PER_BLOCK: usize = 1 << 25;
 
 /// Top `k` `(model id, score)` per history of model ids, best first, over the whole
 /// catalogue of `model`.
@@ -12,7 +19,10 @@ use crate::error::TrainError;
 /// Histories are in time order, oldest first; the model reads the last
 /// [`SequenceScorer::max_len`] items of each. They are ranked `batch_size` at a time, sorted
 /// by (truncated) length so that short histories are not padded to the longest one, and the
-/// results come back in the order of `histories`. With `exclude_history` the items of a
+/// results come back in the order of `histories`. One path serves every catalogue size: a
+/// block never holds more than [`MAX_SCORES_PER_BLOCK`] scores, so on a large catalogue
+/// fewer histories are scored at a time (at least one) and memory stays bounded; a user's
+/// list does not depend on the others of its block. With `exclude_history` the items of a
 /// history are never returned for it; padding and the reserved id never are. Fewer than `k`
 /// items come back when the catalogue (less the history) is smaller.
 ///
@@ -56,6 +66,27 @@ pub fn rank_top_k_excluding<M: SequenceScorer + ?Sized>(
     batch_size: usize,
     device: &Device,
 ) -> Result<Vec<Vec<(u32, f32)>>, TrainError> {
+    rank_in_blocks(
+        model,
+        histories,
+        exclusions,
+        k,
+        batch_size,
+        MAX_SCORES_PER_BLOCK,
+        device,
+    )
+}
+
+/// [`rank_top_k_excluding`] with at most `max_scores` scores per block (at least one history).
+fn rank_in_blocks<M: SequenceScorer + ?Sized>(
+    model: &M,
+    histories: &[Vec<u32>],
+    exclusions: Option<&[Vec<u32>]>,
+    k: usize,
+    batch_size: usize,
+    max_scores: usize,
+    device: &Device,
+) -> Result<Vec<Vec<(u32, f32)>>, TrainError> {
     validate_histories(histories, model.num_items())?;
     if let Some(exclusions) = exclusions
         && exclusions.len() != histories.len()
@@ -75,7 +106,8 @@ pub fn rank_top_k_excluding<M: SequenceScorer + ?Sized>(
     let mut order: Vec<usize> = (0..histories.len()).collect();
     // Stable: histories of equal length keep their order.
     order.sort_by_key(|&u| histories[u].len().min(max_len));
-    for chunk in order.chunks(batch_size.max(1)) {
+    let per_block = batch_size.min(max_scores / (model.num_items() + 2)).max(1);
+    for chunk in order.chunks(per_block) {
         let batch: Vec<&[u32]> = chunk.iter().map(|&u| histories[u].as_slice()).collect();
         let excluded: Option<Vec<&[u32]>> =
             exclusions.map(|e| chunk.iter().map(|&u| e[u].as_slice()).collect());
@@ -110,6 +142,40 @@ pub fn rank_top_k_excluding<M: SequenceScorer + ?Sized>(
         }
     }
     Ok(ranked)
+}
+
+/// The `k` best items of every user over a catalogue scored `chunk` items at a time, best
+/// first: users `[users, dim]` against the rows `first_id..` of `table` `[items, dim]` (for a
+/// model, [`GsasRec::output_table`](seqrec_model::GsasRec::output_table) with `first_id = 0`,
+/// where ids 0 and `num_items + 1` are not items and should be excluded). `exclude(user, id)`
+/// removes pairs (a user's history).
+///
+/// Only one `[users, chunk]` block of scores exists at a time, so memory beyond the table is
+/// `users × (chunk + k)` scores whatever the catalogue size.
+#[cfg_attr(not(feature = "internals"), allow(dead_code))]
+pub fn top_k_chunked(
+    users: Tensor<2>,
+    table: Tensor<2>,
+    first_id: u32,
+    k: usize,
+    chunk: usize,
+    exclude: impl Fn(usize, u32) -> bool,
+) -> Result<Vec<Vec<(u32, f32)>>, TrainError> {
+    let [n_users, _] = users.dims();
+    let [items, dim] = table.dims();
+    let chunk = chunk.max(1);
+    let mut best = TopKBatch::new(n_users, k);
+    for start in (0..items).step_by(chunk) {
+        let end = (start + chunk).min(items);
+        let block = users
+            .clone()
+            .matmul(table.clone().slice([start..end, 0..dim]).transpose());
+        let scores = block
+            .try_into_vec_as::<f32>()
+            .map_err(|e| TrainError::Device(e.to_string()))?;
+        best.push_block_filtered(first_id + start as u32, end - start, &scores, &exclude)?;
+    }
+    Ok(best.into_sorted_vecs())
 }
 
 /// Checks histories of model ids: none empty, every id in `1..=num_items`.
@@ -252,6 +318,30 @@ mod tests {
         let mut ids: Vec<u32> = top[0].iter().map(|r| r.0).collect();
         ids.sort();
         assert_eq!(ids, vec![4, 5]);
+    }
+
+    #[test]
+    fn a_score_budget_smaller_than_a_batch_gives_the_same_lists() {
+        let device = Device::ndarray();
+        device.seed(5);
+        let model = ItemItemConfig::new(30)
+            .with_dim(8)
+            .with_max_len(6)
+            .init(&device)
+            .unwrap();
+        let histories = histories(30, 11, 2);
+        let whole = rank_top_k(&model, &histories, 7, true, 64, &device).unwrap();
+        // 32 columns per history: a budget of 70 scores ranks two histories at a time, and one
+        // below a single row still ranks one.
+        for budget in [70, 1] {
+            let blocks =
+                rank_in_blocks(&model, &histories, Some(&histories), 7, 64, budget, &device)
+                    .unwrap();
+            assert_eq!(blocks.len(), whole.len());
+            for (b, w) in blocks.iter().zip(&whole) {
+                assert_same_ranking(b, w);
+            }
+        }
     }
 
     #[test]
