@@ -45,7 +45,7 @@ impl SasRecAttention {
     /// Attends from `queries` `[batch, len, dim]` to `keys` `[batch, len, dim]` (also the values).
     ///
     /// `mask_bias` is added to the attention logits: `[batch or 1, 1, len, len]`, holding
-    /// [`MASKED`] where a query must not see a key (padding keys, causal future) and 0 elsewhere.
+    /// `-1e9` where a query must not see a key (padding keys, causal future) and 0 elsewhere.
     pub fn forward(&self, queries: Tensor<3>, keys: Tensor<3>, mask_bias: Tensor<4>) -> Tensor<3> {
         let [batch, len, dim] = queries.dims();
         let (logits, values) = self.logits_and_values(queries, keys, mask_bias);
@@ -58,7 +58,7 @@ impl SasRecAttention {
 
     /// [`forward`](Self::forward) for one query per sequence, at inference (no dropout):
     /// `query` `[batch, 1, dim]` attends to every row of `keys` `[batch, len, dim]` (also the
-    /// values) but those where `key_bias` `[batch, 1, 1, len]` holds [`MASKED`]. Returns
+    /// values) but those where `key_bias` `[batch, 1, 1, len]` holds `-1e9`. Returns
     /// `[batch, 1, dim]`: the last row of `forward` when `query` is its last query and no key
     /// is hidden by the causal mask (the last position sees them all).
     pub fn forward_last_query(

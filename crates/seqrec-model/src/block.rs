@@ -71,7 +71,7 @@ impl SasRecBlock {
     /// [`forward`](Self::forward) for the last position only, at inference (no dropout):
     /// keys and values still come from every row of `seq` `[batch, len, dim]`, but the query,
     /// the residuals and the feed-forward layers are computed for the last row instead of
-    /// `len`. `key_bias` `[batch, 1, 1, len]` holds [`MASKED`](crate::attention::MASKED) on
+    /// `len`. `key_bias` `[batch, 1, 1, len]` holds `-1e9` on
     /// padding keys; `last_not_padding` `[batch, 1, 1]` is 0 where the last row is padding.
     /// Returns `[batch, 1, dim]`, the last row of `forward` up to float rounding.
     pub fn forward_last(

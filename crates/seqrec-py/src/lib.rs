@@ -3,11 +3,11 @@
 //!
 //! Two things cross the boundary, and nothing is re-implemented on this side:
 //!
-//! - [`run`]: any `seqrec` command line, run in this process by the program's own code
+//! - `run`: any `seqrec` command line, run in this process by the program's own code
 //!   ([`seqrec::cli::run_args`]), with its defaults, validation and messages. The Python
 //!   package (`python/seqrec/`) builds `train`, `ablation`, `simulate` and `evaluate` calls
 //!   on it and reads their `--json` output and result files.
-//! - [`Recommender`]: a model directory of any kind, ranking many histories per call, as the
+//! - `Recommender`: a model directory of any kind, ranking many histories per call, as the
 //!   HTTP service does ([`seqrec::serve::rank_by_length`]).
 //!
 //! Errors keep the program's messages: a bad command line raises `TypeError` (an unknown
