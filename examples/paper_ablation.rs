@@ -26,10 +26,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         split.histories.len(),
         split.held_out.len()
     );
-    let config = AblationConfig {
-        budget,
-        ..AblationConfig::default()
-    };
+    let mut config = AblationConfig::default();
+    config.schedule.budget = budget;
     let device = seqrec::device::default_device()?;
     let result = run_profile_ablation(
         &config,

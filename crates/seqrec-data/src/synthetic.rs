@@ -47,7 +47,7 @@ impl Default for SyntheticConfig {
             median_length: 60.0,
             max_length: 400,
             validation_users: 256,
-            seed: 42,
+            seed: crate::DEFAULT_SEED,
         }
     }
 }

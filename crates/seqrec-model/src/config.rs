@@ -44,6 +44,59 @@ pub enum OutputEmbeddings {
     Shared,
 }
 
+/// An enum setting with one short name per value: what command lines and `--help` show
+/// (`seqrec train --attention bidirectional`), parsed back with [`Named::from_name`].
+pub trait Named: Copy + Sized + 'static {
+    /// Every value, in the order they are listed.
+    const ALL: &'static [Self];
+
+    /// The value's name, lower-case kebab-case (`"causal"`, `"learned"`, `"separate"`).
+    fn name(&self) -> &'static str;
+
+    /// The value of a name, if any value has it.
+    fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|v| v.name() == name)
+    }
+}
+
+impl Named for AttentionMode {
+    const ALL: &'static [Self] = &[AttentionMode::Causal, AttentionMode::Bidirectional];
+
+    fn name(&self) -> &'static str {
+        match self {
+            AttentionMode::Causal => "causal",
+            AttentionMode::Bidirectional => "bidirectional",
+        }
+    }
+}
+
+impl Named for PositionEncoding {
+    const ALL: &'static [Self] = &[
+        PositionEncoding::None,
+        PositionEncoding::Learned,
+        PositionEncoding::Sinusoidal,
+    ];
+
+    fn name(&self) -> &'static str {
+        match self {
+            PositionEncoding::None => "none",
+            PositionEncoding::Learned => "learned",
+            PositionEncoding::Sinusoidal => "sinusoidal",
+        }
+    }
+}
+
+impl Named for OutputEmbeddings {
+    const ALL: &'static [Self] = &[OutputEmbeddings::Separate, OutputEmbeddings::Shared];
+
+    fn name(&self) -> &'static str {
+        match self {
+            OutputEmbeddings::Separate => "separate",
+            OutputEmbeddings::Shared => "shared",
+        }
+    }
+}
+
 /// Configuration of a [`GsasRec`] model.
 ///
 /// Item ids are `1..=num_items`; id `0` is padding and id `num_items + 1` is reserved for
@@ -76,7 +129,7 @@ pub struct GsasRecConfig {
     pub heads: usize,
     /// Dropout rate of the embeddings, attention weights and feed-forward layers.
     /// Default: 0.0625, the paper's value ([`DEFAULT_DROPOUT`]).
-    #[config(default = 0.0625)]
+    #[config(default = "DEFAULT_DROPOUT")]
     pub dropout: f64,
     /// Causal mask or not. Default: [`AttentionMode::Causal`].
     #[config(default = "AttentionMode::Causal")]
@@ -239,6 +292,21 @@ impl GsasRecConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_named_setting_reads_back_from_its_name() {
+        fn round_trip<T: Named + PartialEq + std::fmt::Debug>(names: &[&str]) {
+            let got: Vec<&str> = T::ALL.iter().map(Named::name).collect();
+            assert_eq!(got, names);
+            for v in T::ALL {
+                assert_eq!(T::from_name(v.name()), Some(*v));
+            }
+            assert_eq!(T::from_name("Causal "), None);
+        }
+        round_trip::<AttentionMode>(&["causal", "bidirectional"]);
+        round_trip::<PositionEncoding>(&["none", "learned", "sinusoidal"]);
+        round_trip::<OutputEmbeddings>(&["separate", "shared"]);
+    }
 
     #[test]
     fn the_dropout_default_is_the_named_constant() {

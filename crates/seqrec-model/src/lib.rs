@@ -54,7 +54,8 @@ mod scorer;
 pub use attention::SasRecAttention;
 pub use block::SasRecBlock;
 pub use config::{
-    AttentionMode, ConfigError, DEFAULT_DROPOUT, GsasRecConfig, OutputEmbeddings, PositionEncoding,
+    AttentionMode, ConfigError, DEFAULT_DROPOUT, GsasRecConfig, Named, OutputEmbeddings,
+    PositionEncoding,
 };
 pub use item_item::{ItemItem, ItemItemConfig, Recency};
 pub use model::GsasRec;

@@ -88,7 +88,7 @@ impl Default for SimulatorConfig {
             max_plays: 5000,
             mean_session_plays: 12.0,
             new_release_share: 0.08,
-            seed: 42,
+            seed: seqrec_data::DEFAULT_SEED,
         }
     }
 }

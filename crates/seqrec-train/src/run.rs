@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::TrainError;
 use crate::guard::NonFiniteLoss;
 
-/// The seed of every default configuration.
-pub const DEFAULT_SEED: u64 = 42;
+/// The seed of every default configuration (defined with the data splits, which use it too).
+pub use seqrec_data::DEFAULT_SEED;
 
 /// When training stops (whichever comes first; early stopping may stop it sooner).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

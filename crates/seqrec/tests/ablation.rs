@@ -16,16 +16,12 @@ use seqrec::simulator::SimulatorConfig;
 static SERIAL: Mutex<()> = Mutex::new(());
 
 fn tiny() -> (AblationConfig, SimulatorConfig) {
-    let config = AblationConfig {
-        max_len: 12,
-        dim: 8,
-        negatives: 16,
-        batch_size: 16,
-        budget: Budget::Steps(6),
-        eval_every: 3,
-        item_item_batch: 256,
-        ..AblationConfig::default()
-    };
+    let mut config = AblationConfig::default();
+    let t = &mut config.transformer;
+    (t.max_len, t.dim, t.negatives, t.batch_size) = (12, 8, 16, 16);
+    config.schedule.budget = Budget::Steps(6);
+    config.schedule.eval_every = 3;
+    config.item_item.batch_size = 256;
     let simulator = SimulatorConfig {
         users: 60,
         tracks: 400,

@@ -199,6 +199,14 @@ pub enum VariantObjective {
 }
 
 impl VariantObjective {
+    /// Items of the future window (the objective's targets).
+    pub fn window_len(&self) -> usize {
+        match *self {
+            VariantObjective::FutureWindow { len }
+            | VariantObjective::NextItemForCausal { len } => len,
+        }
+    }
+
     /// The objective of a variant.
     pub fn for_variant(&self, variant: Variant) -> Objective {
         match (*self, variant.attention) {
@@ -223,18 +231,57 @@ impl VariantObjective {
     }
 }
 
-/// Every setting of an ablation. [`Default`] is the README's run: the paper's four variants,
-/// gBCE with β = 0.9, dropout 0.0625, one seed, a budget that fits a 2-core laptop in
-/// about ten minutes, the paper's profile protocol.
+/// Every setting of an ablation, nested by the model it belongs to (as burn's examples nest
+/// `ExperimentConfig { model, optimizer }`): the variants and their objective, the settings
+/// the transformers share, the item-item and personal popularity baselines, the schedule
+/// every model shares, and the evaluation. [`Default`] is the README's run: the paper's four
+/// variants trained with the full softmax and the repeat-aware score, dropout 0.0625, one
+/// seed, a budget that fits a 2-core laptop in about ten minutes, the paper's profile protocol.
+///
+/// In files (`--config`, `run.json`) the nested groups are flattened, so the keys are those
+/// of one table (`dim`, `item_item_window`, `budget`, …) and every earlier file still reads.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AblationConfig {
     /// The transformer variants. Default: [`Variant::PAPER`].
     pub variants: Vec<Variant>,
     /// What they learn. Default: the future window of 10 items for all.
     pub objective: VariantObjective,
+    /// What the variants share: everything but the mask and the positions.
+    #[serde(flatten)]
+    pub transformer: TransformerSettings,
+    /// Which history plays every trained model (item-item, popularity, the transformers)
+    /// learns from and reads when ranking. Default: [`ModelPlays::Positive`].
+    #[serde(default)]
+    pub model_plays: ModelPlays,
+    /// The neural item-item baseline (its embedding width and history length are the
+    /// transformers').
+    #[serde(flatten)]
+    pub item_item: ItemItemSettings,
+    /// Personal popularity: recency half-life in plays. Default `None` (every positive
+    /// history play counts the same).
+    #[serde(default)]
+    pub personal_popularity_half_life: Option<f64>,
+    /// How long every trained model runs, how often it is validated, and the seed.
+    #[serde(flatten)]
+    pub schedule: Schedule,
+    /// The profile-based evaluation. Default: the paper's (30 s, Wilson z = 1.96, k = 10, 50,
+    /// 100, 200, history cohorts, 1 000 bootstrap resamples).
+    pub evaluation: ProfileEvalConfig,
+    /// Reuse the models an earlier run with the same settings and data finished in
+    /// `OUT/models/` (their `training.json`, written last, marks them finished) instead of
+    /// training them again: a killed ablation resumes where it stopped. Not a hyperparameter
+    /// (left out of `run.json` when false). Default: false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub resume: bool,
+}
+
+/// The settings the transformer variants of an ablation share (model, loss, negatives,
+/// optimiser), part of [`AblationConfig`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TransformerSettings {
     /// History items a transformer reads (the most recent). Default 50.
     pub max_len: usize,
-    /// Embedding width of every model. Default 64.
+    /// Embedding width of every model (item-item's too). Default 64.
     pub dim: usize,
     /// Transformer blocks. Default 2.
     pub blocks: usize,
@@ -254,10 +301,6 @@ pub struct AblationConfig {
     /// `seqrec_model::RepeatScore`); `None` for the paper's plain dot product. Default: 20.
     #[serde(default)]
     pub repeat_half_life: Option<f64>,
-    /// Which history plays every trained model (item-item, popularity, the transformers)
-    /// learns from and reads when ranking. Default: [`ModelPlays::Positive`].
-    #[serde(default)]
-    pub model_plays: ModelPlays,
     /// Most recent history plays the repeat-aware score counts (attention still reads the
     /// last `max_len`). Default: [`REPEAT_CONTEXT`]; `None` counts the attention window only.
     #[serde(default)]
@@ -269,7 +312,8 @@ pub struct AblationConfig {
     /// Weight of the explore loss of the transformers trained with the full softmax over a
     /// future window (`seqrec_train::TrainConfig::explore_weight`: a softmax over the
     /// tracks the listener has not played, for their new targets); the others ignore it, and
-    /// so does a run on the gSASRec layout, whose lists never hold the history. Default: 1, the weight of the main loss (`docs/reproduction.md`, "The explore loss").
+    /// so does a run on the gSASRec layout, whose lists never hold the history. Default: 1,
+    /// the weight of the main loss (`docs/reproduction.md`, "The explore loss").
     #[serde(default)]
     pub explore_weight: f64,
     /// Standard deviation of the transformers' initial embeddings. Default: `None`, the
@@ -293,6 +337,31 @@ pub struct AblationConfig {
     /// instead of 300–400 and the run takes 38 minutes (measured in `docs/reproduction.md`);
     /// pass it when the time is there.
     pub learning_rate: f64,
+}
+
+/// The neural item-item baseline of an ablation, part of [`AblationConfig`] (keys prefixed
+/// `item_item_` in files).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ItemItemSettings {
+    /// Context window in history positions. Default 5.
+    #[serde(rename = "item_item_window")]
+    pub window: usize,
+    /// Skip-gram pairs per step. Default 4096.
+    #[serde(rename = "item_item_batch")]
+    pub batch_size: usize,
+    /// Adam learning rate. Default 1e-2.
+    #[serde(rename = "item_item_learning_rate")]
+    pub learning_rate: f64,
+    /// Weighting of the history when scoring. Default uniform (the mean similarity over the
+    /// history, as the paper's baseline).
+    #[serde(rename = "item_item_recency")]
+    pub recency: Recency,
+}
+
+/// What every trained model of an ablation shares (one budget, one seed), part of
+/// [`AblationConfig`]; each model adds its own batch size and learning rate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Schedule {
     /// Training budget of every model (transformers and item-item). Default 600 steps.
     pub budget: Budget,
     /// Validate (and checkpoint) every this many steps. Default 100.
@@ -301,30 +370,8 @@ pub struct AblationConfig {
     /// best validation of a variant often comes early, and the time after it is spent on
     /// checkpoints that are never kept (docs/reproduction.md).
     pub patience: usize,
-    /// Item-item: context window in history positions. Default 5.
-    pub item_item_window: usize,
-    /// Item-item: skip-gram pairs per step. Default 4096.
-    pub item_item_batch: usize,
-    /// Item-item: Adam learning rate. Default 1e-2.
-    pub item_item_learning_rate: f64,
-    /// Item-item: weighting of the history when scoring. Default uniform (the mean
-    /// similarity over the history, as the paper's baseline).
-    pub item_item_recency: Recency,
-    /// Personal popularity: recency half-life in plays. Default `None` (every positive
-    /// history play counts the same).
-    #[serde(default)]
-    pub personal_popularity_half_life: Option<f64>,
-    /// The profile-based evaluation. Default: the paper's (30 s, Wilson z = 1.96, k = 10, 50,
-    /// 100, 200, history cohorts, 1 000 bootstrap resamples).
-    pub evaluation: ProfileEvalConfig,
     /// Seed of every model, batch and bootstrap. Default 42.
     pub seed: u64,
-    /// Reuse the models an earlier run with the same settings and data finished in
-    /// `OUT/models/` (their `training.json`, written last, marks them finished) instead of
-    /// training them again: a killed ablation resumes where it stopped. Not a hyperparameter
-    /// (left out of `run.json` when false). Default: false.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub resume: bool,
 }
 
 impl Default for AblationConfig {
@@ -332,6 +379,20 @@ impl Default for AblationConfig {
         Self {
             variants: Variant::PAPER.to_vec(),
             objective: VariantObjective::FutureWindow { len: 10 },
+            transformer: TransformerSettings::default(),
+            model_plays: ModelPlays::Positive,
+            item_item: ItemItemSettings::default(),
+            personal_popularity_half_life: None,
+            schedule: Schedule::default(),
+            evaluation: ProfileEvalConfig::default(),
+            resume: false,
+        }
+    }
+}
+
+impl Default for TransformerSettings {
+    fn default() -> Self {
+        Self {
             max_len: 50,
             dim: 64,
             blocks: 2,
@@ -341,7 +402,6 @@ impl Default for AblationConfig {
             loss: LossKind::FullSoftmax,
             repeat_half_life: Some(20.0),
             repeat_context: Some(REPEAT_CONTEXT),
-            model_plays: ModelPlays::Positive,
             repeat_weight_scale: None,
             explore_weight: 1.0,
             init_std: None,
@@ -350,88 +410,36 @@ impl Default for AblationConfig {
             negative_distribution: NegativeDistribution::Uniform,
             batch_size: 128,
             learning_rate: 5e-3,
-            budget: Budget::Steps(600),
-            eval_every: 100,
-            patience: 2,
-            item_item_window: 5,
-            item_item_batch: 4096,
-            item_item_learning_rate: 1e-2,
-            item_item_recency: Recency::Uniform,
-            personal_popularity_half_life: None,
-            evaluation: ProfileEvalConfig::default(),
-            seed: seqrec_train::DEFAULT_SEED,
-            resume: false,
         }
     }
 }
 
-impl AblationConfig {
-    /// The paper's training recipe for the transformers: gBCE with β = 0.9 over sampled
-    /// uniform negatives and the plain dot-product score (no repeat term); every other
-    /// setting as [`Default`]. `seqrec ablation --paper-recipe` runs it.
-    pub fn paper() -> Self {
+impl Default for ItemItemSettings {
+    fn default() -> Self {
         Self {
-            loss: LossKind::GBce {
-                beta: GBceBeta::Fixed(0.9),
-            },
-            repeat_half_life: None,
-            ..Self::default()
+            window: 5,
+            batch_size: 4096,
+            learning_rate: 1e-2,
+            recency: Recency::Uniform,
         }
     }
+}
 
-    /// The training configuration of a transformer variant over `num_items` items.
-    pub fn variant_config(&self, variant: Variant, num_items: usize) -> TrainConfig {
-        let objective = self.objective.for_variant(variant);
-        // The repeat term reads the window of the last position: variants trained with
-        // next-item teacher forcing (`--next-item-for-causal`) score without it.
-        let repeat = self
-            .repeat_half_life
-            .filter(|_| objective.scores_from_last_position());
-        let model = GsasRecConfig::new(num_items)
-            .with_max_len(self.max_len)
-            .with_dim(self.dim)
-            .with_blocks(self.blocks)
-            .with_heads(self.heads)
-            .with_output_embeddings(self.output_embeddings)
-            .with_dropout(self.dropout)
-            .with_attention(variant.attention)
-            .with_positions(variant.positions)
-            .with_init_std(self.init_std)
-            .with_repeat_half_life(repeat)
-            .with_repeat_context(repeat.and(self.repeat_context))
-            .with_repeat_weight_scale(self.repeat_weight_scale);
-        let mut config = TrainConfig::new(model);
-        config.objective = objective;
-        config.loss = self.loss.clone();
-        config.negatives = self.negatives.min(num_items.saturating_sub(1)).max(1);
-        config.sharing = self.sharing;
-        config.negative_distribution = self.negative_distribution.clone();
-        config.run = self.run_settings(&config.run, self.batch_size, self.learning_rate);
-        if matches!(config.loss, LossKind::FullSoftmax) && objective.scores_from_last_position() {
-            config.explore_weight = self.explore_weight;
+impl Default for Schedule {
+    fn default() -> Self {
+        Self {
+            budget: Budget::Steps(600),
+            eval_every: 100,
+            patience: 2,
+            seed: seqrec_train::DEFAULT_SEED,
         }
-        config
     }
+}
 
-    /// The training configuration of the item-item baseline over `num_items` items.
-    pub fn item_item_config(&self, num_items: usize) -> ItemItemTrainConfig {
-        let model = ItemItemConfig::new(num_items)
-            .with_dim(self.dim)
-            .with_max_len(self.max_len.max(200))
-            .with_recency(self.item_item_recency);
-        let mut config = ItemItemTrainConfig::new(model);
-        config.window = self.item_item_window;
-        config.run = self.run_settings(
-            &config.run,
-            self.item_item_batch,
-            self.item_item_learning_rate,
-        );
-        config
-    }
-
-    /// The run settings of every trained model: the ablation's budget, validation period,
-    /// patience and seed, with the model's batch size and learning rate, over `defaults`.
-    fn run_settings(
+impl Schedule {
+    /// The run settings of a model with this batch size and learning rate: the schedule's
+    /// budget, validation period, patience and seed over the model's `defaults`.
+    pub fn run_settings(
         &self,
         defaults: &RunSettings,
         batch_size: usize,
@@ -447,6 +455,76 @@ impl AblationConfig {
             ..defaults.clone()
         }
     }
+}
+
+impl AblationConfig {
+    /// The paper's training recipe for the transformers: gBCE with β = 0.9 over sampled
+    /// uniform negatives and the plain dot-product score (no repeat term); every other
+    /// setting as [`Default`]. `seqrec ablation --paper-recipe` runs it.
+    pub fn paper() -> Self {
+        Self {
+            transformer: TransformerSettings {
+                loss: LossKind::GBce {
+                    beta: GBceBeta::Fixed(0.9),
+                },
+                repeat_half_life: None,
+                ..TransformerSettings::default()
+            },
+            ..Self::default()
+        }
+    }
+
+    /// The training configuration of a transformer variant over `num_items` items.
+    pub fn variant_config(&self, variant: Variant, num_items: usize) -> TrainConfig {
+        let t = &self.transformer;
+        let objective = self.objective.for_variant(variant);
+        // The repeat term reads the window of the last position: variants trained with
+        // next-item teacher forcing (`--next-item-for-causal`) score without it.
+        let repeat = t
+            .repeat_half_life
+            .filter(|_| objective.scores_from_last_position());
+        let model = GsasRecConfig::new(num_items)
+            .with_max_len(t.max_len)
+            .with_dim(t.dim)
+            .with_blocks(t.blocks)
+            .with_heads(t.heads)
+            .with_output_embeddings(t.output_embeddings)
+            .with_dropout(t.dropout)
+            .with_attention(variant.attention)
+            .with_positions(variant.positions)
+            .with_init_std(t.init_std)
+            .with_repeat_half_life(repeat)
+            .with_repeat_context(repeat.and(t.repeat_context))
+            .with_repeat_weight_scale(t.repeat_weight_scale);
+        let mut config = TrainConfig::new(model);
+        config.objective = objective;
+        config.loss = t.loss.clone();
+        config.negatives = t.negatives.min(num_items.saturating_sub(1)).max(1);
+        config.sharing = t.sharing;
+        config.negative_distribution = t.negative_distribution.clone();
+        config.run = self
+            .schedule
+            .run_settings(&config.run, t.batch_size, t.learning_rate);
+        if matches!(config.loss, LossKind::FullSoftmax) && objective.scores_from_last_position() {
+            config.explore_weight = t.explore_weight;
+        }
+        config
+    }
+
+    /// The training configuration of the item-item baseline over `num_items` items.
+    pub fn item_item_config(&self, num_items: usize) -> ItemItemTrainConfig {
+        let settings = &self.item_item;
+        let model = ItemItemConfig::new(num_items)
+            .with_dim(self.transformer.dim)
+            .with_max_len(self.transformer.max_len.max(200))
+            .with_recency(settings.recency);
+        let mut config = ItemItemTrainConfig::new(model);
+        config.window = settings.window;
+        config.run =
+            self.schedule
+                .run_settings(&config.run, settings.batch_size, settings.learning_rate);
+        config
+    }
 
     /// The personal popularity baseline over `num_items` items (its default `max_len`
     /// covers a 60-day history).
@@ -461,29 +539,27 @@ impl AblationConfig {
                 "no transformer variant to train".into(),
             ));
         }
-        if let VariantObjective::FutureWindow { len } | VariantObjective::NextItemForCausal { len } =
-            self.objective
-            && len == 0
-        {
+        if self.objective.window_len() == 0 {
             return Err(AblationError::Config(
                 "the future window must hold at least one item".into(),
             ));
         }
         // Settings that would otherwise only fail when their model's turn comes, after the
         // models before it have trained.
-        self.negative_distribution
+        self.transformer
+            .negative_distribution
             .validate()
             .map_err(|e| AblationError::Config(format!("the transformers' negatives: {e}")))?;
         ItemItemConfig::new(1)
-            .with_recency(self.item_item_recency)
+            .with_recency(self.item_item.recency)
             .validate()
             .map_err(|e| AblationError::Config(e.to_string()))?;
         self.personal_popularity_config(1)
             .validate()
             .map_err(|e| AblationError::Config(e.to_string()))?;
         for (name, lr) in [
-            ("transformers", self.learning_rate),
-            ("item-item", self.item_item_learning_rate),
+            ("transformers", self.transformer.learning_rate),
+            ("item-item", self.item_item.learning_rate),
         ] {
             if !(lr.is_finite() && lr > 0.0) {
                 return Err(AblationError::Config(format!(
@@ -511,6 +587,17 @@ pub enum ModelPlays {
     Positive,
     /// Every play, skips included (the ablation before issue 12).
     All,
+}
+
+impl seqrec_model::Named for ModelPlays {
+    const ALL: &'static [Self] = &[ModelPlays::Positive, ModelPlays::All];
+
+    fn name(&self) -> &'static str {
+        match self {
+            ModelPlays::Positive => "positive",
+            ModelPlays::All => "all",
+        }
+    }
 }
 
 /// History plays the repeat-aware score counts by default, on listening logs (`ablation`
@@ -601,15 +688,31 @@ mod tests {
         assert!(AblationConfig::default().validate().is_ok());
         let bad = [
             AblationConfig {
-                negative_distribution: NegativeDistribution::Popularity { gamma: -1.0 },
+                transformer: TransformerSettings {
+                    negative_distribution: NegativeDistribution::Popularity { gamma: -1.0 },
+                    ..TransformerSettings::default()
+                },
                 ..AblationConfig::default()
             },
             AblationConfig {
-                item_item_recency: Recency::HalfLife { items: 0.0 },
+                item_item: ItemItemSettings {
+                    recency: Recency::HalfLife { items: 0.0 },
+                    ..ItemItemSettings::default()
+                },
                 ..AblationConfig::default()
             },
             AblationConfig {
-                learning_rate: f64::NAN,
+                transformer: TransformerSettings {
+                    learning_rate: f64::NAN,
+                    ..TransformerSettings::default()
+                },
+                ..AblationConfig::default()
+            },
+            AblationConfig {
+                item_item: ItemItemSettings {
+                    learning_rate: 0.0,
+                    ..ItemItemSettings::default()
+                },
                 ..AblationConfig::default()
             },
             AblationConfig {
@@ -642,15 +745,38 @@ mod tests {
             assert!(t.validate().is_ok());
         }
         let paper = AblationConfig::paper();
-        assert!(matches!(paper.loss, LossKind::GBce { .. }));
-        assert_eq!(paper.repeat_half_life, None);
+        assert!(matches!(paper.transformer.loss, LossKind::GBce { .. }));
+        assert_eq!(paper.transformer.repeat_half_life, None);
+    }
+
+    /// The nested groups are flattened in files: a committed `run.json` reads back and
+    /// writes the same keys and values, and the default writes the same keys.
+    #[test]
+    fn files_keep_one_flat_table() {
+        let run: serde_json::Value =
+            serde_json::from_str(include_str!("../../../../docs/ablation/run.json")).unwrap();
+        let written = &run["config"];
+        let config: AblationConfig = serde_json::from_value(written.clone()).unwrap();
+        assert_eq!(&serde_json::to_value(&config).unwrap(), written);
+        assert_eq!(config.item_item.window, written["item_item_window"]);
+        assert_eq!(config.transformer.dim, written["dim"]);
+        let keys = |v: &serde_json::Value| {
+            let mut keys: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+            keys.sort();
+            keys
+        };
+        let default = serde_json::to_value(AblationConfig::default()).unwrap();
+        assert_eq!(keys(&default), keys(written));
     }
 
     #[test]
     fn one_seed_and_budget_for_every_model() {
         let config = AblationConfig {
-            budget: Budget::Steps(123),
-            seed: 7,
+            schedule: Schedule {
+                budget: Budget::Steps(123),
+                seed: 7,
+                ..Schedule::default()
+            },
             ..AblationConfig::default()
         };
         for v in &config.variants {

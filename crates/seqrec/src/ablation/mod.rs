@@ -14,7 +14,8 @@
 //! use seqrec::simulator::SimulatorConfig;
 //!
 //! let split = simulated_split(&SimulatorConfig::default())?;
-//! let config = AblationConfig { budget: Budget::Steps(300), ..AblationConfig::default() };
+//! let mut config = AblationConfig::default();
+//! config.schedule.budget = Budget::Steps(300);
 //! let device = seqrec::device::default_device()?;
 //! let result = run_profile_ablation(
 //!     &config, &split, "simulator", &device, "runs/ablation".as_ref(), Box::new(|_| {}),
@@ -39,8 +40,9 @@ mod profile;
 mod run;
 
 pub use config::{
-    AblationConfig, Budget, DISCOVERY_TRAINING_MAX_ITEMS, ITEM_ITEM, ModelPlays,
-    PERSONAL_POPULARITY, POPULARITY, REPEAT_CONTEXT, Variant, VariantObjective, default_windows,
+    AblationConfig, Budget, DISCOVERY_TRAINING_MAX_ITEMS, ITEM_ITEM, ItemItemSettings, ModelPlays,
+    PERSONAL_POPULARITY, POPULARITY, REPEAT_CONTEXT, Schedule, TransformerSettings, Variant,
+    VariantObjective, default_windows,
 };
 pub use error::AblationError;
 pub use next_item::{NEXT_ITEM_K, NextItemAblation, NextItemRow, run_next_item_ablation};

@@ -131,7 +131,7 @@ pub fn run_next_item_ablation(
     config.validate()?;
     let started = Instant::now();
     let data = TrainingData::from_sequences(dataset).map_err(AblationError::train("data"))?;
-    let test = dataset.held_out(Split::Test)?;
+    let test = dataset.history_targets(Split::Test)?;
     let summary = DataSummary {
         source: source.to_string(),
         tracks: data.num_items,
@@ -154,7 +154,7 @@ pub fn run_next_item_ablation(
         .map(|(h, &t)| (h.clone(), t))
         .unzip();
     let bootstrap = BootstrapConfig {
-        seed: config.seed,
+        seed: config.schedule.seed,
         ..BootstrapConfig::default()
     };
 

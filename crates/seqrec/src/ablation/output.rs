@@ -152,6 +152,7 @@ impl ProfileAblation {
 
     fn training_note(&self) -> String {
         let c = &self.config;
+        let t = &c.transformer;
         let mut s = format!(
             "Trained on {} ({} tracks, {} users, {} plays); {} users evaluated{}. Budget: {} per model, seed {}; {}. Transformers: len {}, d {}, {} blocks, {} head(s), {} output embeddings, dropout {}, {:?}, {} negatives {} ({:?}), lr {}.\n",
             self.data.source,
@@ -163,23 +164,23 @@ impl ProfileAblation {
                 Some(n) => format!(" ({n} in the discovery view)"),
                 None => String::new(),
             },
-            c.budget,
-            c.seed,
+            c.schedule.budget,
+            c.schedule.seed,
             c.objective.describe(),
-            c.max_len,
-            c.dim,
-            c.blocks,
-            c.heads,
-            match c.output_embeddings {
+            t.max_len,
+            t.dim,
+            t.blocks,
+            t.heads,
+            match t.output_embeddings {
                 seqrec_model::OutputEmbeddings::Separate => "separate",
                 seqrec_model::OutputEmbeddings::Shared => "shared",
             },
-            c.dropout,
-            c.loss,
-            c.negatives,
-            c.sharing,
-            c.negative_distribution,
-            c.learning_rate
+            t.dropout,
+            t.loss,
+            t.negatives,
+            t.sharing,
+            t.negative_distribution,
+            t.learning_rate
         );
         if self.runs.iter().any(|r| r.kind == "personal_popularity") {
             let counted = if self.data.positive_histories {

@@ -189,7 +189,7 @@ pub fn run_profile_ablation(
             .map(|(u, &len)| (u as u32 + 1, u64::from(len))),
     );
     let mut evaluation = config.evaluation.clone();
-    evaluation.bootstrap.seed = config.seed;
+    evaluation.bootstrap.seed = config.schedule.seed;
     let profiles = Profiles::build(plays, &evaluation.profile)?;
     let evaluator = ProfileEvaluator::from_profiles(evaluation.clone(), &profiles, &history)?;
     let users: Vec<u32> = evaluator.users().to_vec();

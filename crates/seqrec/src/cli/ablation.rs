@@ -4,9 +4,11 @@ use std::path::PathBuf;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use seqrec::ablation::{
-    AblationConfig, AblationEvent, AblationProgress, Budget, ModelPlays, Variant, VariantObjective,
-    run_next_item_ablation, run_profile_ablation, simulated_split,
+    AblationConfig, AblationEvent, AblationProgress, Budget, ItemItemSettings, ModelPlays,
+    Schedule, TransformerSettings, Variant, VariantObjective, run_next_item_ablation,
+    run_profile_ablation, simulated_split,
 };
+use seqrec::model::{Named, OutputEmbeddings};
 use seqrec::simulator::SimulatorConfig;
 use seqrec::train::ProgressEvent;
 
@@ -14,20 +16,10 @@ use super::config_file::{self, Given, Shape, copy_given};
 use super::data::Source;
 use super::{CliError, DeviceArg};
 
-/// `--model-plays` of `ablation`.
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub(super) enum ModelPlaysArg {
-    Positive,
-    All,
-}
-
-impl From<ModelPlaysArg> for ModelPlays {
-    fn from(plays: ModelPlaysArg) -> Self {
-        match plays {
-            ModelPlaysArg::Positive => ModelPlays::Positive,
-            ModelPlaysArg::All => ModelPlays::All,
-        }
-    }
+/// The library's defaults, which the flags show and fall back to: each is written once, in
+/// [`AblationConfig::default`].
+fn defaults() -> AblationConfig {
+    AblationConfig::default()
 }
 
 /// Arguments of `seqrec ablation`.
@@ -71,26 +63,27 @@ pub struct AblationArgs {
     #[arg(long)]
     next_item_for_causal: bool,
     /// Items of the future window (the objective's targets).
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = defaults().objective.window_len())]
     window: usize,
     /// History items a transformer reads.
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, default_value_t = defaults().transformer.max_len)]
     max_len: usize,
     /// Embedding width of every model.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = defaults().transformer.dim)]
     dim: usize,
     /// Output embedding table of the transformers: separate (gSASRec's default) or shared
     /// with the input items (SASRec's).
-    #[arg(long, value_enum, default_value_t = super::train::Output::Separate)]
-    output_embeddings: super::train::Output,
+    #[arg(long, value_parser = super::named::<OutputEmbeddings>(),
+          default_value = defaults().transformer.output_embeddings.name())]
+    output_embeddings: OutputEmbeddings,
     /// Transformer blocks.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = defaults().transformer.blocks)]
     blocks: usize,
     /// Attention heads.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = defaults().transformer.heads)]
     heads: usize,
     /// Dropout (the paper's 0.0625).
-    #[arg(long, default_value_t = seqrec_model::DEFAULT_DROPOUT)]
+    #[arg(long, default_value_t = defaults().transformer.dropout)]
     dropout: f64,
     /// gBCE β (the paper's 0.9).
     #[arg(long, default_value_t = 0.9)]
@@ -118,8 +111,8 @@ pub struct AblationArgs {
     explore_weight: Option<f64>,
     /// History plays every trained model learns from and reads: positive (at least 30 s,
     /// when the log has durations) or all, skips included [default: positive].
-    #[arg(long, value_enum)]
-    model_plays: Option<ModelPlaysArg>,
+    #[arg(long, value_parser = super::named::<ModelPlays>())]
+    model_plays: Option<ModelPlays>,
     /// The paper's plain dot-product score, without the repeat-aware term.
     #[arg(long, conflicts_with_all = ["repeat_half_life", "repeat_context"])]
     no_repeat: bool,
@@ -128,7 +121,7 @@ pub struct AblationArgs {
     #[arg(long)]
     paper_recipe: bool,
     /// Negatives per target.
-    #[arg(long, default_value_t = 128)]
+    #[arg(long, default_value_t = defaults().transformer.negatives)]
     negatives: usize,
     /// Draw the transformers' negatives in proportion to count^GAMMA (0.75: word2vec's, as
     /// item-item) instead of uniformly over the catalogue (gSASRec's).
@@ -138,13 +131,13 @@ pub struct AblationArgs {
     #[arg(long)]
     lr: Option<f64>,
     /// Validate every this many steps.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = defaults().schedule.eval_every)]
     eval_every: usize,
     /// Users of the built-in simulator (without --data).
-    #[arg(long, default_value_t = 5000)]
+    #[arg(long, default_value_t = SimulatorConfig::default().users)]
     users: usize,
     /// Seed of every model, batch, bootstrap and of the simulator.
-    #[arg(long, default_value_t = seqrec_train::DEFAULT_SEED)]
+    #[arg(long, default_value_t = defaults().schedule.seed)]
     seed: u64,
     /// Reuse the models a killed run with the same settings already finished in OUT/models
     /// instead of training them again.
@@ -184,18 +177,16 @@ impl AblationArgs {
             config.variants = flags.variants.clone();
         }
         if given.has("item_item_half_life") {
-            config.item_item_recency = flags.item_item_recency;
+            config.item_item.recency = flags.item_item.recency;
         }
         if given.has("personal_popularity_half_life") {
             config.personal_popularity_half_life = flags.personal_popularity_half_life;
         }
         if given.has("next_item_for_causal") || given.has("window") {
-            let (VariantObjective::FutureWindow { len }
-            | VariantObjective::NextItemForCausal { len }) = config.objective;
             let len = if given.has("window") {
                 self.window
             } else {
-                len
+                config.objective.window_len()
             };
             config.objective = if given.has("next_item_for_causal")
                 || matches!(config.objective, VariantObjective::NextItemForCausal { .. })
@@ -205,25 +196,28 @@ impl AblationArgs {
                 VariantObjective::FutureWindow { len }
             };
         }
-        copy_given!(given, config, flags; max_len, dim, output_embeddings, blocks, heads, dropout);
+        let (t, f) = (&mut config.transformer, &flags.transformer);
+        copy_given!(given, t, f; max_len, dim, output_embeddings, blocks, heads, dropout);
         if given.has("loss") || given.has("paper_recipe") {
-            config.loss = flags.loss.clone();
+            t.loss = f.loss.clone();
         } else if given.has("beta")
-            && let seqrec::loss::LossKind::GBce { beta } = &mut config.loss
+            && let seqrec::loss::LossKind::GBce { beta } = &mut t.loss
         {
             *beta = seqrec::loss::GBceBeta::Fixed(self.beta);
         }
         if given.has("repeat_half_life") || given.has("no_repeat") || given.has("paper_recipe") {
-            config.repeat_half_life = flags.repeat_half_life;
+            t.repeat_half_life = f.repeat_half_life;
         }
-        copy_given!(given, config, flags; repeat_context, repeat_weight_scale, explore_weight, model_plays, negatives);
+        copy_given!(given, t, f; repeat_context, repeat_weight_scale, explore_weight, negatives);
         if given.has("popularity_gamma") {
-            config.negative_distribution = flags.negative_distribution.clone();
+            t.negative_distribution = f.negative_distribution.clone();
         }
         if given.has("lr") {
-            config.learning_rate = flags.learning_rate;
+            t.learning_rate = f.learning_rate;
         }
-        copy_given!(given, config, flags; budget, eval_every, seed, resume);
+        let (schedule, f) = (&mut config.schedule, &flags.schedule);
+        copy_given!(given, schedule, f; budget, eval_every, seed);
+        copy_given!(given, config, flags; model_plays, resume);
     }
 
     /// The configuration that the flags alone give (defaults for the flags not given).
@@ -233,54 +227,65 @@ impl AblationArgs {
         } else {
             AblationConfig::default()
         };
+        let t = &defaults.transformer;
+        let transformer = TransformerSettings {
+            max_len: self.max_len,
+            dim: self.dim,
+            blocks: self.blocks,
+            output_embeddings: self.output_embeddings,
+            heads: self.heads,
+            dropout: self.dropout,
+            loss: self
+                .loss
+                .or(self.paper_recipe.then_some(super::train::Loss::Gbce))
+                .map_or(t.loss.clone(), |loss| {
+                    loss.kind(seqrec::loss::GBceBeta::Fixed(self.beta))
+                }),
+            repeat_half_life: if self.no_repeat {
+                None
+            } else {
+                self.repeat_half_life.or(t.repeat_half_life)
+            },
+            repeat_context: self.repeat_context.or(t.repeat_context),
+            repeat_weight_scale: self.repeat_weight_scale.or(t.repeat_weight_scale),
+            explore_weight: self.explore_weight.unwrap_or(t.explore_weight),
+            negatives: self.negatives,
+            negative_distribution: self
+                .popularity_gamma
+                .map_or(t.negative_distribution.clone(), |gamma| {
+                    seqrec::sampling::NegativeDistribution::Popularity { gamma }
+                }),
+            learning_rate: self.lr.unwrap_or(t.learning_rate),
+            ..t.clone()
+        };
         AblationConfig {
             variants: if self.variants.is_empty() {
                 defaults.variants.clone()
             } else {
                 self.variants.clone()
             },
-            item_item_recency: self
-                .item_item_half_life
-                .map_or(defaults.item_item_recency, |items| {
-                    seqrec::model::Recency::HalfLife { items }
-                }),
-            personal_popularity_half_life: self.personal_popularity_half_life,
             objective: if self.next_item_for_causal {
                 VariantObjective::NextItemForCausal { len: self.window }
             } else {
                 VariantObjective::FutureWindow { len: self.window }
             },
-            max_len: self.max_len,
-            dim: self.dim,
-            blocks: self.blocks,
-            output_embeddings: self.output_embeddings.into(),
-            heads: self.heads,
-            dropout: self.dropout,
-            loss: self
-                .loss
-                .or(self.paper_recipe.then_some(super::train::Loss::Gbce))
-                .map_or(defaults.loss.clone(), |loss| {
-                    loss.kind(seqrec::loss::GBceBeta::Fixed(self.beta))
-                }),
-            repeat_half_life: if self.no_repeat {
-                None
-            } else {
-                self.repeat_half_life.or(defaults.repeat_half_life)
+            transformer,
+            model_plays: self.model_plays.unwrap_or(defaults.model_plays),
+            item_item: ItemItemSettings {
+                recency: self
+                    .item_item_half_life
+                    .map_or(defaults.item_item.recency, |items| {
+                        seqrec::model::Recency::HalfLife { items }
+                    }),
+                ..defaults.item_item.clone()
             },
-            repeat_context: self.repeat_context.or(defaults.repeat_context),
-            repeat_weight_scale: self.repeat_weight_scale.or(defaults.repeat_weight_scale),
-            explore_weight: self.explore_weight.unwrap_or(defaults.explore_weight),
-            model_plays: self.model_plays.map_or(defaults.model_plays, Into::into),
-            negatives: self.negatives,
-            negative_distribution: self
-                .popularity_gamma
-                .map_or(defaults.negative_distribution.clone(), |gamma| {
-                    seqrec::sampling::NegativeDistribution::Popularity { gamma }
-                }),
-            learning_rate: self.lr.unwrap_or(defaults.learning_rate),
-            budget: self.budget,
-            eval_every: self.eval_every,
-            seed: self.seed,
+            personal_popularity_half_life: self.personal_popularity_half_life,
+            schedule: Schedule {
+                budget: self.budget,
+                eval_every: self.eval_every,
+                seed: self.seed,
+                ..defaults.schedule.clone()
+            },
             resume: self.resume,
             ..defaults
         }
@@ -342,7 +347,7 @@ pub fn run(args: AblationArgs, given: Given, out: &mut dyn std::io::Write) -> Re
         None => {
             let simulator = SimulatorConfig {
                 users: args.users,
-                seed: config.seed,
+                seed: config.schedule.seed,
                 ..SimulatorConfig::default()
             };
             eprintln!(
@@ -361,8 +366,8 @@ pub fn run(args: AblationArgs, given: Given, out: &mut dyn std::io::Write) -> Re
     eprintln!(
         "training {} models, {} each, seed {}; {}",
         config.variants.len() + 3,
-        config.budget,
-        config.seed,
+        config.schedule.budget,
+        config.schedule.seed,
         config.objective.describe()
     );
     match source {
@@ -431,7 +436,10 @@ mod tests {
         assert_eq!(
             plain,
             AblationConfig {
-                dim: 16,
+                transformer: TransformerSettings {
+                    dim: 16,
+                    ..AblationConfig::paper().transformer
+                },
                 ..AblationConfig::paper()
             }
         );
@@ -441,9 +449,15 @@ mod tests {
     fn the_file_sets_what_it_holds_and_flags_given_override_it() {
         let config = resolve(Some(("a.toml", FILE)), &[]).unwrap();
         let expected = AblationConfig {
-            dim: 8,
-            blocks: 1,
-            budget: Budget::Steps(2),
+            transformer: TransformerSettings {
+                dim: 8,
+                blocks: 1,
+                ..TransformerSettings::default()
+            },
+            schedule: Schedule {
+                budget: Budget::Steps(2),
+                ..Schedule::default()
+            },
             ..AblationConfig::default()
         };
         assert_eq!(config.evaluation.bootstrap.resamples, 10);
@@ -460,8 +474,8 @@ mod tests {
         );
         // `--blocks` is not given: its default (2) does not override the file's 1.
         let config = resolve(Some(("a.toml", FILE)), &["--dim", "16", "--budget", "3"]).unwrap();
-        assert_eq!((config.dim, config.blocks), (16, 1));
-        assert_eq!(config.budget, Budget::Steps(3));
+        assert_eq!((config.transformer.dim, config.transformer.blocks), (16, 1));
+        assert_eq!(config.schedule.budget, Budget::Steps(3));
         // Every flag at once gives what the flags alone give.
         let all = [
             "--variants",
@@ -521,7 +535,7 @@ mod tests {
             Some(("a.json", r#"{"repeat_half_life": 3.0}"#)),
             &["--no-repeat"],
         );
-        assert_eq!(no_repeat.unwrap().repeat_half_life, None);
+        assert_eq!(no_repeat.unwrap().transformer.repeat_half_life, None);
     }
 
     #[test]
@@ -545,11 +559,9 @@ mod tests {
 
     #[test]
     fn a_run_json_loads_back() {
-        let written = AblationConfig {
-            seed: 9,
-            dim: 8,
-            ..AblationConfig::paper()
-        };
+        let mut written = AblationConfig::paper();
+        written.schedule.seed = 9;
+        written.transformer.dim = 8;
         let run = serde_json::json!({ "data": "somewhere", "config": &written });
         let read = resolve(Some(("run.json", &run.to_string())), &[]).unwrap();
         assert_eq!(read, written);

@@ -192,12 +192,18 @@ pub fn load<T: Serialize + DeserializeOwned>(
             }
         };
     }
-    let Value::Object(mut merged) = serde_json::to_value(base)? else {
+    let Value::Object(base) = serde_json::to_value(base)? else {
         return Err(format!("the {} configuration is not a table", shape.command).into());
     };
+    let mut merged = base.clone();
     merge(&mut merged, file.clone(), "", shape.tables);
     let config: T = serde_path_to_error::deserialize(Value::Object(merged)).map_err(|e| {
-        let field = e.path().to_string();
+        let mut field = e.path().to_string();
+        if field == "." {
+            // A key of a group flattened into the table (e.g. `budget` of the ablation's
+            // schedule): serde reports no path there, so find the key that fails alone.
+            field = failing_key::<T>(&base, &file, shape.tables).unwrap_or(field);
+        }
         format!(
             "config file {name}: field `{field}`: {}",
             e.into_inner().to_string().trim_end()
@@ -216,6 +222,22 @@ pub fn load<T: Serialize + DeserializeOwned>(
         .into());
     }
     Ok(config)
+}
+
+/// The first top-level key of `file` that, laid alone over `base`, does not deserialize.
+fn failing_key<T: DeserializeOwned>(
+    base: &Map<String, Value>,
+    file: &Map<String, Value>,
+    tables: &[&str],
+) -> Option<String> {
+    file.iter().find_map(|(key, value)| {
+        let mut alone = base.clone();
+        let single = Map::from_iter([(key.clone(), value.clone())]);
+        merge(&mut alone, single, "", tables);
+        serde_json::from_value::<T>(Value::Object(alone))
+            .is_err()
+            .then(|| key.clone())
+    })
 }
 
 fn kind(value: &Value) -> &'static str {
@@ -349,5 +371,51 @@ mod tests {
             error.contains("run.yaml") && error.contains(".toml or .json"),
             "{error}"
         );
+    }
+
+    #[derive(Debug, PartialEq, Serialize, serde::Deserialize)]
+    struct Group {
+        count: usize,
+        rate: f64,
+    }
+
+    #[derive(Debug, PartialEq, Serialize, serde::Deserialize)]
+    struct Flat {
+        name: String,
+        #[serde(flatten)]
+        group: Group,
+    }
+
+    /// serde gives no path inside a flattened group: the key that fails is found instead.
+    #[test]
+    fn a_wrong_value_in_a_flattened_group_is_named() {
+        let base = Flat {
+            name: "base".into(),
+            group: Group {
+                count: 1,
+                rate: 0.5,
+            },
+        };
+        let shape = Shape {
+            tables: &[],
+            unwritten: &[],
+            ..SHAPE
+        };
+        let (_dir, path) = file("toml", "name = \"file\"\nrate = 0.25\ncount = \"many\"\n");
+        let error = load(&path, &base, &shape).unwrap_err().to_string();
+        assert!(
+            error.contains("run.toml") && error.contains("field `count`"),
+            "{error}"
+        );
+        let (_dir, path) = file("toml", "rate = 0.25\ncount = 3\n");
+        let read = load(&path, &base, &shape).unwrap();
+        assert_eq!(
+            read.group,
+            Group {
+                count: 3,
+                rate: 0.25
+            }
+        );
+        assert_eq!(read.name, "base");
     }
 }

@@ -21,6 +21,17 @@ use config_file::Given;
 /// A boxed error: every library error is typed; the program prints its message and causes.
 pub type CliError = Box<dyn std::error::Error + Send + Sync>;
 
+/// The value parser of a flag that takes a library enum: its [`Named`](seqrec_model::Named)
+/// names, listed by `--help` and completed by the shells, parsed back to the value. The CLI
+/// keeps no copy of the library's enums.
+fn named<T: seqrec_model::Named + Send + Sync>() -> impl clap::builder::TypedValueParser<Value = T>
+{
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(T::ALL.iter().map(seqrec_model::Named::name)).try_map(
+        |name: String| T::from_name(&name).ok_or_else(|| format!("unknown value {name:?}")),
+    )
+}
+
 /// Transformer music recommendation (gSASRec) from the command line.
 #[derive(Debug, Parser)]
 #[command(name = "seqrec", version, about)]

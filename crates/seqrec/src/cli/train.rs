@@ -6,7 +6,7 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressStyle};
 use seqrec::data::SyntheticConfig;
 use seqrec::loss::{GBceBeta, LossKind};
-use seqrec::model::{AttentionMode, GsasRecConfig, OutputEmbeddings, PositionEncoding};
+use seqrec::model::{AttentionMode, GsasRecConfig, Named, OutputEmbeddings, PositionEncoding};
 use seqrec::sampling::{NegativeDistribution, NegativeSharing};
 use seqrec::train::{
     NonFiniteLoss, Objective, ProgressEvent, Recommender, TrainConfig, TrainOptions, TrainingData,
@@ -15,35 +15,6 @@ use seqrec::train::{
 
 use super::config_file::{self, Given, Shape, copy_given};
 use super::{CliError, DeviceArg};
-
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-enum Attention {
-    Causal,
-    Bidirectional,
-}
-
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-enum Positions {
-    None,
-    Learned,
-    Sinusoidal,
-}
-
-/// `--output-embeddings` of `train` and `ablation`.
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub(super) enum Output {
-    Separate,
-    Shared,
-}
-
-impl From<Output> for OutputEmbeddings {
-    fn from(output: Output) -> Self {
-        match output {
-            Output::Separate => OutputEmbeddings::Separate,
-            Output::Shared => OutputEmbeddings::Shared,
-        }
-    }
-}
 
 /// `--loss` of `train` and `ablation`.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -64,6 +35,12 @@ impl Loss {
             Loss::FullSoftmax => LossKind::FullSoftmax,
         }
     }
+}
+
+/// The library's defaults, which the flags without a dataset-dependent default show and fall
+/// back to: each is written once, in [`TrainConfig::new`] and [`GsasRecConfig::new`].
+fn defaults() -> TrainConfig {
+    TrainConfig::new(GsasRecConfig::new(1))
 }
 
 /// Arguments of `seqrec train`.
@@ -99,10 +76,10 @@ pub struct TrainArgs {
     #[arg(long)]
     dim: Option<usize>,
     /// Transformer blocks.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = defaults().model.blocks)]
     blocks: usize,
     /// Attention heads.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = defaults().model.heads)]
     heads: usize,
     /// Dropout rate [default: 0.2 (SASRec's on ML-1M); 0.0625, the paper's, on listening
     /// events].
@@ -110,14 +87,16 @@ pub struct TrainArgs {
     dropout: Option<f64>,
     /// Causal mask or not [default: causal; bidirectional, the paper's best variant, on
     /// listening events].
-    #[arg(long, value_enum)]
-    attention: Option<Attention>,
+    #[arg(long, value_parser = super::named::<AttentionMode>())]
+    attention: Option<AttentionMode>,
     /// Positional encoding.
-    #[arg(long, value_enum, default_value_t = Positions::Learned)]
-    positions: Positions,
+    #[arg(long, value_parser = super::named::<PositionEncoding>(),
+          default_value = defaults().model.positions.name())]
+    positions: PositionEncoding,
     /// Output embedding table.
-    #[arg(long, value_enum, default_value_t = Output::Separate)]
-    output_embeddings: Output,
+    #[arg(long, value_parser = super::named::<OutputEmbeddings>(),
+          default_value = defaults().model.output_embeddings.name())]
+    output_embeddings: OutputEmbeddings,
 
     /// Training objective: next-item, future-window[:LEN], cloze[:PROB]
     /// (default: next-item for causal models, future-window:10 for bidirectional ones and
@@ -161,13 +140,13 @@ pub struct TrainArgs {
     /// Negative sharing: per-sequence (one set of negatives for all positions of a sequence,
     /// scored with one matrix product), per-position (fresh negatives at every position, as
     /// the gSASRec reference code) or per-batch.
-    #[arg(long, default_value = "per-sequence")]
+    #[arg(long, default_value_t = defaults().sharing)]
     sharing: NegativeSharing,
     /// Negatives drawn by popularity^GAMMA instead of uniformly.
     #[arg(long)]
     popularity_gamma: Option<f64>,
     /// Sequences per batch.
-    #[arg(long, default_value_t = 128)]
+    #[arg(long, default_value_t = defaults().run.batch_size)]
     batch_size: usize,
     /// Adam learning rate [default: 1e-3, gSASRec's; 5e-3 on the built-in dataset].
     #[arg(long)]
@@ -182,13 +161,13 @@ pub struct TrainArgs {
     #[arg(long)]
     time_limit: Option<humantime::Duration>,
     /// Validate every N steps.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = defaults().run.eval_every)]
     eval_every: usize,
     /// Stop after this many validations without improvement.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = defaults().run.patience)]
     patience: usize,
     /// Seed of all randomness.
-    #[arg(long, default_value_t = seqrec_train::DEFAULT_SEED)]
+    #[arg(long, default_value_t = defaults().run.seed)]
     seed: u64,
     /// Continue from the last checkpoint in --out.
     #[arg(long)]
@@ -317,8 +296,7 @@ impl TrainArgs {
             given.unwrap_or(if builtin { small } else { full })
         };
         let attention = match self.attention {
-            Some(Attention::Causal) => AttentionMode::Causal,
-            Some(Attention::Bidirectional) => AttentionMode::Bidirectional,
+            Some(attention) => attention,
             None if listening => AttentionMode::Bidirectional,
             None => AttentionMode::Causal,
         };
@@ -339,12 +317,8 @@ impl TrainArgs {
                 0.2
             }))
             .with_attention(attention)
-            .with_positions(match self.positions {
-                Positions::None => PositionEncoding::None,
-                Positions::Learned => PositionEncoding::Learned,
-                Positions::Sinusoidal => PositionEncoding::Sinusoidal,
-            })
-            .with_output_embeddings(self.output_embeddings.into())
+            .with_positions(self.positions)
+            .with_output_embeddings(self.output_embeddings)
             .with_init_std(self.init_std)
             .with_repeat_half_life(repeat)
             .with_repeat_context(repeat.map(|_| {
@@ -513,7 +487,7 @@ pub fn run(args: TrainArgs, given: Given, out: &mut dyn std::io::Write) -> Resul
         )?;
         writeln!(out, "model saved to {}", args.out.display())?;
     }
-    if let Ok(test) = dataset.held_out(seqrec::data::Split::Test) {
+    if let Ok(test) = dataset.history_targets(seqrec::data::Split::Test) {
         // Ranked as validation ranked: with the history on a listening log, where the next
         // play is often a replay.
         let exclude_history = !config.validation_ranks_history;
