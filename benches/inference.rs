@@ -18,8 +18,8 @@ use std::time::Duration;
 
 use burn::tensor::{Distribution, Int, Tensor, TensorData};
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
-use seqrec::train::internals::top_k_chunked;
 use seqrec::train::next_item_ranks;
+use seqrec_perf::top_k::top_k_chunked;
 use seqrec_perf::workloads::{ml1m_model, ml1m_test};
 
 #[global_allocator]

@@ -13,7 +13,7 @@
 //! planned (sampled) outside the timed region, as the trainer does in a background thread.
 //!
 //! `listening` is the built-in ablation's transformer step (19 943 tracks, batch 128, 1 000
-//! plays per input, attention over 50, dim 64, the full softmax of a 10-item future window
+//! plays per input, attention over 50, dim 64, the full softmax of 10 future targets
 //! with the repeat-aware score) without and with the explore loss, in one run:
 //!
 //! ```sh

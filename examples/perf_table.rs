@@ -20,9 +20,10 @@ use std::time::Instant;
 
 use burn::tensor::{Distribution, Tensor};
 use seqrec::sampling::NegativeSharing;
-use seqrec::train::internals::{EvalBatch, PerPositionScoring, target_ranks, top_k_chunked};
+use seqrec::train::internals::{EvalBatch, PerPositionScoring, target_ranks};
 use seqrec::train::next_item_ranks;
 use seqrec_perf::process::{cpu_seconds, page_faults, peak_rss_mb, reset_peak_rss, rss_mb};
+use seqrec_perf::top_k::top_k_chunked;
 use seqrec_perf::workloads::{TrainSetup, ml1m_model, ml1m_test};
 
 #[global_allocator]

@@ -1,5 +1,5 @@
 //! The library API end to end, in seconds: generate the built-in synthetic dataset, train the
-//! paper's best variant (positional encoding, no causal mask) on a future-window objective,
+//! paper's best variant (positional encoding, no causal mask) on a future-targets objective,
 //! evaluate it on held-out items and recommend for one history.
 //!
 //! ```sh

@@ -95,7 +95,7 @@ pub fn full_softmax_loss(logits: Tensor<3>, targets: Tensor<2, Int>, mask: Tenso
 }
 
 /// Cross-entropy over the whole catalogue when every target of a row is scored from one
-/// state (the future-window objective): the same loss as [`full_softmax_loss`] with `logits`
+/// state (the future-targets objective): the same loss as [`full_softmax_loss`] with `logits`
 /// repeated for each of the row's `targets`, but one `log_softmax` per row instead of one
 /// per target.
 ///

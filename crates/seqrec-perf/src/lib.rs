@@ -9,6 +9,8 @@
 //!   test split and an untrained ML-1M model for ranking;
 //! - [`process`]: what this process used (peak and current resident memory, page faults, CPU
 //!   seconds), read from Linux's `/proc`;
+//! - [`top_k`]: top-k over a raw embedding table in item chunks (the 1 000 000-item
+//!   benchmark's kernel; models rank through `seqrec_train::rank_top_k`);
 //! - [`shared_data`]: the data sets in `../shared/data` beside the project, when present.
 //!
 //! The allocator those programs install is the `seqrec` program's own,
@@ -18,6 +20,7 @@
 //! batches, the training model, per-position scoring), which is not a stable API.
 
 pub mod process;
+pub mod top_k;
 pub mod workloads;
 
 /// Where the shared test and benchmark data set `name` lives (`../shared/data/<name>` beside

@@ -42,7 +42,7 @@ pub enum Recipe {
     /// attention with learned positions.
     GsasRec,
     /// The ablation's default on a listening log: bidirectional attention with learned
-    /// positions, dropout 0.0625, the future window of 10 items, the full softmax from one row
+    /// positions, dropout 0.0625, 10 future targets, the full softmax from one row
     /// of logits per sequence, the repeat-aware score over the whole input (half-life 20) and
     /// the explore loss with this weight (0: off).
     Listening {
@@ -97,7 +97,7 @@ impl TrainSetup {
 
     /// The built-in ablation's transformer step (`seqrec ablation`'s defaults): 19 943
     /// tracks, batches of 128 inputs of 1 000 plays (attention reads the last 50, the repeat
-    /// term all of them), dim 64, the future window of 10 items, with the explore loss at
+    /// term all of them), dim 64, 10 future targets, with the explore loss at
     /// `explore_weight`. Synthetic listeners replay about 150 tracks of their own and
     /// discover one new track in five.
     pub fn listening(explore_weight: f64) -> Self {
@@ -166,7 +166,7 @@ impl TrainSetup {
                     guard: None,
                     explore_weight,
                 };
-                (config, setup, Objective::FutureWindow { len: 10 })
+                (config, setup, Objective::FutureTargets { len: 10 })
             }
         };
         let train_device = device.clone().autodiff();

@@ -56,7 +56,7 @@ pub struct TrainConfig {
     /// added to the main loss. It trains the scores of new tracks apart from the
     /// repeat-aware term, which otherwise takes most of a replay-heavy log's gradient (a
     /// repeat/explore split as in RepeatNet). Needs the full-softmax loss and a
-    /// future-window objective. Default: 0 (off).
+    /// future-targets objective. Default: 0 (off).
     #[serde(default)]
     pub explore_weight: f64,
 }
@@ -103,7 +103,7 @@ impl TrainConfig {
             return fail(
                 "model.repeat_half_life",
                 "the repeat-aware score needs an objective that scores from the last position \
-                 (future-window): next-item and cloze score every position",
+                 (future-targets): next-item and cloze score every position",
             );
         }
         if !(self.explore_weight.is_finite() && self.explore_weight >= 0.0) {
@@ -115,7 +115,7 @@ impl TrainConfig {
         {
             return fail(
                 "explore_weight",
-                "the explore loss needs the full-softmax loss and a future-window objective \
+                "the explore loss needs the full-softmax loss and a future-targets objective \
                  (it ranks the whole catalogue from the history's representation)",
             );
         }

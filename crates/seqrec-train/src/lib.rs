@@ -6,7 +6,7 @@
 //! together on burn-train's `Learner` (validation, early stopping, checkpoints; multi-device
 //! execution strategies come from burn-train as well).
 //!
-//! - [`Objective`]: next-item (causal), future window, or cloze — chosen so that no target
+//! - [`Objective`]: next-item (causal), future targets, or cloze — chosen so that no target
 //!   is visible to the position that scores it.
 //! - [`train`]: a full run that writes a model directory; [`Recommender`] serves it.
 //! - [`evaluate_next_item`]: full-catalogue ranking metrics on held-out items (any
@@ -21,7 +21,7 @@
 //!   [`export_gsasrec_safetensors`]: hand ours back to it.
 //!
 //! The building blocks of a training step (batch planning, batches, the burn-train training
-//! model, per-position scoring, chunked top-k) are in `internals`, behind the feature of that
+//! model, per-position scoring) are in `internals`, behind the feature of that
 //! name, for benchmarks and hand-written loops; they are not a stable API.
 
 mod atomic;
@@ -77,14 +77,12 @@ pub mod internals {
     //! The building blocks of a training step, for benchmarks and hand-written loops (feature
     //! `internals`; not a stable API): batch planning with provenance ([`BatchPlanner`]), host
     //! plans and device batches, the burn-train training model of gSASRec ([`GsasRecTraining`])
-    //! with its per-position scoring paths, the validation loader, and chunked top-k over an
-    //! embedding table.
+    //! with its per-position scoring paths, and the validation loader.
 
     pub use crate::batch::{EvalBatch, NegativeIds, TrainBatch};
     pub use crate::guard::LossGuard;
     pub use crate::loader::{EvalLoader, HistoryRanking, TrainLoader};
     pub use crate::plan::{BatchPlan, BatchPlanner, NO_EVENT};
-    pub use crate::serving::ranking::top_k_chunked;
     pub use crate::step::{
         GsasRecTraining, PerPositionScoring, RankOutput, StepOutput, StepSetup, target_ranks,
     };

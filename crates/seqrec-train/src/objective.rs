@@ -17,8 +17,10 @@ pub enum Objective {
     NextItem,
     /// The model reads a prefix of the history; the representation at its last position
     /// scores each of the following `len` items (the history as a profile predicting what
-    /// comes next). Valid for every attention mode.
-    FutureWindow {
+    /// comes next). Valid for every attention mode. (Formerly `FutureWindow`; files and
+    /// command lines that say `future_window` / `future-window` still read.)
+    #[serde(alias = "future_window")]
+    FutureTargets {
         /// How many of the items after the cut are targets.
         len: usize,
     },
@@ -33,11 +35,11 @@ pub enum Objective {
 
 impl Objective {
     /// The default objective for an attention mode: next-item prediction for a causal model,
-    /// a future window of 10 items for a bidirectional one.
+    /// 10 future targets for a bidirectional one.
     pub fn default_for(attention: AttentionMode) -> Self {
         match attention {
             AttentionMode::Causal => Objective::NextItem,
-            AttentionMode::Bidirectional => Objective::FutureWindow { len: 10 },
+            AttentionMode::Bidirectional => Objective::FutureTargets { len: 10 },
         }
     }
 
@@ -47,11 +49,11 @@ impl Objective {
             (Objective::NextItem, AttentionMode::Bidirectional) => Err(TrainError::setting(
                 "objective",
                 "the next-item objective needs causal attention: a bidirectional model would see \
-                 each target in its input (use FutureWindow or Cloze)",
+                 each target in its input (use FutureTargets or Cloze)",
             )),
-            (Objective::FutureWindow { len: 0 }, _) => Err(TrainError::setting(
+            (Objective::FutureTargets { len: 0 }, _) => Err(TrainError::setting(
                 "objective",
-                "the future window needs at least one target",
+                "the future-targets objective needs at least one target",
             )),
             (Objective::Cloze { prob }, _) if !(prob > 0.0 && prob < 1.0) => {
                 Err(TrainError::setting(
@@ -69,7 +71,7 @@ impl Objective {
 
     /// Whether targets are scored from the last position only (one query per sequence).
     pub fn scores_from_last_position(&self) -> bool {
-        matches!(self, Objective::FutureWindow { .. })
+        matches!(self, Objective::FutureTargets { .. })
     }
 }
 
@@ -77,7 +79,7 @@ impl std::fmt::Display for Objective {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Objective::NextItem => write!(f, "next-item"),
-            Objective::FutureWindow { len } => write!(f, "future-window:{len}"),
+            Objective::FutureTargets { len } => write!(f, "future-targets:{len}"),
             Objective::Cloze { prob } => write!(f, "cloze:{prob}"),
         }
     }
@@ -86,18 +88,19 @@ impl std::fmt::Display for Objective {
 impl std::str::FromStr for Objective {
     type Err = TrainError;
 
-    /// Parses `next-item`, `future-window[:LEN]` (default 10) or `cloze[:PROB]` (default 0.2).
+    /// Parses `next-item`, `future-targets[:LEN]` (default 10; `future-window`, its earlier
+    /// name, too) or `cloze[:PROB]` (default 0.2).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let (name, arg) = s.split_once(':').map_or((s, None), |(n, a)| (n, Some(a)));
         let bad = || {
             TrainError::setting(
                 "objective",
-                format!("unknown objective `{s}` (next-item, future-window[:LEN], cloze[:PROB])"),
+                format!("unknown objective `{s}` (next-item, future-targets[:LEN], cloze[:PROB])"),
             )
         };
         match name {
             "next-item" if arg.is_none() => Ok(Objective::NextItem),
-            "future-window" => Ok(Objective::FutureWindow {
+            "future-targets" | "future-window" => Ok(Objective::FutureTargets {
                 len: arg.map_or(Ok(10), str::parse).map_err(|_| bad())?,
             }),
             "cloze" => Ok(Objective::Cloze {
@@ -126,12 +129,12 @@ mod tests {
                 .is_err()
         );
         assert!(
-            Objective::FutureWindow { len: 5 }
+            Objective::FutureTargets { len: 5 }
                 .validate(AttentionMode::Causal)
                 .is_ok()
         );
         assert!(
-            Objective::FutureWindow { len: 0 }
+            Objective::FutureTargets { len: 0 }
                 .validate(AttentionMode::Bidirectional)
                 .is_err()
         );
@@ -139,14 +142,36 @@ mod tests {
 
     #[test]
     fn parses_and_prints() {
-        for s in ["next-item", "future-window:7", "cloze:0.3"] {
+        for s in ["next-item", "future-targets:7", "cloze:0.3"] {
             assert_eq!(s.parse::<Objective>().unwrap().to_string(), s);
         }
+        for earlier in ["future-window", "future-targets"] {
+            assert_eq!(
+                earlier.parse::<Objective>().unwrap(),
+                Objective::FutureTargets { len: 10 }
+            );
+        }
         assert_eq!(
-            "future-window".parse::<Objective>().unwrap(),
-            Objective::FutureWindow { len: 10 }
+            "future-window:4".parse::<Objective>().unwrap(),
+            Objective::FutureTargets { len: 4 }
         );
         assert!("next-item:3".parse::<Objective>().is_err());
-        assert!("future-window:x".parse::<Objective>().is_err());
+        assert!("future-targets:x".parse::<Objective>().is_err());
+    }
+
+    /// The serde form says `future_targets`; files written before the rename still read.
+    #[test]
+    fn serde_reads_the_earlier_name() {
+        let objective = Objective::FutureTargets { len: 7 };
+        let written = serde_json::to_value(objective).unwrap();
+        assert_eq!(
+            written,
+            serde_json::json!({ "kind": "future_targets", "len": 7 })
+        );
+        for kind in ["future_targets", "future_window"] {
+            let read: Objective =
+                serde_json::from_value(serde_json::json!({ "kind": kind, "len": 7 })).unwrap();
+            assert_eq!(read, objective);
+        }
     }
 }

@@ -82,7 +82,7 @@ impl BatchPlanner {
         let len = rows.iter().map(|r| r.input.len()).max().unwrap_or(1).max(1);
         let last_position_only = self.objective.scores_from_last_position();
         let target_len = match self.objective {
-            Objective::FutureWindow { len: window } => window,
+            Objective::FutureTargets { len: window } => window,
             _ => len,
         };
 
@@ -160,7 +160,7 @@ impl BatchPlanner {
                     targets: tagged(start + 1..n),
                 }
             }
-            Objective::FutureWindow { len: window } => {
+            Objective::FutureTargets { len: window } => {
                 let cut = rng.random_range(1..n);
                 Row {
                     input: tagged(cut.saturating_sub(self.max_len)..cut),
@@ -277,7 +277,7 @@ mod tests {
                     .plan(&refs, &sampler, &mut rng)
                     .unwrap();
                 assert_no_leak(&plan, true, true);
-                let plan = planner(Objective::FutureWindow { len: 3 }, sharing)
+                let plan = planner(Objective::FutureTargets { len: 3 }, sharing)
                     .plan(&refs, &sampler, &mut rng)
                     .unwrap();
                 assert_no_leak(&plan, true, true);

@@ -24,7 +24,7 @@ pub struct StepSetup {
     pub beta: f64,
     /// Watches the loss: a non-finite one never updates the model (`None`: no watch).
     pub guard: Option<LossGuard>,
-    /// Weight of the explore loss added to the full softmax of a future window
+    /// Weight of the explore loss added to the full softmax of future targets
     /// ([`seqrec_loss::explore_softmax_loss`], [`crate::TrainConfig::explore_weight`]);
     /// 0 adds nothing.
     pub explore_weight: f64,

@@ -120,7 +120,7 @@ fn every_objective_and_loss_trains() {
     let cases = [
         (
             AttentionMode::Bidirectional,
-            Objective::FutureWindow { len: 5 },
+            Objective::FutureTargets { len: 5 },
             LossKind::GBce {
                 beta: GBceBeta::Calibrated { t: 0.75 },
             },
@@ -134,7 +134,7 @@ fn every_objective_and_loss_trains() {
         ),
         (
             AttentionMode::Causal,
-            Objective::FutureWindow { len: 3 },
+            Objective::FutureTargets { len: 3 },
             LossKind::Bce,
             NegativeSharing::PerPosition,
         ),

@@ -133,7 +133,7 @@ fn repeat_by_hand(window: &[u32], item: u32, w: [f64; 3], half_life: f64) -> f64
 }
 
 #[test]
-fn future_window_full_softmax_with_the_repeat_term_matches_a_host_computation() {
+fn future_targets_full_softmax_with_the_repeat_term_matches_a_host_computation() {
     let _guard = common::serial();
     repeat_loss_matches_a_host_computation(12, None, 0.0);
 }
@@ -151,7 +151,7 @@ fn the_explore_loss_adds_a_softmax_over_unplayed_items_for_new_targets() {
     repeat_loss_matches_a_host_computation(4, Some(12), 0.7);
 }
 
-/// The future-window full-softmax loss with the repeat term, against logits computed on the
+/// The full-softmax loss over future targets with the repeat term, against logits computed on the
 /// host from the model's user states: the repeat term reads the batch's whole input (the
 /// repeat context), attention the last `max_len` items of it. With `explore_weight` > 0 the
 /// explore loss is added: for each target absent from the input, the dot product's softmax
@@ -184,7 +184,7 @@ fn repeat_loss_matches_a_host_computation(
     let batch: Vec<&[u32]> = seqs.iter().map(Vec::as_slice).collect();
     let sampler = NegativeSampler::uniform(ITEMS as u32).unwrap();
     let plan = planner(
-        Objective::FutureWindow { len: 3 },
+        Objective::FutureTargets { len: 3 },
         config.input_len(),
         config.mask_token() as u32,
     )
@@ -301,7 +301,7 @@ fn replay_config(repeat: Option<f64>, steps: usize) -> TrainConfig {
         .with_positions(PositionEncoding::Learned)
         .with_repeat_half_life(repeat);
     let mut config = TrainConfig::new(model);
-    config.objective = Objective::FutureWindow { len: 4 };
+    config.objective = Objective::FutureTargets { len: 4 };
     config.loss = LossKind::FullSoftmax;
     config.run.batch_size = 32;
     config.run.learning_rate = 1e-2;
@@ -448,12 +448,12 @@ fn the_repeat_term_needs_an_objective_that_scores_from_the_last_position() {
         })
     ));
     config.model.repeat_half_life = Some(0.0);
-    config.objective = Objective::FutureWindow { len: 3 };
+    config.objective = Objective::FutureTargets { len: 3 };
     assert!(matches!(config.validate(), Err(TrainError::Model(_))));
 }
 
 #[test]
-fn the_explore_loss_needs_the_full_softmax_over_a_future_window_and_a_valid_weight() {
+fn the_explore_loss_needs_the_full_softmax_over_future_targets_and_a_valid_weight() {
     let _guard = common::serial();
     let mut config = replay_config(Some(10.0), 10);
     config.explore_weight = 0.5;

@@ -17,15 +17,17 @@ use crate::run::RunSettings;
 /// let mut config = ItemItemTrainConfig::new(ItemItemConfig::new(1000));
 /// config.run.limit.steps = Some(2000);
 /// assert!(config.validate().is_ok());
-/// assert_eq!((config.window, config.negatives, config.run.batch_size), (5, 20, 4096));
+/// assert_eq!((config.context_window, config.negatives, config.run.batch_size), (5, 20, 4096));
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ItemItemTrainConfig {
     /// The model.
     pub model: ItemItemConfig,
     /// Context window: the items at most this many positions before or after an item in the
-    /// same history are its contexts. Default: 5 (word2vec's).
-    pub window: usize,
+    /// same history are its contexts. Default: 5 (word2vec's). (`window` in model directories
+    /// written before the rename; they still read.)
+    #[serde(alias = "window")]
+    pub context_window: usize,
     /// Negatives per (item, context) pair. Default: 20 (word2vec recommends 5–20 for small
     /// corpora; more negatives sharpen the ranking over a whole catalogue).
     pub negatives: usize,
@@ -47,7 +49,7 @@ impl ItemItemTrainConfig {
     pub fn new(model: ItemItemConfig) -> Self {
         Self {
             model,
-            window: 5,
+            context_window: 5,
             negatives: 20,
             negative_distribution: NegativeDistribution::Popularity { gamma: 0.75 },
             run: RunSettings::new(4096, 1e-2, 10),
@@ -58,9 +60,9 @@ impl ItemItemTrainConfig {
     pub fn validate(&self) -> Result<(), TrainError> {
         self.model.validate()?;
         self.run.validate()?;
-        if self.window == 0 {
+        if self.context_window == 0 {
             return Err(TrainError::setting(
-                "window",
+                "context_window",
                 "the context window must be at least 1",
             ));
         }
@@ -106,10 +108,10 @@ mod tests {
         let cases: Vec<(ItemItemTrainConfig, &str)> = vec![
             (
                 ItemItemTrainConfig {
-                    window: 0,
+                    context_window: 0,
                     ..good()
                 },
-                "window",
+                "context_window",
             ),
             (no_batch, "`run.batch_size`"),
             (
@@ -151,6 +153,11 @@ mod tests {
         };
         let json = serde_json::to_string(&manifest).unwrap();
         let back: ItemItemManifest = serde_json::from_str(&json).unwrap();
-        assert_eq!(back.training, Some(training));
+        assert_eq!(back.training, Some(training.clone()));
+        // A manifest written before `window` became `context_window` still reads.
+        assert!(json.contains("\"context_window\":5"), "{json}");
+        let earlier = json.replace("\"context_window\":5", "\"window\":3");
+        let back: ItemItemManifest = serde_json::from_str(&earlier).unwrap();
+        assert_eq!(back.training.map(|t| t.context_window), Some(3));
     }
 }

@@ -82,7 +82,7 @@ impl Trainable for ItemItemTrainConfig {
         sequences: Vec<Vec<u32>>,
         data: &TrainingData,
     ) -> Result<(Self::Examples, usize), TrainError> {
-        let pairs = SkipGramPairs::new(Arc::new(sequences), self.window)?;
+        let pairs = SkipGramPairs::new(Arc::new(sequences), self.context_window)?;
         let sampler = NegativeSampler::from_distribution(
             &self.negative_distribution,
             data.num_items as u32,
@@ -118,7 +118,7 @@ impl Trainable for ItemItemTrainConfig {
             resume_from = skip_steps / self.run.eval_every,
             "training the item-item model (dim {}, window {}, {} negatives)",
             self.model.dim,
-            self.window,
+            self.context_window,
             self.negatives
         );
         let loader = PairLoader::new(

@@ -28,7 +28,7 @@ impl SkipGramPairs {
     pub fn new(sequences: Arc<Vec<Vec<u32>>>, window: usize) -> Result<Self, TrainError> {
         if window == 0 {
             return Err(TrainError::setting(
-                "window",
+                "context_window",
                 "the context window must be at least 1",
             ));
         }

@@ -1,8 +1,6 @@
-//! Full-catalogue top-k ranking: for any [`SequenceScorer`], batched by history length, and
-//! over an embedding table in item chunks.
+//! Full-catalogue top-k ranking for any [`SequenceScorer`], batched by history length.
 
-use burn::tensor::{Device, Tensor};
-use seqrec_eval::TopKBatch;
+use burn::tensor::Device;
 use seqrec_model::SequenceScorer;
 
 use crate::batch::EvalBatch;
@@ -142,40 +140,6 @@ fn rank_in_blocks<M: SequenceScorer + ?Sized>(
         }
     }
     Ok(ranked)
-}
-
-/// The `k` best items of every user over a catalogue scored `chunk` items at a time, best
-/// first: users `[users, dim]` against the rows `first_id..` of `table` `[items, dim]` (for a
-/// model, [`GsasRec::output_table`](seqrec_model::GsasRec::output_table) with `first_id = 0`,
-/// where ids 0 and `num_items + 1` are not items and should be excluded). `exclude(user, id)`
-/// removes pairs (a user's history).
-///
-/// Only one `[users, chunk]` block of scores exists at a time, so memory beyond the table is
-/// `users × (chunk + k)` scores whatever the catalogue size.
-#[cfg_attr(not(feature = "internals"), allow(dead_code))]
-pub fn top_k_chunked(
-    users: Tensor<2>,
-    table: Tensor<2>,
-    first_id: u32,
-    k: usize,
-    chunk: usize,
-    exclude: impl Fn(usize, u32) -> bool,
-) -> Result<Vec<Vec<(u32, f32)>>, TrainError> {
-    let [n_users, _] = users.dims();
-    let [items, dim] = table.dims();
-    let chunk = chunk.max(1);
-    let mut best = TopKBatch::new(n_users, k);
-    for start in (0..items).step_by(chunk) {
-        let end = (start + chunk).min(items);
-        let block = users
-            .clone()
-            .matmul(table.clone().slice([start..end, 0..dim]).transpose());
-        let scores = block
-            .try_into_vec_as::<f32>()
-            .map_err(|e| TrainError::Device(e.to_string()))?;
-        best.push_block_filtered(first_id + start as u32, end - start, &scores, &exclude)?;
-    }
-    Ok(best.into_sorted_vecs())
 }
 
 /// Checks histories of model ids: none empty, every id in `1..=num_items`.

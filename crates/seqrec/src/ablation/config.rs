@@ -183,26 +183,28 @@ impl FromStr for Budget {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum VariantObjective {
-    /// Every variant learns [`Objective::FutureWindow`]: the representation of a history
+    /// Every variant learns [`Objective::FutureTargets`]: the representation of a history
     /// prefix scores the next `len` items. One objective for all, so that only the mask and
-    /// the positions differ (the default).
-    FutureWindow {
+    /// the positions differ (the default). Files that say `future_window`, its earlier name,
+    /// still read.
+    #[serde(alias = "future_window")]
+    FutureTargets {
         /// Items after the cut that are targets. Default 10.
         len: usize,
     },
     /// As the paper: causal variants learn next-item prediction with teacher forcing, the
-    /// others the future window of `len` items.
+    /// others the `len` future targets.
     NextItemForCausal {
-        /// Future window of the non-causal variants.
+        /// Future targets of the non-causal variants.
         len: usize,
     },
 }
 
 impl VariantObjective {
-    /// Items of the future window (the objective's targets).
-    pub fn window_len(&self) -> usize {
+    /// How many future targets: the items after the cut that the objective scores.
+    pub fn targets(&self) -> usize {
         match *self {
-            VariantObjective::FutureWindow { len }
+            VariantObjective::FutureTargets { len }
             | VariantObjective::NextItemForCausal { len } => len,
         }
     }
@@ -213,19 +215,19 @@ impl VariantObjective {
             (VariantObjective::NextItemForCausal { .. }, AttentionMode::Causal) => {
                 Objective::NextItem
             }
-            (VariantObjective::FutureWindow { len }, _)
-            | (VariantObjective::NextItemForCausal { len }, _) => Objective::FutureWindow { len },
+            (VariantObjective::FutureTargets { len }, _)
+            | (VariantObjective::NextItemForCausal { len }, _) => Objective::FutureTargets { len },
         }
     }
 
     /// A sentence for reports.
     pub fn describe(&self) -> String {
         match self {
-            VariantObjective::FutureWindow { len } => format!(
-                "every variant learns the future window (the next {len} items from the history's representation)"
+            VariantObjective::FutureTargets { len } => format!(
+                "every variant learns the future targets (the next {len} items from the history's representation)"
             ),
             VariantObjective::NextItemForCausal { len } => format!(
-                "causal variants learn next-item prediction (teacher forcing), the others the future window of {len} items"
+                "causal variants learn next-item prediction (teacher forcing), the others the {len} future targets"
             ),
         }
     }
@@ -244,7 +246,7 @@ impl VariantObjective {
 pub struct AblationConfig {
     /// The transformer variants. Default: [`Variant::PAPER`].
     pub variants: Vec<Variant>,
-    /// What they learn. Default: the future window of 10 items for all.
+    /// What they learn. Default: 10 future targets for all.
     pub objective: VariantObjective,
     /// What the variants share: everything but the mask and the positions.
     #[serde(flatten)]
@@ -293,7 +295,7 @@ pub struct TransformerSettings {
     /// Dropout. Default 0.0625 (the paper's).
     pub dropout: f64,
     /// Transformer loss. Default: the full softmax over the catalogue (one row of logits per
-    /// sequence with the future-window objective; [`AblationConfig::paper`] has the paper's
+    /// sequence with the future-targets objective; [`AblationConfig::paper`] has the paper's
     /// gBCE with β = 0.9).
     pub loss: LossKind,
     /// The transformers' repeat-aware score: the half-life, in history positions, of the
@@ -309,8 +311,8 @@ pub struct TransformerSettings {
     /// the model's default (10).
     #[serde(default)]
     pub repeat_weight_scale: Option<f64>,
-    /// Weight of the explore loss of the transformers trained with the full softmax over a
-    /// future window (`seqrec_train::TrainConfig::explore_weight`: a softmax over the
+    /// Weight of the explore loss of the transformers trained with the full softmax over
+    /// future targets (`seqrec_train::TrainConfig::explore_weight`: a softmax over the
     /// tracks the listener has not played, for their new targets); the others ignore it, and
     /// so does a run on the gSASRec layout, whose lists never hold the history. Default: 1,
     /// the weight of the main loss (`docs/reproduction.md`, "The explore loss").
@@ -343,9 +345,9 @@ pub struct TransformerSettings {
 /// `item_item_` in files).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ItemItemSettings {
-    /// Context window in history positions. Default 5.
+    /// Skip-gram context window in history positions. Default 5.
     #[serde(rename = "item_item_window")]
-    pub window: usize,
+    pub context_window: usize,
     /// Skip-gram pairs per step. Default 4096.
     #[serde(rename = "item_item_batch")]
     pub batch_size: usize,
@@ -378,7 +380,7 @@ impl Default for AblationConfig {
     fn default() -> Self {
         Self {
             variants: Variant::PAPER.to_vec(),
-            objective: VariantObjective::FutureWindow { len: 10 },
+            objective: VariantObjective::FutureTargets { len: 10 },
             transformer: TransformerSettings::default(),
             model_plays: ModelPlays::Positive,
             item_item: ItemItemSettings::default(),
@@ -417,7 +419,7 @@ impl Default for TransformerSettings {
 impl Default for ItemItemSettings {
     fn default() -> Self {
         Self {
-            window: 5,
+            context_window: 5,
             batch_size: 4096,
             learning_rate: 1e-2,
             recency: Recency::Uniform,
@@ -519,7 +521,7 @@ impl AblationConfig {
             .with_max_len(self.transformer.max_len.max(200))
             .with_recency(settings.recency);
         let mut config = ItemItemTrainConfig::new(model);
-        config.window = settings.window;
+        config.context_window = settings.context_window;
         config.run =
             self.schedule
                 .run_settings(&config.run, settings.batch_size, settings.learning_rate);
@@ -539,9 +541,9 @@ impl AblationConfig {
                 "no transformer variant to train".into(),
             ));
         }
-        if self.objective.window_len() == 0 {
+        if self.objective.targets() == 0 {
             return Err(AblationError::Config(
-                "the future window must hold at least one item".into(),
+                "there must be at least one future target".into(),
             ));
         }
         // Settings that would otherwise only fail when their model's turn comes, after the
@@ -640,13 +642,16 @@ mod tests {
     #[test]
     fn the_objective_follows_the_mask_only_when_asked() {
         let [causal, bidirectional, ..] = Variant::PAPER;
-        let same = VariantObjective::FutureWindow { len: 7 };
-        assert_eq!(same.for_variant(causal), Objective::FutureWindow { len: 7 });
+        let same = VariantObjective::FutureTargets { len: 7 };
+        assert_eq!(
+            same.for_variant(causal),
+            Objective::FutureTargets { len: 7 }
+        );
         let paper = VariantObjective::NextItemForCausal { len: 7 };
         assert_eq!(paper.for_variant(causal), Objective::NextItem);
         assert_eq!(
             paper.for_variant(bidirectional),
-            Objective::FutureWindow { len: 7 }
+            Objective::FutureTargets { len: 7 }
         );
     }
 
@@ -733,7 +738,7 @@ mod tests {
     }
 
     #[test]
-    fn the_repeat_term_goes_with_the_future_window_only() {
+    fn the_repeat_term_goes_with_future_targets_only() {
         let config = AblationConfig {
             objective: VariantObjective::NextItemForCausal { len: 10 },
             ..AblationConfig::default()
@@ -757,8 +762,12 @@ mod tests {
             serde_json::from_str(include_str!("../../../../docs/ablation/run.json")).unwrap();
         let written = &run["config"];
         let config: AblationConfig = serde_json::from_value(written.clone()).unwrap();
-        assert_eq!(&serde_json::to_value(&config).unwrap(), written);
-        assert_eq!(config.item_item.window, written["item_item_window"]);
+        // The one value written differently since: the objective's earlier name.
+        assert_eq!(written["objective"]["kind"], "future_window");
+        let mut renamed = written.clone();
+        renamed["objective"]["kind"] = "future_targets".into();
+        assert_eq!(serde_json::to_value(&config).unwrap(), renamed);
+        assert_eq!(config.item_item.context_window, written["item_item_window"]);
         assert_eq!(config.transformer.dim, written["dim"]);
         let keys = |v: &serde_json::Value| {
             let mut keys: Vec<String> = v.as_object().unwrap().keys().cloned().collect();

@@ -59,12 +59,13 @@ pub struct AblationArgs {
     #[arg(long)]
     personal_popularity_half_life: Option<f64>,
     /// Train the causal variants with next-item prediction (teacher forcing), as the paper
-    /// did, instead of the future-window objective shared by all variants.
+    /// did, instead of the future-targets objective shared by all variants.
     #[arg(long)]
     next_item_for_causal: bool,
-    /// Items of the future window (the objective's targets).
-    #[arg(long, default_value_t = defaults().objective.window_len())]
-    window: usize,
+    /// Future targets: how many items after the cut the objective scores (`--window`, its
+    /// earlier name, still works).
+    #[arg(long, alias = "window", default_value_t = defaults().objective.targets())]
+    future_targets: usize,
     /// History items a transformer reads.
     #[arg(long, default_value_t = defaults().transformer.max_len)]
     max_len: usize,
@@ -182,18 +183,18 @@ impl AblationArgs {
         if given.has("personal_popularity_half_life") {
             config.personal_popularity_half_life = flags.personal_popularity_half_life;
         }
-        if given.has("next_item_for_causal") || given.has("window") {
-            let len = if given.has("window") {
-                self.window
+        if given.has("next_item_for_causal") || given.has("future_targets") {
+            let len = if given.has("future_targets") {
+                self.future_targets
             } else {
-                config.objective.window_len()
+                config.objective.targets()
             };
             config.objective = if given.has("next_item_for_causal")
                 || matches!(config.objective, VariantObjective::NextItemForCausal { .. })
             {
                 VariantObjective::NextItemForCausal { len }
             } else {
-                VariantObjective::FutureWindow { len }
+                VariantObjective::FutureTargets { len }
             };
         }
         let (t, f) = (&mut config.transformer, &flags.transformer);
@@ -265,9 +266,13 @@ impl AblationArgs {
                 self.variants.clone()
             },
             objective: if self.next_item_for_causal {
-                VariantObjective::NextItemForCausal { len: self.window }
+                VariantObjective::NextItemForCausal {
+                    len: self.future_targets,
+                }
             } else {
-                VariantObjective::FutureWindow { len: self.window }
+                VariantObjective::FutureTargets {
+                    len: self.future_targets,
+                }
             },
             transformer,
             model_plays: self.model_plays.unwrap_or(defaults.model_plays),

@@ -98,8 +98,8 @@ pub struct TrainArgs {
           default_value = defaults().model.output_embeddings.name())]
     output_embeddings: OutputEmbeddings,
 
-    /// Training objective: next-item, future-window[:LEN], cloze[:PROB]
-    /// (default: next-item for causal models, future-window:10 for bidirectional ones and
+    /// Training objective: next-item, future-targets[:LEN], cloze[:PROB]
+    /// (default: next-item for causal models, future-targets:10 for bidirectional ones and
     /// on listening events).
     #[arg(long)]
     objective: Option<Objective>,
@@ -110,7 +110,7 @@ pub struct TrainArgs {
     /// Repeat-aware score: a learned term for the history's items (their plays in the
     /// window and their recency, with this half-life in history positions) [default: 20 on
     /// listening events, off otherwise]. Needs an objective that scores from the last
-    /// position (future-window).
+    /// position (future-targets).
     #[arg(long)]
     repeat_half_life: Option<f64>,
     /// Most recent history plays the repeat-aware score counts; attention reads --max-len
@@ -121,7 +121,7 @@ pub struct TrainArgs {
     #[arg(long, conflicts_with_all = ["repeat_half_life", "repeat_context"])]
     no_repeat: bool,
     /// Weight of the explore loss: a softmax over the items outside the user's history, for
-    /// the targets new to them, added to the full softmax of a future window [default: 1 on
+    /// the targets new to them, added to the full softmax of future targets [default: 1 on
     /// listening events with the full softmax, 0 otherwise].
     #[arg(long)]
     explore_weight: Option<f64>,
@@ -329,7 +329,7 @@ impl TrainArgs {
         config.objective = match self.objective {
             Some(objective) => objective,
             // The repeat term reads the window of the last position.
-            None if listening || repeat.is_some() => Objective::FutureWindow { len: 10 },
+            None if listening || repeat.is_some() => Objective::FutureTargets { len: 10 },
             None => Objective::default_for(attention),
         };
         let beta = self.beta();
@@ -366,7 +366,7 @@ impl TrainArgs {
             config.run.non_finite_loss = NonFiniteLoss::Skip;
         }
         // On a listening log the explore loss trains new tracks apart from replays (as the
-        // ablation does); it needs the full softmax over a future window.
+        // ablation does); it needs the full softmax over future targets.
         let explore_applies = matches!(config.loss, LossKind::FullSoftmax)
             && config.objective.scores_from_last_position();
         config.explore_weight = self
@@ -622,7 +622,7 @@ mod tests {
             "--output-embeddings",
             "shared",
             "--objective",
-            "future-window:5",
+            "future-targets:5",
             "--loss",
             "gbce",
             "--gbce-t",
@@ -764,7 +764,7 @@ mod tests {
         let config = args(&[]).config(200_000, DataKind::Listening);
         assert_eq!(config.model.attention, AttentionMode::Bidirectional);
         assert_eq!(config.model.positions, PositionEncoding::Learned);
-        assert_eq!(config.objective, Objective::FutureWindow { len: 10 });
+        assert_eq!(config.objective, Objective::FutureTargets { len: 10 });
         assert_eq!(config.model.repeat_half_life, Some(20.0));
         // The repeat term counts 20 000 plays, attention reads 50.
         assert_eq!(config.model.repeat_context, Some(20_000));
@@ -789,9 +789,9 @@ mod tests {
         assert_eq!(plain.model.repeat_context, None);
         let short = args(&["--repeat-context", "200"]).config(1000, DataKind::Listening);
         assert_eq!(short.model.input_len(), 200);
-        // A causal model on a listening log keeps the future window for its repeat term.
+        // A causal model on a listening log keeps the future targets for its repeat term.
         let causal = args(&["--attention", "causal"]).config(1000, DataKind::Listening);
-        assert_eq!(causal.objective, Objective::FutureWindow { len: 10 });
+        assert_eq!(causal.objective, Objective::FutureTargets { len: 10 });
         assert!(causal.validate().is_ok());
     }
 }
