@@ -45,11 +45,11 @@ pub struct EventArgs {
     /// Skip malformed rows (and report how many and why) instead of failing.
     #[arg(long)]
     skip_invalid: bool,
-    /// Days of history to train on, before the held-out window.
-    #[arg(long, default_value_t = 60)]
+    /// Days of history to train on, before the held-out window (the paper's).
+    #[arg(long, default_value_t = seqrec::ablation::default_windows().history_ms / DAY_MS)]
     history_days: i64,
-    /// Days held out after the history window.
-    #[arg(long, default_value_t = 7)]
+    /// Days held out after the history window (the paper's).
+    #[arg(long, default_value_t = seqrec::ablation::default_windows().held_out_ms / DAY_MS)]
     held_out_days: i64,
 }
 
