@@ -5,22 +5,13 @@
 //! catalogue is scored in item chunks against a table alone.
 
 use burn::tensor::Tensor;
-use seqrec_eval::{EvalError, TopKBatch};
-
-/// What can go wrong: the device could not hand back scores, or the merge refused them.
-#[derive(Debug, thiserror::Error)]
-pub enum TopKError {
-    /// Reading a block of scores back from the device failed.
-    #[error("reading scores back from the device: {0}")]
-    Device(String),
-    /// The per-user top-k merge refused a block.
-    #[error(transparent)]
-    Merge(#[from] EvalError),
-}
+use seqrec_eval::TopKBatch;
+use seqrec_train::TrainError;
 
 /// The `k` best items of every user over a catalogue scored `chunk` items at a time, best
 /// first: users `[users, dim]` against the rows `first_id..` of `table` `[items, dim]`.
-/// `exclude(user, id)` removes pairs (a user's history).
+/// `exclude(user, id)` removes pairs (a user's history). Errors: [`TrainError::Device`] when
+/// a block of scores cannot be read back, [`TrainError::Eval`] when the merge refuses it.
 ///
 /// Only one `[users, chunk]` block of scores exists at a time, so memory beyond the table is
 /// `users × (chunk + k)` scores whatever the catalogue size.
@@ -31,7 +22,7 @@ pub fn top_k_chunked(
     k: usize,
     chunk: usize,
     exclude: impl Fn(usize, u32) -> bool,
-) -> Result<Vec<Vec<(u32, f32)>>, TopKError> {
+) -> Result<Vec<Vec<(u32, f32)>>, TrainError> {
     let [n_users, _] = users.dims();
     let [items, dim] = table.dims();
     let chunk = chunk.max(1);
@@ -43,7 +34,7 @@ pub fn top_k_chunked(
             .matmul(table.clone().slice([start..end, 0..dim]).transpose());
         let scores = block
             .try_into_vec_as::<f32>()
-            .map_err(|e| TopKError::Device(e.to_string()))?;
+            .map_err(|e| TrainError::Device(e.to_string()))?;
         best.push_block_filtered(first_id + start as u32, end - start, &scores, &exclude)?;
     }
     Ok(best.into_sorted_vecs())

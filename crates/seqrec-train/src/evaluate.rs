@@ -7,7 +7,7 @@ use seqrec_model::SequenceScorer;
 
 use crate::batch::EvalBatch;
 use crate::error::TrainError;
-use crate::serving::ranking::MAX_SCORES_PER_BLOCK;
+use crate::serving::ranking::{MAX_SCORES_PER_BLOCK, scoring_blocks};
 use crate::step::target_ranks;
 
 /// Cutoffs reported by [`evaluate_next_item`]: recall@1, and NDCG and recall at 10.
@@ -47,13 +47,13 @@ pub fn next_item_ranks(
     device: &Device,
 ) -> Result<Vec<usize>, TrainError> {
     let users = held_out.inputs.len().min(held_out.targets.len());
-    let mut order: Vec<usize> = (0..users).collect();
-    // Stable: users of equal length keep their order.
-    order.sort_by_key(|&u| held_out.inputs[u].len().min(model.max_len()));
+    let (order, per_block) = scoring_blocks(
+        &held_out.inputs[..users],
+        model,
+        batch_size,
+        MAX_SCORES_PER_BLOCK,
+    );
     let mut ranks = vec![0usize; users];
-    let per_block = batch_size
-        .min(MAX_SCORES_PER_BLOCK / (model.num_items() + 2))
-        .max(1);
     for chunk in order.chunks(per_block) {
         let histories: Vec<&[u32]> = chunk
             .iter()

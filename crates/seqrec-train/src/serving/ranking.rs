@@ -101,10 +101,7 @@ fn rank_in_blocks<M: SequenceScorer + ?Sized>(
         return Ok(ranked);
     }
     let max_len = model.max_len();
-    let mut order: Vec<usize> = (0..histories.len()).collect();
-    // Stable: histories of equal length keep their order.
-    order.sort_by_key(|&u| histories[u].len().min(max_len));
-    let per_block = batch_size.min(max_scores / (model.num_items() + 2)).max(1);
+    let (order, per_block) = scoring_blocks(histories, model, batch_size, max_scores);
     for chunk in order.chunks(per_block) {
         let batch: Vec<&[u32]> = chunk.iter().map(|&u| histories[u].as_slice()).collect();
         let excluded: Option<Vec<&[u32]>> =
@@ -140,6 +137,24 @@ fn rank_in_blocks<M: SequenceScorer + ?Sized>(
         }
     }
     Ok(ranked)
+}
+
+/// How histories are scored, for ranking and for validation ranks alike: the order (by
+/// length truncated to the model's `max_len`, stable, so that a block is padded to about its
+/// own length) and how many a block holds (`batch_size`, fewer when that would exceed
+/// `max_scores` scores of `num_items + 2` columns each, at least one). Chunk the order by it.
+pub(crate) fn scoring_blocks<M: SequenceScorer + ?Sized>(
+    histories: &[Vec<u32>],
+    model: &M,
+    batch_size: usize,
+    max_scores: usize,
+) -> (Vec<usize>, usize) {
+    let max_len = model.max_len();
+    let mut order: Vec<usize> = (0..histories.len()).collect();
+    // Stable: histories of equal length keep their order.
+    order.sort_by_key(|&u| histories[u].len().min(max_len));
+    let per_block = batch_size.min(max_scores / (model.num_items() + 2)).max(1);
+    (order, per_block)
 }
 
 /// Checks histories of model ids: none empty, every id in `1..=num_items`.
