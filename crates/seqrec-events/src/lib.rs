@@ -6,8 +6,9 @@
 //!
 //! One event is a user, a track, a UTC timestamp and, when known, the milliseconds played,
 //! the track's length and whether the track was skipped. In memory the events are columns
-//! of dense ids ([`BYTES_PER_EVENT`] bytes per event plus the vocabularies), grouped by
-//! user and sorted by time.
+//! of dense ids (at most [`BYTES_PER_EVENT`] bytes per event, fewer when the input lacks
+//! the optional fields, plus one offset per user and the vocabularies), grouped by user and
+//! sorted by time.
 //!
 //! Formats ([`EventFormat`], read with [`read_events`]):
 //!
