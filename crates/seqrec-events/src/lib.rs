@@ -79,7 +79,8 @@ pub use self::report::ReadReport;
 pub use self::summary::{LogSummary, POSITIVE_MS};
 pub use self::timestamp::{TimestampFormat, format_rfc3339};
 pub use self::window::{
-    DAY_MS, HeldOutPlay, SplitReport, WindowOptions, WindowSplit, Windows, split_by_time,
+    DAY_MS, HeldOutPlay, HistoryPlayTimes, SplitReport, WindowOptions, WindowSplit, Windows,
+    split_by_time,
 };
 pub use seqrec_data::{DataError, Location};
 

@@ -141,9 +141,11 @@ pub struct WindowSplit {
     /// Each trained user's full training sequence (validation item included), indexed by
     /// user id − 1: the model's input for the held-out evaluation.
     pub histories: Vec<Vec<u32>>,
-    /// The milliseconds played of each entry of [`WindowSplit::histories`] (same shape),
-    /// `None` where the log does not say: what tells positive history plays from skips.
-    pub history_ms_played: Vec<Vec<Option<u32>>>,
+    /// The milliseconds played of each entry of [`WindowSplit::histories`] (row `u − 1` has
+    /// the length of `histories[u − 1]`), `None` where the log does not say: what tells
+    /// positive history plays from skips. Stored flat, 4 bytes per entry, none at all when
+    /// no play time is known.
+    pub history_ms_played: HistoryPlayTimes,
     /// Item ids: `1..=dataset.num_items` are the model's tracks, later ids are tracks seen
     /// only in the held-out window. Save [`WindowSplit::model_items`] next to a model.
     pub items: ItemVocabulary,
@@ -173,17 +175,17 @@ impl WindowSplit {
     /// any history play is known, i.e. when positive plays cannot be told apart. A user may
     /// have no positive play (an empty row).
     pub fn positive_histories(&self, min_ms: u32) -> Option<Vec<Vec<u32>>> {
-        if !self.history_ms_played.iter().flatten().any(Option::is_some) {
+        if !self.history_ms_played.any_known() {
             return None;
         }
         Some(
             self.histories
                 .iter()
-                .zip(&self.history_ms_played)
-                .map(|(items, ms)| {
+                .enumerate()
+                .map(|(u, items)| {
                     items
                         .iter()
-                        .zip(ms)
+                        .zip(self.history_ms_played.row(u))
                         .filter(|&(_, ms)| ms.is_some_and(|ms| ms >= min_ms))
                         .map(|(&item, _)| item)
                         .collect()
@@ -235,6 +237,98 @@ impl WindowSplit {
     }
 }
 
+/// The milliseconds played of every entry of [`WindowSplit::histories`], stored flat: 4
+/// bytes per entry ([`u32::MAX`] for unknown), and none when no entry's play time is known.
+///
+/// ```
+/// use seqrec_events::{Event, EventLogBuilder, WindowOptions, split_by_time};
+///
+/// let mut b = EventLogBuilder::default();
+/// let (ann, song) = (b.user_id("ann"), b.item_id("song"));
+/// b.push(Event::new(ann, song, 1).with_ms_played(40_000))?;
+/// b.push(Event::new(ann, song, 2))?;
+/// let options = WindowOptions { held_out_ms: 0, ..Default::default() };
+/// let split = split_by_time(&b.finish(true).0, &options)?;
+/// let played: Vec<Option<u32>> = split.history_ms_played.row(0).collect();
+/// assert_eq!(played, [Some(40_000), None]);
+/// assert!(split.history_ms_played.any_known());
+/// # Ok::<(), seqrec_events::DataError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryPlayTimes {
+    /// Row `u` is `ends[u]..ends[u + 1]` of the entries; `ends[0] = 0`.
+    ends: Vec<usize>,
+    /// One per entry while building; emptied by `seal` when none is known.
+    ms: Vec<u32>,
+    /// Entries so far (the length of `ms` while building).
+    len: usize,
+    any_known: bool,
+}
+
+impl Default for HistoryPlayTimes {
+    fn default() -> Self {
+        Self::with_capacity(0)
+    }
+}
+
+impl HistoryPlayTimes {
+    fn with_capacity(entries: usize) -> Self {
+        Self {
+            ends: vec![0],
+            ms: Vec::with_capacity(entries),
+            len: 0,
+            any_known: false,
+        }
+    }
+
+    fn push(&mut self, ms: Option<u32>) {
+        self.any_known |= ms.is_some();
+        self.ms.push(ms.unwrap_or(u32::MAX));
+        self.len += 1;
+    }
+
+    /// Ends the current row (the entries pushed since the last row).
+    fn end_row(&mut self) {
+        self.ends.push(self.len);
+    }
+
+    /// Drops entries pushed after the last row and, when no play time is known, all of them.
+    fn seal(&mut self) {
+        self.len = self.ends[self.ends.len() - 1];
+        self.ms.truncate(self.len);
+        if self.any_known {
+            self.ms.shrink_to_fit();
+        } else {
+            self.ms = Vec::new();
+        }
+    }
+
+    /// Number of rows (trained users).
+    pub fn rows(&self) -> usize {
+        self.ends.len() - 1
+    }
+
+    /// Whether any entry's play time is known.
+    pub fn any_known(&self) -> bool {
+        self.any_known
+    }
+
+    /// The play times of row `u` (user id − 1), in history order; empty for a row out of
+    /// range.
+    pub fn row(&self, u: usize) -> impl ExactSizeIterator<Item = Option<u32>> + '_ {
+        let range = match (self.ends.get(u), self.ends.get(u + 1)) {
+            (Some(&start), Some(&end)) => start..end,
+            _ => 0..0,
+        };
+        range.map(|i| self.ms.get(i).copied().filter(|&ms| ms != u32::MAX))
+    }
+
+    /// Every row as a vector (the shape of [`WindowSplit::histories`]).
+    pub fn to_vecs(&self) -> Vec<Vec<Option<u32>>> {
+        (0..self.rows()).map(|u| self.row(u).collect()).collect()
+    }
+}
+
 /// Splits `log` into a history and a held-out window (see the module documentation).
 ///
 /// # Errors
@@ -266,12 +360,12 @@ pub fn split_by_time(log: &EventLog, options: &WindowOptions) -> Result<WindowSp
     let counts = count_plays(log, &windows, options, min_track, &mut report);
     let (mut item_map, mut item_names) = model_items(log, &counts.track_plays, min_track);
     let num_items = item_names.len() as u32;
-    let (trained, others) =
+    let (trained, history_ms_played, others) =
         training_sequences(log, &windows, options, &counts, &item_map, &mut report)?;
     // Users: trained first, then the others.
     let order: Vec<u32> = trained
         .iter()
-        .map(|(u, _, _)| *u)
+        .map(|(u, _)| *u)
         .chain(others.iter().copied())
         .collect();
     let mut user_map = vec![0_u32; log.users().len() + 1];
@@ -293,8 +387,7 @@ pub fn split_by_time(log: &EventLog, options: &WindowOptions) -> Result<WindowSp
         &mut report,
     );
     let first_target = first_targets(&held_out, num_items, trained.len());
-    let (histories, history_ms_played): (Vec<Vec<u32>>, Vec<Vec<Option<u32>>>) =
-        trained.into_iter().map(|(_, s, ms)| (s, ms)).unzip();
+    let histories: Vec<Vec<u32>> = trained.into_iter().map(|(_, s)| s).collect();
     let dataset = split_histories(&histories, &first_target, num_items, options, &mut report)?;
     Ok(WindowSplit {
         dataset,
@@ -396,12 +489,14 @@ fn model_items(log: &EventLog, track_plays: &[u64], min_track: u64) -> (Vec<u32>
     (item_map, item_names)
 }
 
-/// A trained user: the log's user id, the training sequence (model ids) and the ms played of
-/// each of its entries.
-type TrainedUser = (u32, Vec<u32>, Vec<Option<u32>>);
+/// A trained user: the log's user id and the training sequence (model ids).
+type TrainedUser = (u32, Vec<u32>);
 
-/// The training sequence of every user with one, and the log's ids of the users without one
-/// who played in a window; an error when no user has a sequence.
+/// The training sequence of every user with one, the milliseconds played of their entries
+/// (flat, in the same order), and the log's ids of the users without one who played in a
+/// window; an error when no user has a sequence. Each sequence is allocated at its user's
+/// count of history plays, its exact length unless filters leave plays out (then it is
+/// shrunk): no slack from growing.
 fn training_sequences(
     log: &EventLog,
     windows: &Windows,
@@ -409,7 +504,7 @@ fn training_sequences(
     counts: &PlayCounts,
     item_map: &[u32],
     report: &mut SplitReport,
-) -> Result<(Vec<TrainedUser>, Vec<u32>), DataError> {
+) -> Result<(Vec<TrainedUser>, HistoryPlayTimes, Vec<u32>), DataError> {
     let trainable = |e: &Event| {
         windows.in_history(e.timestamp_ms)
             && item_map[e.item as usize] != 0
@@ -421,26 +516,30 @@ fn training_sequences(
     let (user_plays, held_out_by_user) = (&counts.user_plays, &counts.held_out_by_user);
     let mut trained = Vec::new();
     let mut others = Vec::new();
+    let mut played = HistoryPlayTimes::with_capacity(report.history_events);
     for u in 1..=log.users().len() as u32 {
-        let (sequence, ms_played): (Vec<u32>, Vec<Option<u32>>) =
-            if user_plays[u as usize] >= options.min_user_plays.max(1) {
-                log.user_events(u)
-                    .filter(|e| trainable(e))
-                    .map(|e| (item_map[e.item as usize], e.ms_played))
-                    .unzip()
-            } else {
-                (Vec::new(), Vec::new())
-            };
-        report.history_plays_not_trained += user_plays[u as usize] as usize - sequence.len();
+        let plays = user_plays[u as usize];
+        let mut sequence = Vec::new();
+        if plays >= options.min_user_plays.max(1) {
+            sequence.reserve_exact(plays as usize);
+            for e in log.user_events(u).filter(|e| trainable(e)) {
+                sequence.push(item_map[e.item as usize]);
+                played.push(e.ms_played);
+            }
+            sequence.shrink_to_fit();
+        }
+        report.history_plays_not_trained += plays as usize - sequence.len();
         if !sequence.is_empty() {
-            trained.push((u, sequence, ms_played));
-        } else if user_plays[u as usize] > 0 || held_out_by_user[u as usize] > 0 {
+            played.end_row();
+            trained.push((u, sequence));
+        } else if plays > 0 || held_out_by_user[u as usize] > 0 {
             if held_out_by_user[u as usize] > 0 {
                 report.held_out_users_without_history += 1;
             }
             others.push(u);
         }
     }
+    played.seal();
     if trained.is_empty() {
         return Err(DataError::NoEvents {
             reason: format!(
@@ -450,7 +549,7 @@ fn training_sequences(
         });
     }
     report.trained_users = trained.len();
-    Ok((trained, others))
+    Ok((trained, played, others))
 }
 
 /// The held-out plays of the users in `order` (the log's ids), with the split's user ids;
@@ -690,7 +789,7 @@ mod tests {
         // c's play is at the cut: held out, so c has no history.
         assert_eq!(split.histories, vec![vec![1, 2, 1], vec![2]]);
         assert_eq!(
-            split.history_ms_played,
+            split.history_ms_played.to_vecs(),
             vec![
                 vec![Some(60_000), Some(5_000), Some(30_000)],
                 vec![Some(29_999)]
@@ -712,7 +811,8 @@ mod tests {
             ..Default::default()
         };
         let split = split_by_time(&unknown, &options).unwrap();
-        assert_eq!(split.history_ms_played, vec![vec![None, None]]);
+        assert_eq!(split.history_ms_played.to_vecs(), vec![vec![None, None]]);
+        assert!(!split.history_ms_played.any_known());
         assert_eq!(split.positive_histories(30_000), None);
         assert!(split.positive_dataset(30_000).is_none());
     }
