@@ -73,7 +73,7 @@ pub use self::log::{
 };
 pub use self::loo_split::{LeaveOneOutOptions, LeaveOneOutSplit, split_leave_one_out};
 #[cfg(feature = "parquet")]
-pub use self::parquet::write_events_parquet;
+pub use self::parquet::{ParquetEventWriter, write_events_parquet};
 pub use self::read::{ColumnNames, EventFormat, ReadOptions, read_events};
 pub use self::report::ReadReport;
 pub use self::summary::{LogSummary, POSITIVE_MS};

@@ -554,58 +554,144 @@ pub(crate) fn read_parquet(
 ///
 /// [`DataError::Io`] or [`DataError::Parquet`] naming the file.
 pub fn write_events_parquet(log: &EventLog, path: &Path) -> Result<(), DataError> {
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("user_id", DataType::Utf8, false),
-        Field::new("track_id", DataType::Utf8, false),
-        Field::new(
-            "timestamp",
-            DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())),
-            false,
-        ),
-        Field::new("ms_played", DataType::UInt32, true),
-        Field::new("track_length_ms", DataType::UInt32, true),
-        Field::new("skipped", DataType::Boolean, true),
-    ]));
-    let file = File::create(path).map_err(|e| DataError::io(path, e))?;
-    let props = WriterProperties::builder()
-        .set_compression(Compression::SNAPPY)
-        .set_max_row_group_row_count(Some(WRITE_ROW_GROUP))
-        .build();
-    let mut writer = ArrowWriter::try_new(file, schema.clone(), Some(props))
-        .map_err(|e| parquet_error(path, e))?;
-    let (users, items) = (log.users(), log.items());
-    let mut start = 0;
-    while start < log.len() {
-        let end = (start + BATCH_ROWS).min(log.len());
-        let events: Vec<Event> = (start..end).filter_map(|i| log.get(i)).collect();
-        let columns: Vec<ArrayRef> = vec![
-            Arc::new(StringArray::from_iter_values(
-                events
-                    .iter()
-                    .map(|e| users.name(e.user).unwrap_or_default()),
-            )),
-            Arc::new(StringArray::from_iter_values(
-                events
-                    .iter()
-                    .map(|e| items.name(e.item).unwrap_or_default()),
-            )),
-            Arc::new(
-                TimestampMillisecondArray::from_iter_values(events.iter().map(|e| e.timestamp_ms))
-                    .with_timezone("UTC"),
-            ),
-            Arc::new(UInt32Array::from_iter(events.iter().map(|e| e.ms_played))),
-            Arc::new(UInt32Array::from_iter(
-                events.iter().map(|e| e.track_length_ms),
-            )),
-            Arc::new(BooleanArray::from_iter(events.iter().map(|e| e.skipped))),
-        ];
-        let batch =
-            RecordBatch::try_new(schema.clone(), columns).map_err(|e| parquet_error(path, e))?;
-        writer.write(&batch).map_err(|e| parquet_error(path, e))?;
-        start = end;
+    let mut writer = ParquetEventWriter::create(path)?;
+    writer.write(log)?;
+    writer.finish()
+}
+
+/// Writes events to one Parquet file log after log, in the layout of
+/// [`write_events_parquet`]: a file larger than memory can be written from logs that each
+/// fit (e.g. a simulation run a few thousand listeners at a time). Each log's events are
+/// written with its own vocabularies' string ids, in its order; only the row group being
+/// filled is buffered.
+///
+/// ```
+/// use seqrec_events::{Event, EventLogBuilder, ParquetEventWriter};
+///
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("plays.parquet");
+/// let mut writer = ParquetEventWriter::create(&path)?;
+/// for name in ["ann", "bob"] {
+///     let mut b = EventLogBuilder::default();
+///     let (user, song) = (b.user_id(name), b.item_id("song"));
+///     b.push(Event::new(user, song, 1_000))?;
+///     writer.write(&b.finish(true).0)?;
+/// }
+/// assert_eq!(writer.events(), 2);
+/// writer.finish()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct ParquetEventWriter {
+    writer: ArrowWriter<File>,
+    schema: Arc<Schema>,
+    path: std::path::PathBuf,
+    events: u64,
+}
+
+impl std::fmt::Debug for ParquetEventWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ParquetEventWriter")
+            .field("path", &self.path)
+            .field("events", &self.events)
+            .finish_non_exhaustive()
     }
-    writer.close().map_err(|e| parquet_error(path, e))?;
-    Ok(())
+}
+
+impl ParquetEventWriter {
+    /// Creates (or truncates) the file at `path`.
+    ///
+    /// # Errors
+    ///
+    /// [`DataError::Io`] or [`DataError::Parquet`] naming the file.
+    pub fn create(path: &Path) -> Result<Self, DataError> {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("user_id", DataType::Utf8, false),
+            Field::new("track_id", DataType::Utf8, false),
+            Field::new(
+                "timestamp",
+                DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())),
+                false,
+            ),
+            Field::new("ms_played", DataType::UInt32, true),
+            Field::new("track_length_ms", DataType::UInt32, true),
+            Field::new("skipped", DataType::Boolean, true),
+        ]));
+        let file = File::create(path).map_err(|e| DataError::io(path, e))?;
+        let props = WriterProperties::builder()
+            .set_compression(Compression::SNAPPY)
+            .set_max_row_group_row_count(Some(WRITE_ROW_GROUP))
+            .build();
+        let writer = ArrowWriter::try_new(file, schema.clone(), Some(props))
+            .map_err(|e| parquet_error(path, e))?;
+        Ok(Self {
+            writer,
+            schema,
+            path: path.to_owned(),
+            events: 0,
+        })
+    }
+
+    /// Appends the events of `log`.
+    ///
+    /// # Errors
+    ///
+    /// [`DataError::Parquet`] naming the file.
+    pub fn write(&mut self, log: &EventLog) -> Result<(), DataError> {
+        let path = self.path.as_path();
+        let (users, items) = (log.users(), log.items());
+        let mut start = 0;
+        while start < log.len() {
+            let end = (start + BATCH_ROWS).min(log.len());
+            let events: Vec<Event> = (start..end).filter_map(|i| log.get(i)).collect();
+            let columns: Vec<ArrayRef> = vec![
+                Arc::new(StringArray::from_iter_values(
+                    events
+                        .iter()
+                        .map(|e| users.name(e.user).unwrap_or_default()),
+                )),
+                Arc::new(StringArray::from_iter_values(
+                    events
+                        .iter()
+                        .map(|e| items.name(e.item).unwrap_or_default()),
+                )),
+                Arc::new(
+                    TimestampMillisecondArray::from_iter_values(
+                        events.iter().map(|e| e.timestamp_ms),
+                    )
+                    .with_timezone("UTC"),
+                ),
+                Arc::new(UInt32Array::from_iter(events.iter().map(|e| e.ms_played))),
+                Arc::new(UInt32Array::from_iter(
+                    events.iter().map(|e| e.track_length_ms),
+                )),
+                Arc::new(BooleanArray::from_iter(events.iter().map(|e| e.skipped))),
+            ];
+            let batch = RecordBatch::try_new(self.schema.clone(), columns)
+                .map_err(|e| parquet_error(path, e))?;
+            self.writer
+                .write(&batch)
+                .map_err(|e| parquet_error(path, e))?;
+            self.events += (end - start) as u64;
+            start = end;
+        }
+        Ok(())
+    }
+
+    /// Events written so far.
+    pub fn events(&self) -> u64 {
+        self.events
+    }
+
+    /// Writes the last row group and the footer.
+    ///
+    /// # Errors
+    ///
+    /// [`DataError::Parquet`] naming the file.
+    pub fn finish(self) -> Result<(), DataError> {
+        let Self { writer, path, .. } = self;
+        writer.close().map_err(|e| parquet_error(&path, e))?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -672,6 +758,36 @@ pub(crate) mod tests {
         assert_eq!(named(&back), named(&log));
         assert_eq!(report.records, 3);
         assert!(report.missing_optional_columns.is_empty());
+    }
+
+    /// Logs appended one after the other read back as one log: the events of each with
+    /// its own string ids, in row groups as large as the writer makes them.
+    #[test]
+    fn logs_appended_to_one_file_read_back_as_their_union() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("e.parquet");
+        let part = |user: &str, tracks: &[&str], from: i64| {
+            let mut b = EventLogBuilder::default();
+            let u = b.user_id(user);
+            for (t, name) in tracks.iter().enumerate() {
+                let item = b.item_id(name);
+                b.push(Event::new(u, item, from + t as i64).with_ms_played(t as u32))
+                    .unwrap();
+            }
+            b.finish(true).0
+        };
+        let (a, b) = (part("a", &["x", "y"], 0), part("b", &["y", "z", "x"], 10));
+        let mut writer = ParquetEventWriter::create(&path).unwrap();
+        writer.write(&a).unwrap();
+        writer.write(&EventLog::default()).unwrap();
+        writer.write(&b).unwrap();
+        assert_eq!(writer.events(), 5);
+        writer.finish().unwrap();
+        let (back, report) = read(&path, &ReadOptions::default()).unwrap();
+        assert_eq!(report.records, 5);
+        let mut want = named(&a);
+        want.extend(named(&b));
+        assert_eq!(named(&back), want);
     }
 
     #[test]
