@@ -3,10 +3,11 @@
 
 use std::ops::Range;
 
-use rand::Rng;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 
 use crate::SimulatorConfig;
-use crate::random::{cumulative, normal, sample_cumulative};
+use crate::random::{cumulative, mix, normal, sample_cumulative};
 use seqrec_events::DAY_MS;
 
 /// Release time of the back catalogue (before the simulated period).
@@ -64,12 +65,22 @@ pub struct Catalog {
     pub(crate) genre_cumulative: Vec<Vec<f64>>,
     /// Cumulative popularity of each artist's tracks.
     pub(crate) artist_cumulative: Vec<Vec<f64>>,
+    /// Cumulative `popularity^0.7` of each genre's artists (in `genre_artists` order): what
+    /// favourite artists are drawn from, computed once rather than for every listener.
+    pub(crate) genre_artist_cumulative: Vec<Vec<f64>>,
     /// Albums released during the simulated period, by genre, ordered by release.
     pub(crate) new_albums: Vec<Vec<u32>>,
     width: usize,
 }
 
 impl Catalog {
+    /// The catalogue that [`Simulation::run`](crate::Simulation::run) generates for `config`
+    /// (the same for every listener count): what [`simulate_users`](crate::simulate_users)
+    /// takes.
+    pub fn of_config(config: &SimulatorConfig) -> Self {
+        Self::generate(config, &mut ChaCha8Rng::seed_from_u64(mix(config.seed, 0)))
+    }
+
     /// Builds the catalogue of `config` (about `config.tracks` tracks).
     pub(crate) fn generate(config: &SimulatorConfig, rng: &mut impl Rng) -> Self {
         let genres = config.genres;
@@ -167,6 +178,15 @@ impl Catalog {
             .iter()
             .map(|a| cumulative(a.tracks.clone().map(|t| popularity[t as usize])))
             .collect();
+        let genre_artist_cumulative = genre_artists
+            .iter()
+            .map(|list| {
+                cumulative(
+                    list.iter()
+                        .map(|&a| artists[a as usize].popularity.powf(0.7)),
+                )
+            })
+            .collect();
         let mut new_albums = vec![Vec::new(); genres];
         for (index, album) in albums.iter().enumerate() {
             if album.release_ms != CATALOGUE_RELEASE {
@@ -189,6 +209,7 @@ impl Catalog {
             genre_tracks,
             genre_cumulative,
             artist_cumulative,
+            genre_artist_cumulative,
             new_albums,
             width: n.to_string().len().max(5),
         }

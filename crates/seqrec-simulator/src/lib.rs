@@ -35,6 +35,7 @@ mod sessions;
 use std::collections::HashSet;
 use std::fs::File;
 use std::io::{BufWriter, Write};
+use std::ops::Range;
 use std::path::Path;
 
 use rand::SeedableRng;
@@ -167,32 +168,18 @@ impl Simulation {
     /// [`DataError::InvalidOptions`] for an invalid configuration.
     pub fn run(config: &SimulatorConfig) -> Result<Self, DataError> {
         config.validate()?;
-        let catalog =
-            Catalog::generate(config, &mut ChaCha8Rng::seed_from_u64(mix(config.seed, 0)));
-        let width = config.users.to_string().len().max(5);
-        let users: Vocabulary = (1..=config.users)
-            .map(|u| format!("u{u:0width$}"))
-            .collect();
+        let catalog = Catalog::of_config(config);
+        let users: Vocabulary = (0..config.users).map(|u| user_name(config, u)).collect();
         let items: Vocabulary = (0..catalog.len() as u32)
             .map(|t| catalog.track_name(t))
             .collect();
         let mut builder = EventLogBuilder::with_vocabularies(users, items);
         let mut listeners = Vec::with_capacity(config.users);
         for u in 0..config.users {
-            let mut rng = ChaCha8Rng::seed_from_u64(mix(config.seed, 1 + u as u64));
-            let listener = Listener::generate(config, &catalog, &mut rng);
-            let plays = sessions::listen(config, &catalog, &listener, u, &mut rng);
+            let (listener, plays) = listen(config, &catalog, u);
             builder.reserve(plays.len());
             for play in plays {
-                builder.push(Event {
-                    user: u as u32 + 1,
-                    item: play.track + 1,
-                    timestamp_ms: play.timestamp_ms,
-                    ms_played: Some(play.ms_played),
-                    track_length_ms: Some(catalog.length_ms[play.track as usize]),
-                    skipped: Some(play.skipped),
-                    inferred: false,
-                })?;
+                builder.push(event(&catalog, u as u32 + 1, play.track + 1, &play))?;
             }
             listeners.push(listener);
         }
@@ -257,6 +244,89 @@ impl Simulation {
         }
         out.flush().map_err(io)
     }
+}
+
+/// The string id of listener `u` (0-based): `u` followed by the 1-based index, zero-padded
+/// to the width of `config.users` (at least 5 digits).
+fn user_name(config: &SimulatorConfig, u: usize) -> String {
+    let width = config.users.to_string().len().max(5);
+    format!("u{:0width$}", u + 1)
+}
+
+/// Listener `u` (0-based) of `config` and its plays: the same draws, whichever listeners are
+/// simulated with it.
+fn listen(
+    config: &SimulatorConfig,
+    catalog: &Catalog,
+    u: usize,
+) -> (Listener, Vec<sessions::Play>) {
+    let mut rng = ChaCha8Rng::seed_from_u64(mix(config.seed, 1 + u as u64));
+    let listener = Listener::generate(config, catalog, &mut rng);
+    let plays = sessions::listen(config, catalog, &listener, u, &mut rng);
+    (listener, plays)
+}
+
+/// The event of `play` with the given dense ids.
+fn event(catalog: &Catalog, user: u32, item: u32, play: &sessions::Play) -> Event {
+    Event {
+        user,
+        item,
+        timestamp_ms: play.timestamp_ms,
+        ms_played: Some(play.ms_played),
+        track_length_ms: Some(catalog.length_ms[play.track as usize]),
+        skipped: Some(play.skipped),
+        inferred: false,
+    }
+}
+
+/// Simulates only the listeners `users` (0-based indices into `0..config.users`) of
+/// `config`, over `catalog`, which must be [`Catalog::of_config`]`(config)`: each listener's
+/// plays are exactly those of [`Simulation::run`], so the logs of consecutive ranges,
+/// written one after the other (e.g. with `seqrec_events::ParquetEventWriter`), hold the
+/// events of the whole simulation without it ever being in memory. The log's vocabularies
+/// hold the simulated listeners' ids and the tracks they played (string ids as in
+/// [`Simulation::run`]; dense ids differ).
+///
+/// ```
+/// use seqrec_simulator::{Catalog, SimulatorConfig, simulate, simulate_users};
+///
+/// let config = SimulatorConfig { users: 6, tracks: 300, ..Default::default() };
+/// let catalog = Catalog::of_config(&config);
+/// let first = simulate_users(&config, &catalog, 0..4)?;
+/// let rest = simulate_users(&config, &catalog, 4..6)?;
+/// assert_eq!(first.len() + rest.len(), simulate(&config)?.len());
+/// # Ok::<(), seqrec_events::DataError>(())
+/// ```
+///
+/// # Errors
+///
+/// [`DataError::InvalidOptions`] for an invalid configuration or a range outside
+/// `0..config.users`.
+pub fn simulate_users(
+    config: &SimulatorConfig,
+    catalog: &Catalog,
+    users: Range<usize>,
+) -> Result<EventLog, DataError> {
+    config.validate()?;
+    if users.start > users.end || users.end > config.users {
+        return Err(DataError::InvalidOptions {
+            reason: format!(
+                "listeners {}..{} are not a range within the {} listeners of the configuration",
+                users.start, users.end, config.users
+            ),
+        });
+    }
+    let mut builder = EventLogBuilder::default();
+    for u in users {
+        let (_, plays) = listen(config, catalog, u);
+        let user = builder.user_id(&user_name(config, u));
+        builder.reserve(plays.len());
+        for play in plays {
+            let item = builder.item_id(&catalog.track_name(play.track));
+            builder.push(event(catalog, user, item, &play))?;
+        }
+    }
+    Ok(builder.finish(true).0)
 }
 
 /// Simulates a listening log (see [`Simulation::run`] for the ground truth as well).
@@ -453,6 +523,46 @@ mod tests {
         sim.write_affinities_csv(&truth).unwrap();
         let text = std::fs::read_to_string(&truth).unwrap();
         assert!(text.starts_with("user_id,track_id,affinity,genre,artist,album\nu00001,t"));
+    }
+
+    /// Listeners simulated a range at a time give exactly the plays of the whole run, with
+    /// the same string ids; a range outside the configuration is an error.
+    #[test]
+    fn shards_of_listeners_add_up_to_the_whole_simulation() {
+        let config = SimulatorConfig {
+            users: 40,
+            tracks: 900,
+            ..Default::default()
+        };
+        let named = |log: &EventLog| -> Vec<(String, String, Event)> {
+            log.iter()
+                .map(|e| {
+                    (
+                        log.users().name(e.user).unwrap().to_owned(),
+                        log.items().name(e.item).unwrap().to_owned(),
+                        Event {
+                            user: 0,
+                            item: 0,
+                            ..e
+                        },
+                    )
+                })
+                .collect()
+        };
+        let whole = named(&simulate(&config).unwrap());
+        let catalog = Catalog::of_config(&config);
+        assert_eq!(catalog, Simulation::run(&config).unwrap().catalog);
+        let mut shards = Vec::new();
+        for range in [0..7, 7..7, 7..33, 33..40] {
+            shards.extend(named(&simulate_users(&config, &catalog, range).unwrap()));
+        }
+        assert_eq!(shards, whole);
+        for bad in [0..41, 41..45] {
+            assert!(matches!(
+                simulate_users(&config, &catalog, bad),
+                Err(DataError::InvalidOptions { .. })
+            ));
+        }
     }
 
     #[test]

@@ -92,11 +92,8 @@ impl Listener {
                 break;
             };
             let list = &catalog.genre_artists[genres[i].0];
-            let table = cumulative(
-                list.iter()
-                    .map(|&a| catalog.artists[a as usize].popularity.powf(0.7)),
-            );
-            if let Some(j) = sample_cumulative(&table, rng)
+            let table = &catalog.genre_artist_cumulative[genres[i].0];
+            if let Some(j) = sample_cumulative(table, rng)
                 && !favourite_artists.contains(&list[j])
             {
                 favourite_artists.push(list[j]);
