@@ -42,8 +42,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         n / simulate_s / 1e6
     );
     println!(
-        "in memory: {:.1} bytes/event in all ({BYTES_PER_EVENT} in columns), {:.0} MB",
+        "in memory: {:.1} bytes/event in all ({} in columns, at most {BYTES_PER_EVENT}), {:.0} MB",
         log.heap_bytes() as f64 / n,
+        log.column_bytes_per_event(),
         log.heap_bytes() as f64 / 1e6
     );
 
