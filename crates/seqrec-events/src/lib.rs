@@ -80,7 +80,7 @@ pub use self::summary::{LogSummary, POSITIVE_MS};
 pub use self::timestamp::{TimestampFormat, format_rfc3339};
 pub use self::window::{
     DAY_MS, HeldOutPlay, HistoryPlayTimes, SplitReport, WindowOptions, WindowSplit, Windows,
-    split_by_time,
+    split_by_time, split_by_time_owned,
 };
 pub use seqrec_data::{DataError, Location};
 

@@ -776,6 +776,26 @@ impl EventLog {
         }
     }
 
+    /// The play time of event `i` (in range), without building the whole event.
+    pub(crate) fn ms_played_at(&self, i: usize) -> Option<u32> {
+        Some(self.columns.ms_played.get(i, UNKNOWN)).filter(|&ms| ms != UNKNOWN)
+    }
+
+    /// The number of user ids plus one (the length of the per-user offsets), which stays
+    /// when the vocabularies are taken.
+    pub(crate) fn num_users_plus_one(&self) -> usize {
+        self.offsets.len()
+    }
+
+    /// Takes the vocabularies' names (user ids, track ids, in dense-id order), leaving the
+    /// log without vocabularies: for a caller that consumes the log.
+    pub(crate) fn take_vocabularies(&mut self) -> (Vec<String>, Vec<String>) {
+        (
+            std::mem::take(&mut self.users).into(),
+            std::mem::take(&mut self.items).into(),
+        )
+    }
+
     /// Replaces every play time by the gap to the same user's next event, capped at
     /// `cap_ms` (the cap for a user's last event), and marks them inferred.
     pub(crate) fn infer_play_times_from_gaps(&mut self, cap_ms: u32) {

@@ -14,7 +14,7 @@
 //! For the paper's evaluation it keeps the held-out plays with their play times and every
 //! user's history length (plays in the history window) for cohort analysis.
 
-use crate::log::{Event, EventLog};
+use crate::log::EventLog;
 use seqrec_data::DataError;
 use seqrec_data::HistoryTargets;
 use seqrec_data::gsasrec_layout::SequenceDataset;
@@ -354,11 +354,105 @@ impl HistoryPlayTimes {
 /// # Ok::<(), seqrec_events::DataError>(())
 /// ```
 pub fn split_by_time(log: &EventLog, options: &WindowOptions) -> Result<WindowSplit, DataError> {
+    let mut users = Names::Lent(log.users().names());
+    let mut items = Names::Lent(log.items().names());
+    split_parts(log, (&mut users, &mut items), options)?.assemble(options)
+}
+
+/// [`split_by_time`] of a log it consumes: the same split, with less memory at its peak.
+/// The string ids move from the log's vocabularies into the split's instead of being
+/// copied (the log's hash indexes are freed first), and the log's columns are freed before
+/// the training, validation and test sequences are copied from the histories: the log and
+/// all of the split are never in memory together.
+///
+/// # Errors
+///
+/// As [`split_by_time`].
+///
+/// ```
+/// use seqrec_events::{Event, EventLogBuilder, WindowOptions, split_by_time, split_by_time_owned};
+///
+/// let mut b = EventLogBuilder::default();
+/// let u = b.user_id("ann");
+/// for (t, name) in ["a", "b", "a"].into_iter().enumerate() {
+///     let item = b.item_id(name);
+///     b.push(Event::new(u, item, t as i64))?;
+/// }
+/// let (log, _) = b.finish(true);
+/// let options = WindowOptions { held_out_ms: 1, ..Default::default() };
+/// let split = split_by_time(&log, &options)?;
+/// assert_eq!(split_by_time_owned(log, &options)?, split);
+/// # Ok::<(), seqrec_events::DataError>(())
+/// ```
+pub fn split_by_time_owned(
+    mut log: EventLog,
+    options: &WindowOptions,
+) -> Result<WindowSplit, DataError> {
+    let (users, items) = log.take_vocabularies();
+    let (mut users, mut items) = (Names::Owned(users), Names::Owned(items));
+    let parts = split_parts(&log, (&mut users, &mut items), options)?;
+    drop((log, users, items));
+    parts.assemble(options)
+}
+
+/// The string ids of the log's users or tracks: lent (the split copies the ones it keeps)
+/// or owned (it moves them).
+enum Names<'a> {
+    Lent(&'a [String]),
+    Owned(Vec<String>),
+}
+
+impl Names<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Names::Lent(names) => names.len(),
+            Names::Owned(names) => names.len(),
+        }
+    }
+
+    /// The name of dense id `id`; the split asks for each id at most once.
+    fn take(&mut self, id: u32) -> String {
+        let i = id as usize - 1;
+        match self {
+            Names::Lent(names) => names[i].clone(),
+            Names::Owned(names) => std::mem::take(&mut names[i]),
+        }
+    }
+}
+
+/// Everything the split takes from the log; [`Parts::assemble`] makes the rest from it.
+struct Parts {
+    histories: Vec<Vec<u32>>,
+    history_ms_played: HistoryPlayTimes,
+    first_target: Vec<u32>,
+    num_items: u32,
+    item_names: Vec<String>,
+    user_names: Vec<String>,
+    history_lengths: Vec<u32>,
+    held_out: Vec<HeldOutPlay>,
+    windows: Windows,
+    report: SplitReport,
+}
+
+/// The windows, counts, histories, held-out plays and vocabularies of the split of `log`,
+/// whose users and tracks are named by `names` (the log's own vocabularies may be taken).
+fn split_parts(
+    log: &EventLog,
+    (users, items): (&mut Names<'_>, &mut Names<'_>),
+    options: &WindowOptions,
+) -> Result<Parts, DataError> {
     let windows = windows_of(log, options)?;
     let mut report = SplitReport::default();
     let min_track = options.min_track_plays.max(1);
-    let counts = count_plays(log, &windows, options, min_track, &mut report);
-    let (mut item_map, mut item_names) = model_items(log, &counts.track_plays, min_track);
+    let counts = count_plays(
+        log,
+        (users.len(), items.len()),
+        &windows,
+        options,
+        min_track,
+        &mut report,
+    );
+    let (mut item_map, mut item_names) = model_items(items, &counts.track_plays, min_track);
     let num_items = item_names.len() as u32;
     let (trained, history_ms_played, others) =
         training_sequences(log, &windows, options, &counts, &item_map, &mut report)?;
@@ -368,10 +462,10 @@ pub fn split_by_time(log: &EventLog, options: &WindowOptions) -> Result<WindowSp
         .map(|(u, _)| *u)
         .chain(others.iter().copied())
         .collect();
-    let mut user_map = vec![0_u32; log.users().len() + 1];
+    let mut user_map = vec![0_u32; users.len() + 1];
     let mut user_names = Vec::with_capacity(order.len());
     for &old in &order {
-        user_names.push(log.users().names()[old as usize - 1].clone());
+        user_names.push(users.take(old));
         user_map[old as usize] = user_names.len() as u32;
     }
     let history_lengths: Vec<u32> = order
@@ -383,23 +477,53 @@ pub fn split_by_time(log: &EventLog, options: &WindowOptions) -> Result<WindowSp
         &windows,
         &order,
         &user_map,
-        (&mut item_map, &mut item_names),
+        (&mut item_map, &mut item_names, items),
         &mut report,
     );
     let first_target = first_targets(&held_out, num_items, trained.len());
     let histories: Vec<Vec<u32>> = trained.into_iter().map(|(_, s)| s).collect();
-    let dataset = split_histories(&histories, &first_target, num_items, options, &mut report)?;
-    Ok(WindowSplit {
-        dataset,
+    Ok(Parts {
         histories,
         history_ms_played,
-        items: Vocabulary::from(item_names),
-        users: Vocabulary::from(user_names),
+        first_target,
+        num_items,
+        item_names,
+        user_names,
         history_lengths,
         held_out,
         windows,
         report,
     })
+}
+
+impl Parts {
+    /// The split: the dataset's sequences copied from the histories, and the vocabularies.
+    fn assemble(self, options: &WindowOptions) -> Result<WindowSplit, DataError> {
+        let Parts {
+            histories,
+            history_ms_played,
+            first_target,
+            num_items,
+            item_names,
+            user_names,
+            history_lengths,
+            held_out,
+            windows,
+            mut report,
+        } = self;
+        let dataset = split_histories(&histories, &first_target, num_items, options, &mut report)?;
+        Ok(WindowSplit {
+            dataset,
+            histories,
+            history_ms_played,
+            items: Vocabulary::from(item_names),
+            users: Vocabulary::from(user_names),
+            history_lengths,
+            held_out,
+            windows,
+            report,
+        })
+    }
 }
 
 /// The history and held-out windows of `options` on `log` (the cut defaults to the last event).
@@ -438,26 +562,32 @@ struct PlayCounts {
 /// below the minimums.
 fn count_plays(
     log: &EventLog,
+    (num_users, num_items): (usize, usize),
     windows: &Windows,
     options: &WindowOptions,
     min_track: u64,
     report: &mut SplitReport,
 ) -> PlayCounts {
-    let mut track_plays = vec![0_u64; log.items().len() + 1];
-    let mut user_plays = vec![0_u64; log.users().len() + 1];
-    let mut held_out_by_user = vec![0_usize; log.users().len() + 1];
-    for e in log.iter() {
-        if windows.in_history(e.timestamp_ms) {
-            report.history_events += 1;
-            track_plays[e.item as usize] += 1;
-            user_plays[e.user as usize] += 1;
-        } else if windows.in_held_out(e.timestamp_ms) {
-            report.held_out_events += 1;
-            held_out_by_user[e.user as usize] += 1;
-        } else if e.timestamp_ms <= windows.history_start_ms {
-            report.events_before_history += 1;
-        } else {
-            report.events_after_cut += 1;
+    let mut track_plays = vec![0_u64; num_items + 1];
+    let mut user_plays = vec![0_u64; num_users + 1];
+    let mut held_out_by_user = vec![0_usize; num_users + 1];
+    // The columns it needs only (a whole event would look up each track's length).
+    let (times, items) = (log.timestamps_ms(), log.item_ids());
+    for user in 1..log.num_users_plus_one() {
+        for i in log.user_range(user as u32) {
+            let t = times[i];
+            if windows.in_history(t) {
+                report.history_events += 1;
+                track_plays[items[i] as usize] += 1;
+                user_plays[user] += 1;
+            } else if windows.in_held_out(t) {
+                report.held_out_events += 1;
+                held_out_by_user[user] += 1;
+            } else if t <= windows.history_start_ms {
+                report.events_before_history += 1;
+            } else {
+                report.events_after_cut += 1;
+            }
         }
     }
     report.tracks_below_min = track_plays
@@ -477,13 +607,17 @@ fn count_plays(
 
 /// The model's items, in the log's id order: the tracks with at least `min_track` history
 /// plays. Returns the map from the log's ids (0 for tracks left out) and the names.
-fn model_items(log: &EventLog, track_plays: &[u64], min_track: u64) -> (Vec<u32>, Vec<String>) {
-    let mut item_map = vec![0_u32; log.items().len() + 1];
+fn model_items(
+    items: &mut Names<'_>,
+    track_plays: &[u64],
+    min_track: u64,
+) -> (Vec<u32>, Vec<String>) {
+    let mut item_map = vec![0_u32; items.len() + 1];
     let mut item_names = Vec::new();
-    for (old, name) in log.items().names().iter().enumerate() {
-        if track_plays[old + 1] >= min_track {
-            item_names.push(name.clone());
-            item_map[old + 1] = item_names.len() as u32;
+    for old in 1..=items.len() as u32 {
+        if track_plays[old as usize] >= min_track {
+            item_names.push(items.take(old));
+            item_map[old as usize] = item_names.len() as u32;
         }
     }
     (item_map, item_names)
@@ -505,10 +639,11 @@ fn training_sequences(
     item_map: &[u32],
     report: &mut SplitReport,
 ) -> Result<(Vec<TrainedUser>, HistoryPlayTimes, Vec<u32>), DataError> {
-    let trainable = |e: &Event| {
-        windows.in_history(e.timestamp_ms)
-            && item_map[e.item as usize] != 0
-            && match (options.min_train_ms_played, e.ms_played) {
+    let (times, items) = (log.timestamps_ms(), log.item_ids());
+    let trainable = |i: usize| {
+        windows.in_history(times[i])
+            && item_map[items[i] as usize] != 0
+            && match (options.min_train_ms_played, log.ms_played_at(i)) {
                 (Some(min), Some(ms)) => ms >= min,
                 _ => true,
             }
@@ -517,14 +652,14 @@ fn training_sequences(
     let mut trained = Vec::new();
     let mut others = Vec::new();
     let mut played = HistoryPlayTimes::with_capacity(report.history_events);
-    for u in 1..=log.users().len() as u32 {
+    for u in 1..log.num_users_plus_one() as u32 {
         let plays = user_plays[u as usize];
         let mut sequence = Vec::new();
         if plays >= options.min_user_plays.max(1) {
             sequence.reserve_exact(plays as usize);
-            for e in log.user_events(u).filter(|e| trainable(e)) {
-                sequence.push(item_map[e.item as usize]);
-                played.push(e.ms_played);
+            for i in log.user_range(u).filter(|&i| trainable(i)) {
+                sequence.push(item_map[items[i] as usize]);
+                played.push(log.ms_played_at(i));
             }
             sequence.shrink_to_fit();
         }
@@ -559,7 +694,7 @@ fn held_out_plays(
     windows: &Windows,
     order: &[u32],
     user_map: &[u32],
-    (item_map, item_names): (&mut Vec<u32>, &mut Vec<String>),
+    (item_map, item_names, items): (&mut Vec<u32>, &mut Vec<String>, &mut Names<'_>),
     report: &mut SplitReport,
 ) -> Vec<HeldOutPlay> {
     let mut held_out = Vec::with_capacity(report.held_out_events);
@@ -570,7 +705,7 @@ fn held_out_plays(
         {
             if item_map[e.item as usize] == 0 {
                 report.held_out_plays_of_unseen_tracks += 1;
-                item_names.push(log.items().names()[e.item as usize - 1].clone());
+                item_names.push(items.take(e.item));
                 item_map[e.item as usize] = item_names.len() as u32;
             }
             held_out.push(HeldOutPlay {
@@ -644,7 +779,7 @@ fn split_histories(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::EventLogBuilder;
+    use crate::{Event, EventLogBuilder};
     use seqrec_data::Split;
 
     /// A log from (user, item, day, ms_played) rows.
@@ -856,6 +991,61 @@ mod tests {
         );
         assert!(positive.test.is_none());
         assert_eq!(positive.num_items, split.dataset.num_items);
+    }
+
+    /// The split of a consumed log equals the split of a borrowed one, filters and all, and
+    /// so do the errors.
+    #[test]
+    fn the_owned_split_equals_the_borrowed_one() {
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = |bound: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % bound
+        };
+        let names: Vec<(String, String)> = (0..400)
+            .map(|_| (format!("u{}", next(30)), format!("t{}", next(50))))
+            .collect();
+        let rows: Vec<(&str, &str, i64, u32)> = names
+            .iter()
+            .map(|(u, t)| (u.as_str(), t.as_str(), next(80) as i64, next(60_000) as u32))
+            .collect();
+        let log = log(&rows);
+        for options in [
+            WindowOptions::default(),
+            WindowOptions {
+                held_out_ms: 0,
+                validation_users: 5,
+                ..Default::default()
+            },
+            WindowOptions {
+                min_track_plays: 3,
+                min_user_plays: 4,
+                min_train_ms_played: Some(30_000),
+                history_ms: 20 * DAY_MS,
+                ..Default::default()
+            },
+            WindowOptions {
+                history_ms: 0,
+                ..Default::default()
+            },
+            WindowOptions {
+                cut_ms: Some(-DAY_MS),
+                ..Default::default()
+            },
+        ] {
+            let borrowed = split_by_time(&log, &options);
+            let owned = split_by_time_owned(log.clone(), &options);
+            match (&borrowed, &owned) {
+                (Ok(a), Ok(b)) => {
+                    assert_eq!(a, b, "{options:?}");
+                    assert!(!a.held_out.is_empty() || options.held_out_ms == 0);
+                }
+                (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+                _ => panic!("{options:?}: {borrowed:?} vs {owned:?}"),
+            }
+        }
     }
 
     #[test]

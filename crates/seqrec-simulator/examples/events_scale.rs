@@ -7,15 +7,20 @@
 //!
 //! prints one table row per file (and per binary): events, file size, read time, split time,
 //! the `EventLog`'s own heap bytes per event, peak RSS after reading and after the split, in
-//! bytes per event. `--before BIN` also runs BIN, this example built from another version of
-//! the code (it takes the same `measure FILE` command), in its own process, before this one.
-//! `events_generate` writes such files. Only public APIs that every version has are used.
+//! bytes per event; a second row per file splits with `split_by_time_owned`, which consumes
+//! the log (`measure-owned FILE`). `--before BIN` also runs BIN, this example built from
+//! another version of the code (it takes the same `measure FILE` command; build it from the
+//! commit that added this example, whose `measure` uses only APIs every version has), in its
+//! own process, before this one. `events_generate` writes such files.
 
 use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
-use seqrec_events::{DAY_MS, EventFormat, ReadOptions, WindowOptions, read_events, split_by_time};
+use seqrec_events::{
+    DAY_MS, EventFormat, ReadOptions, WindowOptions, read_events, split_by_time,
+    split_by_time_owned,
+};
 
 /// `VmHWM` (peak resident set) and `VmRSS` of this process in bytes.
 fn memory() -> (u64, u64) {
@@ -30,8 +35,9 @@ fn memory() -> (u64, u64) {
     (field("VmHWM:"), field("VmRSS:"))
 }
 
-/// Reads and splits `path`, printing `key=value` pairs on one line.
-fn measure(path: &Path) -> Result<(), Box<dyn std::error::Error>> {
+/// Reads and splits `path` (consuming the log with `owned`), printing `key=value` pairs on
+/// one line.
+fn measure(path: &Path, owned: bool) -> Result<(), Box<dyn std::error::Error>> {
     let (_, base_rss) = memory();
     let file_bytes = std::fs::metadata(path)?.len();
     let start = Instant::now();
@@ -47,16 +53,20 @@ fn measure(path: &Path) -> Result<(), Box<dyn std::error::Error>> {
         ..WindowOptions::default()
     };
     let start = Instant::now();
-    let split = split_by_time(&log, &windows)?;
+    // As the trainer does: the log lives until the split returns (and is dropped later).
+    let (split, log) = if owned {
+        (split_by_time_owned(log, &windows)?, None)
+    } else {
+        (split_by_time(&log, &windows)?, Some(log))
+    };
     let split_s = start.elapsed().as_secs_f64();
     let (peak, split_rss) = memory();
     drop(log);
-    let (_, after_drop_rss) = memory();
     println!(
         "events={events} users={users} tracks={tracks} records={} file_bytes={file_bytes} \
          read_s={read_s:.2} split_s={split_s:.2} log_bytes={log_bytes} base_rss={base_rss} \
          read_peak={read_peak} read_rss={read_rss} peak={peak} split_rss={split_rss} \
-         split_only_rss={after_drop_rss} trained_users={} held_out={}",
+         trained_users={} held_out={}",
         report.records,
         split.dataset.num_users(),
         split.held_out.len()
@@ -64,9 +74,13 @@ fn measure(path: &Path) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// Runs `bin measure path` and parses its `key=value` line.
-fn run(bin: &Path, path: &Path) -> Result<Vec<(String, f64)>, Box<dyn std::error::Error>> {
-    let out = Command::new(bin).arg("measure").arg(path).output()?;
+/// Runs `bin command path` and parses its `key=value` line.
+fn run(
+    bin: &Path,
+    command: &str,
+    path: &Path,
+) -> Result<Vec<(String, f64)>, Box<dyn std::error::Error>> {
+    let out = Command::new(bin).arg(command).arg(path).output()?;
     if !out.status.success() {
         return Err(format!(
             "{} measure {}: {}",
@@ -88,18 +102,23 @@ fn run(bin: &Path, path: &Path) -> Result<Vec<(String, f64)>, Box<dyn std::error
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) == Some("measure") {
-        let [_, path] = args.as_slice() else {
-            return Err("usage: events_scale measure FILE".into());
-        };
-        return measure(Path::new(path));
+    if let [command, path] = args.as_slice()
+        && (command == "measure" || command == "measure-owned")
+    {
+        return measure(Path::new(path), command == "measure-owned");
     }
     let mut bins = Vec::new();
     if args.first().map(String::as_str) == Some("--before") && args.len() >= 2 {
-        bins.push(("before", std::path::PathBuf::from(args[1].clone())));
+        bins.push((
+            "before",
+            std::path::PathBuf::from(args[1].clone()),
+            "measure",
+        ));
         args.drain(..2);
     }
-    bins.push(("after", std::env::current_exe()?));
+    let this = std::env::current_exe()?;
+    bins.push(("after", this.clone(), "measure"));
+    bins.push(("after, owned split", this, "measure-owned"));
     if args.is_empty() {
         return Err("usage: events_scale [--before BIN] FILE...".into());
     }
@@ -108,8 +127,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     println!("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for file in &args {
-        for (label, bin) in &bins {
-            let m = run(bin, Path::new(file))?;
+        for (label, bin, command) in &bins {
+            let m = run(bin, command, Path::new(file))?;
             let get = |k: &str| m.iter().find(|(n, _)| n == k).map_or(f64::NAN, |(_, v)| *v);
             let n = get("events");
             let gb = |b: f64| b / 1e9;
