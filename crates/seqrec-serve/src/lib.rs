@@ -9,6 +9,10 @@
 //!   to CSV or Parquet in chunks, so memory stays bounded.
 //! - [`Ranker`] and [`open_model_dir`]: every saved model kind (gSASRec, item-item, personal
 //!   popularity) behind one interface.
+//! - [`AnnRanker`] and [`open_model_dir_with_ann`] (optional, off by default): a gSASRec
+//!   served from an approximate index over its output table (`seqrec-ann`, HNSW): candidates
+//!   from the index plus the history, scored exactly by the model, for catalogues of
+//!   millions of items (`docs/scale-ann.md`).
 //!
 //! ```no_run
 //! use burn::tensor::Device;
@@ -27,6 +31,7 @@
 //! throughput and latency.
 #![deny(missing_docs)]
 
+pub mod ann;
 pub mod api;
 mod batcher;
 pub mod bulk;
@@ -36,6 +41,7 @@ mod metrics;
 mod ranker;
 mod server;
 
+pub use ann::{AnnOptions, AnnRanker, open_model_dir_with_ann};
 pub use bulk::{BulkOptions, BulkReport, UnknownItems, recommend_file};
 pub use config::ServeConfig;
 pub use error::ServeError;
