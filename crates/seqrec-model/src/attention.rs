@@ -10,6 +10,8 @@ use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::tensor::Tensor;
 use burn::tensor::activation::softmax;
 
+use crate::dropout::{DropoutKey, keyed_dropout};
+
 /// Additive bias that removes a key from the softmax. Finite, so that rows where every key is
 /// masked (padding queries) give a uniform distribution instead of NaN; those rows are zeroed
 /// after the block.
@@ -24,7 +26,8 @@ pub struct SasRecAttention {
     pub key: Linear,
     /// Value projection `dim → dim` (with bias).
     pub value: Linear,
-    /// Dropout on the attention weights.
+    /// Dropout rate of the attention weights (its `prob`; the masks come from a
+    /// [`DropoutKey`] in training).
     pub dropout: Dropout,
     /// Number of heads; each has `dim / heads` features.
     pub heads: usize,
@@ -46,10 +49,18 @@ impl SasRecAttention {
     ///
     /// `mask_bias` is added to the attention logits: `[batch or 1, 1, len, len]`, holding
     /// `-1e9` where a query must not see a key (padding keys, causal future) and 0 elsewhere.
-    pub fn forward(&self, queries: Tensor<3>, keys: Tensor<3>, mask_bias: Tensor<4>) -> Tensor<3> {
+    /// Dropout on the attention weights draws its mask from `key` (training); `None` applies
+    /// none.
+    pub fn forward(
+        &self,
+        queries: Tensor<3>,
+        keys: Tensor<3>,
+        mask_bias: Tensor<4>,
+        key: Option<DropoutKey>,
+    ) -> Tensor<3> {
         let [batch, len, dim] = queries.dims();
         let (logits, values) = self.logits_and_values(queries, keys, mask_bias);
-        let weights = self.dropout.forward(softmax(logits, 3));
+        let weights = keyed_dropout(softmax(logits, 3), self.dropout.prob, key);
         weights
             .matmul(values)
             .swap_dims(1, 2)

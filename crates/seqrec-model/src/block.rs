@@ -5,6 +5,7 @@ use burn::nn::{Dropout, DropoutConfig, LayerNorm, LayerNormConfig, Linear, Linea
 use burn::tensor::{Device, Tensor};
 
 use crate::attention::SasRecAttention;
+use crate::dropout::{DropoutKey, keyed_dropout};
 
 /// A SASRec block, as in the gSASRec reference code:
 ///
@@ -28,7 +29,8 @@ pub struct SasRecBlock {
     pub dense2: Linear,
     /// ReLU between the feed-forward layers.
     pub activation: Relu,
-    /// Dropout in the feed-forward path.
+    /// Dropout rate of the feed-forward path (its `prob`; the masks come from a
+    /// [`DropoutKey`] in training).
     pub dropout: Dropout,
 }
 
@@ -51,20 +53,22 @@ impl SasRecBlock {
     ///
     /// `mask_bias` is the additive attention mask (see [`SasRecAttention::forward`]) and
     /// `not_padding` `[batch, len, 1]` is 1 for items and 0 for padding rows, which leave the
-    /// block as zeros.
+    /// block as zeros. Dropout draws its masks from `key` (training); `None` applies none.
     pub fn forward(
         &self,
         seq: Tensor<3>,
         mask_bias: Tensor<4>,
         not_padding: Tensor<3>,
+        key: Option<DropoutKey>,
     ) -> Tensor<3> {
+        let prob = self.dropout.prob;
+        let site = |stream: u64| key.map(|k| k.stream(stream));
         let x = self.first_norm.forward(seq.clone());
-        let attended = self.attention.forward(x.clone(), seq, mask_bias) + x;
+        let attended = self.attention.forward(x.clone(), seq, mask_bias, site(0)) + x;
         let y = self.second_norm.forward(attended);
-        let hidden = self
-            .dropout
-            .forward(self.activation.forward(self.dense1.forward(y.clone())));
-        let out = self.dropout.forward(self.dense2.forward(hidden)) + y;
+        let hidden = self.activation.forward(self.dense1.forward(y.clone()));
+        let hidden = keyed_dropout(hidden, prob, site(1));
+        let out = keyed_dropout(self.dense2.forward(hidden), prob, site(2)) + y;
         out * not_padding
     }
 

@@ -42,8 +42,10 @@
 mod attention;
 mod block;
 mod config;
+mod dropout;
 mod ids;
 mod item_item;
+mod item_rows;
 mod model;
 mod personal_popularity;
 mod popularity;
@@ -57,7 +59,9 @@ pub use config::{
     AttentionMode, ConfigError, DEFAULT_DROPOUT, GsasRecConfig, Named, OutputEmbeddings,
     PositionEncoding,
 };
+pub use dropout::DropoutKey;
 pub use item_item::{ItemItem, ItemItemConfig, Recency};
+pub use item_rows::ItemRowsView;
 pub use model::GsasRec;
 pub use personal_popularity::{
     PERSONAL_POPULARITY_MAX_LEN_LIMIT, PersonalPopularity, PersonalPopularityConfig,

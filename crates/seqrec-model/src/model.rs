@@ -10,6 +10,7 @@ use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 use crate::attention::MASKED;
 use crate::block::SasRecBlock;
 use crate::config::{AttentionMode, GsasRecConfig, OutputEmbeddings, PositionEncoding};
+use crate::dropout::{DropoutKey, keyed_dropout};
 use crate::ids::{last_columns, reserved_bias};
 use crate::position::{position_rows, sinusoidal};
 use crate::repeat::RepeatScore;
@@ -43,7 +44,8 @@ pub struct GsasRec {
     pub final_norm: LayerNorm,
     /// Output item embeddings when they are separate from the input table.
     pub output_embedding: Option<Embedding>,
-    /// Dropout on the summed input embeddings.
+    /// Dropout rate of the summed input embeddings (its `prob`; the masks come from a
+    /// [`DropoutKey`] in training, [`GsasRec::forward_with_dropout`]).
     pub embedding_dropout: Dropout,
     /// The learned repeat term added to the scores, when the config asks for it.
     pub repeat: Option<RepeatScore>,
@@ -124,19 +126,36 @@ impl GsasRec {
     }
 
     /// Hidden states `[batch, len', dim]` for histories `[batch, len]` (left-padded with 0),
-    /// where `len' = min(len, max_len)`. Padding rows carry no information and must not be used.
+    /// where `len' = min(len, max_len)`, without dropout. Padding rows carry no information and
+    /// must not be used.
     pub fn forward(&self, items: Tensor<2, Int>) -> Tensor<3> {
-        let (mut seq, padding, not_padding) = self.embed(items);
+        self.forward_with_dropout(items, None)
+    }
+
+    /// [`GsasRec::forward`] in training: dropout on the embeddings, the attention weights and
+    /// the feed-forward layers, with masks drawn from `key` (see [`DropoutKey`]); `None` is
+    /// `forward`.
+    pub fn forward_with_dropout(
+        &self,
+        items: Tensor<2, Int>,
+        key: Option<DropoutKey>,
+    ) -> Tensor<3> {
+        let (mut seq, padding, not_padding) = self.embed(items, key);
         let mask_bias = self.mask_bias(padding);
-        for block in &self.blocks {
-            seq = block.forward(seq, mask_bias.clone(), not_padding.clone());
+        for (i, block) in self.blocks.iter().enumerate() {
+            let key = key.map(|k| k.stream(1 + i as u64));
+            seq = block.forward(seq, mask_bias.clone(), not_padding.clone(), key);
         }
         self.final_norm.forward(seq)
     }
 
     /// The blocks' input `[batch, len', dim]` (item and position embeddings, dropout, padding
     /// rows zeroed), the padding mask `[batch, len']` and its complement `[batch, len', 1]`.
-    fn embed(&self, items: Tensor<2, Int>) -> (Tensor<3>, Tensor<2, Bool>, Tensor<3>) {
+    fn embed(
+        &self,
+        items: Tensor<2, Int>,
+        key: Option<DropoutKey>,
+    ) -> (Tensor<3>, Tensor<2, Bool>, Tensor<3>) {
         let items = self.truncate(items);
         let [batch, len] = items.dims();
         let device = items.device();
@@ -158,7 +177,8 @@ impl GsasRec {
                 seq = seq + sinusoidal(rows, dim, &device).unsqueeze::<3>();
             }
         }
-        let seq = self.embedding_dropout.forward(seq) * not_padding.clone();
+        let prob = self.embedding_dropout.prob;
+        let seq = keyed_dropout(seq, prob, key.map(|k| k.stream(0))) * not_padding.clone();
         (seq, padding, not_padding)
     }
 
@@ -220,10 +240,10 @@ impl GsasRec {
     /// Compute it once per user, then score candidates with [`GsasRec::score_all`] or
     /// [`GsasRec::score_candidates`].
     ///
-    /// At inference (a device without autodiff, where dropout is off) the last block is only
-    /// evaluated for the last position, which is all the representation needs: about a third
-    /// of the work of [`GsasRec::forward`] for two blocks (docs/performance.md). On an
-    /// autodiff device it is the last row of [`GsasRec::forward`].
+    /// No dropout. At inference (a device without autodiff) the last block is only evaluated
+    /// for the last position, which is all the representation needs: about a third of the
+    /// work of [`GsasRec::forward`] for two blocks (docs/performance.md). On an autodiff device
+    /// it is the last row of [`GsasRec::forward`].
     pub fn user_representation(&self, items: Tensor<2, Int>) -> Tensor<2> {
         let Some((last, rest)) = self.blocks.split_last() else {
             return Self::last_state(self.forward(items));
@@ -231,10 +251,10 @@ impl GsasRec {
         if items.device().is_autodiff() {
             return Self::last_state(self.forward(items));
         }
-        let (mut seq, padding, not_padding) = self.embed(items);
+        let (mut seq, padding, not_padding) = self.embed(items, None);
         let mask_bias = self.mask_bias(padding.clone());
         for block in rest {
-            seq = block.forward(seq, mask_bias.clone(), not_padding.clone());
+            seq = block.forward(seq, mask_bias.clone(), not_padding.clone(), None);
         }
         self.last_block_last_position(last, seq, padding, not_padding)
     }

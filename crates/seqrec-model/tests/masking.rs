@@ -1,6 +1,6 @@
 #![allow(deprecated)] // `Device::ndarray` is deprecated upstream but is the test backend.
 //! Properties of the attention mask and the positional encoding that must hold for every
-//! variant (dropout is inactive on a device without autodiff).
+//! variant (`forward` applies no dropout).
 
 use burn::tensor::{Device, Int, Tensor};
 use seqrec_model::{AttentionMode, GsasRec, GsasRecConfig, PositionEncoding};

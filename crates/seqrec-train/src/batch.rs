@@ -1,9 +1,14 @@
 //! Batches as tensors on the training or validation device.
 
+use std::ops::Range;
+
 use burn::tensor::{Device, Int, Tensor, TensorData};
+use seqrec_model::DropoutKey;
 use seqrec_sampling::NegativeSharing;
 
+use crate::item_rows::ItemRows;
 use crate::plan::BatchPlan;
+use crate::prefetch::BatchShare;
 
 /// Negative ids in the layout of their sharing mode.
 #[derive(Debug, Clone)]
@@ -38,6 +43,49 @@ pub struct TrainBatch {
     /// are padding and at least one is real: losses over the whole catalogue score only these
     /// rows (left-padded windows are about half padding on ML-1M).
     pub target_rows: Option<Tensor<1, Int>>,
+    /// Where the dropout masks come from (see [`BatchShare::dropout_key`]).
+    pub dropout: DropoutKey,
+    /// This batch's part of the step: its weight in the step's loss and the workers that
+    /// share the step.
+    pub weight: ShareWeight,
+    /// With sparse item updates, the item rows the step touches: the ids above are positions
+    /// in them ([`crate::item_rows`]).
+    pub item_rows: Option<ItemRows>,
+}
+
+/// The weight of one worker's batch in its step's loss. Each worker's loss is a mean over its
+/// own targets; scaled by `fraction` (its part of the step's targets) the workers' gradients
+/// add up to those of the whole batch on one device.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ShareWeight {
+    /// The batch's part of the targets of its step (1 on one device).
+    pub fraction: f64,
+    /// Workers sharing the step (1 on one device).
+    pub workers: usize,
+}
+
+impl ShareWeight {
+    /// The weight of a whole step's batch.
+    pub const WHOLE: Self = Self {
+        fraction: 1.0,
+        workers: 1,
+    };
+
+    /// The weight of `part` counted items out of the step's `total` (`workers` sharing it);
+    /// an equal part each when the step has none.
+    pub fn of(part: usize, total: usize, workers: usize) -> Self {
+        let fraction = if total == 0 {
+            1.0 / workers.max(1) as f64
+        } else {
+            part as f64 / total as f64
+        };
+        Self { fraction, workers }
+    }
+}
+
+/// The elements of rows `rows` of a row-major `[_, row_len]` array.
+fn row_slice<T: Clone>(data: &[T], rows: &Range<usize>, row_len: usize) -> Vec<T> {
+    data[rows.start * row_len..rows.end * row_len].to_vec()
 }
 
 fn ints<const D: usize>(ids: &[u32], shape: [usize; D], device: &Device) -> Tensor<D, Int> {
@@ -46,36 +94,55 @@ fn ints<const D: usize>(ids: &[u32], shape: [usize; D], device: &Device) -> Tens
 }
 
 impl TrainBatch {
-    /// Uploads a plan to `device`.
+    /// Uploads a whole plan to `device`, as step 0 of a run seeded with 0
+    /// ([`BatchShare::whole`]).
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))]
     pub fn from_plan(plan: &BatchPlan, device: &Device) -> Self {
-        let (b, l, t, k) = (plan.batch, plan.len, plan.target_len, plan.negatives.k);
-        let mask: Vec<f32> = plan
-            .targets
+        Self::from_share(plan, &BatchShare::whole(plan.batch), device)
+    }
+
+    /// Uploads the rows of `plan` that `share` names to `device`.
+    pub fn from_share(plan: &BatchPlan, share: &BatchShare, device: &Device) -> Self {
+        let rows = share.rows.start.min(plan.batch)..share.rows.end.min(plan.batch);
+        let (b, l, t, k) = (rows.len(), plan.len, plan.target_len, plan.negatives.k);
+        let targets = row_slice(&plan.targets, &rows, t);
+        let mask: Vec<f32> = targets
             .iter()
             .map(|&id| if id == 0 { 0.0 } else { 1.0 })
             .collect();
         let ids = &plan.negatives.ids;
         let negatives = match plan.negatives.sharing {
-            NegativeSharing::PerPosition => NegativeIds::PerPosition(ints(ids, [b, t, k], device)),
-            NegativeSharing::PerSequence => NegativeIds::PerSequence(ints(ids, [b, k], device)),
+            NegativeSharing::PerPosition => {
+                NegativeIds::PerPosition(ints(&row_slice(ids, &rows, t * k), [b, t, k], device))
+            }
+            NegativeSharing::PerSequence => {
+                NegativeIds::PerSequence(ints(&row_slice(ids, &rows, k), [b, k], device))
+            }
             NegativeSharing::PerBatch => NegativeIds::PerBatch(ints(ids, [k], device)),
         };
-        let real: Vec<u32> = (0..plan.targets.len() as u32)
-            .filter(|&i| plan.targets[i as usize] != 0)
+        let real: Vec<u32> = (0..targets.len() as u32)
+            .filter(|&i| targets[i as usize] != 0)
             .collect();
-        let target_rows = (!real.is_empty() && real.len() < plan.targets.len())
+        let target_rows = (!real.is_empty() && real.len() < targets.len())
             .then(|| ints(&real, [real.len()], device));
+        let all_real = plan.targets.iter().filter(|&&id| id != 0).count();
         Self {
             target_rows,
-            input: ints(&plan.input, [b, l], device),
-            targets: ints(&plan.targets, [b, t], device),
+            input: ints(&row_slice(&plan.input, &rows, l), [b, l], device),
+            targets: ints(&targets, [b, t], device),
             target_mask: Tensor::from_data(TensorData::new(mask, [b, t]), device),
             last_position_only: plan.last_position_only,
             negatives,
-            negative_mask: plan
-                .negative_mask
+            negative_mask: plan.negative_mask.as_ref().map(|m| {
+                let m = row_slice(m, &rows, t * k);
+                Tensor::from_data(TensorData::new(m, [b, t, k]), device)
+            }),
+            dropout: share.dropout_key(),
+            weight: ShareWeight::of(real.len(), all_real, share.workers),
+            item_rows: plan
+                .item_rows
                 .as_ref()
-                .map(|m| Tensor::from_data(TensorData::new(m.clone(), [b, t, k]), device)),
+                .map(|rows| ItemRows::new(rows, share.rows.start == 0, device)),
         }
     }
 }

@@ -59,7 +59,62 @@ pub struct TrainConfig {
     /// future-targets objective. Default: 0 (off).
     #[serde(default)]
     pub explore_weight: f64,
+    /// How the item tables are updated: densely, or only the rows each batch touches.
+    /// Default: [`ItemUpdates::Auto`].
+    #[serde(default)]
+    pub item_updates: ItemUpdates,
 }
+
+/// How a step updates the item embedding tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ItemUpdates {
+    /// [`ItemUpdates::Sparse`] for catalogues of at least [`ItemUpdates::SPARSE_FROM`] items
+    /// trained with sampled negatives, [`ItemUpdates::Dense`] otherwise.
+    #[default]
+    Auto,
+    /// Every row of the tables gets a gradient and burn's Adam update at every step: the
+    /// step's cost grows with the catalogue (gradients and both Adam moments are tables).
+    Dense,
+    /// Only the rows a batch touches (its inputs, targets and negatives) get gradients and
+    /// updates, by [`crate::SparseAdam`] (lazy Adam with a row-wise second moment): the step's
+    /// cost grows with the rows it touches, and the optimizer state is one table and one
+    /// column per item table. Needs a loss with sampled negatives.
+    Sparse,
+}
+
+impl ItemUpdates {
+    /// The catalogue size from which [`ItemUpdates::Auto`] updates sparsely: below it a dense
+    /// step costs about the same (docs/scale.md).
+    pub const SPARSE_FROM: usize = 1 << 18;
+
+    /// Whether a run of `config` updates its tables sparsely.
+    pub fn sparse(self, config: &TrainConfig) -> bool {
+        match self {
+            Self::Dense => false,
+            Self::Sparse => true,
+            Self::Auto => {
+                config.loss.needs_negatives() && config.model.num_items >= Self::SPARSE_FROM
+            }
+        }
+    }
+}
+
+impl seqrec_model::Named for ItemUpdates {
+    const ALL: &'static [Self] = &[Self::Auto, Self::Dense, Self::Sparse];
+
+    fn name(&self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::Dense => "dense",
+            Self::Sparse => "sparse",
+        }
+    }
+}
+
+/// The most memory the full-softmax loss may take for its logits (the logits, their softmax
+/// and their gradient): larger catalogues need sampled negatives.
+pub const FULL_SOFTMAX_MAX_BYTES: usize = 8 << 30;
 
 impl TrainConfig {
     /// The defaults for a model configuration.
@@ -79,6 +134,7 @@ impl TrainConfig {
             discovery_checkpoint: false,
             discovery_keeps_training: false,
             explore_weight: 0.0,
+            item_updates: ItemUpdates::Auto,
         }
     }
 
@@ -120,6 +176,32 @@ impl TrainConfig {
             );
         }
         let sampled = self.loss.needs_negatives();
+        if !sampled && self.item_updates == ItemUpdates::Sparse {
+            return fail(
+                "item_updates",
+                "sparse item updates need a loss with sampled negatives: the full softmax \
+                 gives every row of the output table a gradient at every step",
+            );
+        }
+        if !sampled {
+            let bytes = self.full_softmax_bytes();
+            if bytes > FULL_SOFTMAX_MAX_BYTES {
+                return Err(TrainError::setting(
+                    "loss",
+                    format!(
+                        "the full softmax over {} items would take about {:.1} GB per step for \
+                         its logits ({} scored positions × {} ids × 4 bytes × 3: logits, \
+                         softmax and gradient), more than the {} GB it may use: choose a loss \
+                         with sampled negatives (gbce, bce or sampled-softmax)",
+                        self.model.num_items,
+                        bytes as f64 / 1e9,
+                        self.scored_positions(),
+                        self.model.num_items + 2,
+                        FULL_SOFTMAX_MAX_BYTES >> 30
+                    ),
+                ));
+            }
+        }
         if sampled && (self.negatives == 0 || self.negatives >= self.model.num_items) {
             return Err(TrainError::setting(
                 "negatives",
@@ -130,6 +212,29 @@ impl TrainConfig {
             ));
         }
         Ok(())
+    }
+
+    /// Positions scored against the catalogue per step at most: one per sequence when every
+    /// target is scored from the last position, one per input position otherwise.
+    fn scored_positions(&self) -> usize {
+        let per_sequence = if self.objective.scores_from_last_position() {
+            1
+        } else {
+            self.model.input_len()
+        };
+        self.run.batch_size.saturating_mul(per_sequence)
+    }
+
+    /// Bytes of the full softmax's logits, their softmax and their gradient at most.
+    fn full_softmax_bytes(&self) -> usize {
+        self.scored_positions()
+            .saturating_mul(self.model.num_items + 2)
+            .saturating_mul(4 * 3)
+    }
+
+    /// Whether this run updates its item tables sparsely ([`ItemUpdates`]).
+    pub fn sparse_item_updates(&self) -> bool {
+        self.item_updates.sparse(self)
     }
 
     /// β of the gBCE loss for this run (1 for plain BCE, unused by the softmax losses).

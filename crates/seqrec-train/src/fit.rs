@@ -8,6 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use burn::data::dataloader::DataLoader;
+use burn::optim::{AdamConfig, ModuleOptimizer};
 use burn::tensor::Device;
 use burn::train::{InferenceStep, LearnerModel, TrainStep};
 use seqrec_data::ItemVocabulary;
@@ -19,6 +20,7 @@ use crate::loader::{EvalLoader, HistoryRanking};
 use crate::prefetch::StepClock;
 use crate::run::RunSettings;
 use crate::serving::model_dir::write_json;
+use crate::serving::ranking::MAX_SCORES_PER_BLOCK;
 use crate::session::{Schedule, Supervised, WorkDir, run_supervised};
 use crate::step::{RankOutput, StepOutput};
 use crate::train::{REPORT_FILE, TrainOptions, TrainingData};
@@ -72,6 +74,11 @@ pub(crate) trait Trainable {
         skip_steps: usize,
         guard: &LossGuard,
     ) -> Result<(Self::Learner, Self::Loader), TrainError>;
+    /// The optimizer of `learner`'s parameters: burn's Adam (its defaults: β₁ 0.9, β₂ 0.999,
+    /// ε 1e-5) unless the model says otherwise.
+    fn optimizer(&self, _learner: &Self::Learner) -> ModuleOptimizer {
+        AdamConfig::new().init()
+    }
     /// A new learner on the inference device, into which the best checkpoint is loaded.
     fn fresh(&self, device: &Device) -> Result<Self::Learner, TrainError>;
     /// Writes the trained models as model directories in `out_dir`.
@@ -119,24 +126,48 @@ pub(crate) fn fit<T: Trainable>(
     let run = trainable.run();
     let (examples, steps_per_pass) = trainable.examples(sequences, data)?;
     let total_steps = run.total_steps(steps_per_pass);
+    let workers = match options.devices.as_slice() {
+        [] | [_] => vec![device.clone()],
+        many => many.to_vec(),
+    };
+    if workers.len() > run.batch_size {
+        return Err(TrainError::InvalidSetting {
+            setting: "devices",
+            reason: format!(
+                "{} devices cannot share batches of {} examples: use at most one device per example",
+                workers.len(),
+                run.batch_size
+            ),
+        });
+    }
+    // The first worker builds the model; on one device it is the call's device.
+    let main = &workers[0];
     let work = WorkDir::prepare(out_dir, options.resume)?;
     let skip_steps = work.start_epoch * run.eval_every;
 
-    device.seed(run.seed);
+    main.seed(run.seed);
     let guard = LossGuard::new(run.non_finite_loss);
     let (model, train_loader) = trainable.start(
         examples,
         data,
-        &device.clone().autodiff(),
+        &main.clone().autodiff(),
         total_steps,
         skip_steps,
         &guard,
     )?;
+    let optimizer = trainable.optimizer(&model);
     let validation = trainable.validation();
+    // A validation batch scores every id for each of its users: on a large catalogue fewer
+    // users at a time, as the ranking of a served model does.
+    let scores_per_user = data.num_items + 2;
+    let eval_batch_size = run
+        .eval_batch_size
+        .min(MAX_SCORES_PER_BLOCK / scores_per_user)
+        .max(1);
     let valid_loader = EvalLoader::new(
         Arc::new(data.validation.inputs.clone()),
         Arc::new(data.validation.targets.clone()),
-        run.eval_batch_size,
+        eval_batch_size,
         validation.max_len,
         data.num_items,
         validation.history,
@@ -162,7 +193,9 @@ pub(crate) fn fit<T: Trainable>(
         work,
         &schedule,
         options.progress,
+        &workers,
         model,
+        optimizer,
         Arc::new(train_loader.clone()),
         Arc::new(valid_loader),
         &train_loader,

@@ -34,6 +34,7 @@ mod fit;
 mod guard;
 mod interop;
 mod item_item;
+mod item_rows;
 mod loader;
 mod metric;
 mod objective;
@@ -44,10 +45,11 @@ mod progress;
 mod run;
 mod serving;
 mod session;
+mod sparse_adam;
 mod step;
 mod train;
 
-pub use config::TrainConfig;
+pub use config::{ItemUpdates, TrainConfig};
 pub use error::TrainError;
 pub use evaluate::{evaluate_next_item, next_item_ranks};
 pub use guard::NonFiniteLoss;
@@ -67,6 +69,7 @@ pub use serving::{
     load_model_dir, rank_top_k, rank_top_k_excluding, resolve_history, save_model_dir,
 };
 pub use session::METRICS_FILE;
+pub use sparse_adam::{SparseAdam, SparseAdamState};
 pub use train::{
     CurvePoint, DISCOVERY_DIR, REPORT_FILE, TrainOptions, TrainReport, TrainingData, WORK_DIR,
     train, train_with_discovery,
@@ -79,10 +82,12 @@ pub mod internals {
     //! plans and device batches, the burn-train training model of gSASRec ([`GsasRecTraining`])
     //! with its per-position scoring paths, and the validation loader.
 
-    pub use crate::batch::{EvalBatch, NegativeIds, TrainBatch};
+    pub use crate::batch::{EvalBatch, NegativeIds, ShareWeight, TrainBatch};
     pub use crate::guard::LossGuard;
+    pub use crate::item_rows::{ItemRows, localise, pack_row_gradients, unpack_row_gradients};
     pub use crate::loader::{EvalLoader, HistoryRanking, TrainLoader};
     pub use crate::plan::{BatchPlan, BatchPlanner, NO_EVENT};
+    pub use crate::prefetch::BatchShare;
     pub use crate::step::{
         GsasRecTraining, PerPositionScoring, RankOutput, StepOutput, StepSetup, target_ranks,
     };

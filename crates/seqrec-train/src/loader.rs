@@ -12,8 +12,9 @@ use rand_chacha::ChaCha8Rng;
 use seqrec_sampling::NegativeSampler;
 
 use crate::batch::{EvalBatch, TrainBatch};
+use crate::item_rows::localise;
 use crate::plan::{BatchPlan, BatchPlanner};
-use crate::prefetch::{PlannedBatch, PrefetchLoader};
+use crate::prefetch::{BatchShare, PlannedBatch, PrefetchLoader};
 
 /// Endless training batches, `steps_per_epoch` per loader epoch, `total_steps` in all.
 ///
@@ -26,17 +27,20 @@ impl PlannedBatch for TrainBatch {
     const UNIT: &'static str = "sequences";
     const THREAD: &'static str = "seqrec-batches";
 
-    fn upload(plan: &BatchPlan, device: &Device) -> Self {
-        TrainBatch::from_plan(plan, device)
+    fn upload(plan: &BatchPlan, share: &BatchShare, device: &Device) -> Self {
+        TrainBatch::from_share(plan, share, device)
     }
 }
 
 impl PrefetchLoader<TrainBatch> {
-    /// A loader over `sequences` (each at least two items long).
+    /// A loader over `sequences` (each at least two items long). With `item_rows`, every plan
+    /// lists the item rows it touches and its ids become positions in them
+    /// ([`crate::item_rows::localise`]), for sparse item updates.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         sequences: Arc<Vec<Vec<u32>>>,
         planner: BatchPlanner,
+        item_rows: bool,
         sampler: NegativeSampler,
         batch_size: usize,
         steps_per_epoch: usize,
@@ -57,7 +61,11 @@ impl PrefetchLoader<TrainBatch> {
                 batch.push(sequences[order[cursor]].as_slice());
                 cursor += 1;
             }
-            planner.plan(&batch, &sampler, rng)
+            let mut plan = planner.plan(&batch, &sampler, rng)?;
+            if item_rows {
+                localise(&mut plan, planner.mask_token);
+            }
+            Ok(plan)
         };
         Self::from_planner(
             Box::new(plan),

@@ -36,6 +36,10 @@ pub struct BatchPlan {
     /// `(b, t)`, 0.0 where it is that target itself; `[batch, target_len, k]`. `None` when the
     /// sampler already excluded the targets.
     pub negative_mask: Option<Vec<f32>>,
+    /// With sparse item updates: the catalogue ids of the rows the batch touches, ascending
+    /// (see [`crate::item_rows::localise`]); every id above is then a position in this list.
+    /// `None`: the ids above are catalogue ids.
+    pub item_rows: Option<Vec<u32>>,
 }
 
 /// Everything needed to turn sequences into [`BatchPlan`]s.
@@ -142,6 +146,7 @@ impl BatchPlanner {
             target_events,
             negatives,
             negative_mask,
+            item_rows: None,
         })
     }
 

@@ -2,15 +2,22 @@
 //! seeded random stream (with a small prefetch queue) and uploaded on the training thread; a
 //! loader "epoch" is one validation period of `steps_per_epoch` steps.
 //!
-//! The backend's random stream (dropout masks) is reseeded at the start of every period after
-//! the first, from the run's seed and the period ([`period_seed`]): burn's backends keep that
-//! stream in a state that cannot be saved, so this is what lets a run resumed from the
-//! checkpoint of period `n` draw the same masks as the uninterrupted run. The first period
-//! continues the stream that seeded the model's initialisation.
+//! Dropout masks do not come from the backend's random stream: each batch carries its
+//! [`DropoutKey`] (the run's seed, the step and its first row, [`BatchShare::dropout_key`]), so
+//! a resumed run draws the masks of the uninterrupted one. The backend's stream, which a model
+//! may still draw from, is reseeded at the start of every period after the first, from the
+//! run's seed and the period ([`period_seed`]): burn's backends keep it in a state that cannot
+//! be saved. The first period continues the stream that seeded the model's initialisation.
+//!
+//! In data-parallel training burn-train splits the loader with [`DataLoader::slice`], one
+//! slice per device. Each slice is a [`BatchShare`]: a fixed range of the rows of every
+//! planned batch. The one planning thread hands each plan to every slice, so the devices get
+//! disjoint parts of the batch one device would have got, from the same seeded stream.
 //!
 //! [`TrainLoader`](crate::TrainLoader) (gSASRec) and [`PairLoader`](crate::PairLoader)
 //! (item-item) are this loader over their own batch types.
 
+use std::ops::Range;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -20,6 +27,7 @@ use burn::data::dataset::DatasetError;
 use burn::tensor::Device;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use seqrec_model::DropoutKey;
 
 use crate::error::TrainError;
 
@@ -30,23 +38,71 @@ const PREFETCH: usize = 4;
 /// training thread.
 pub trait PlannedBatch: Send + Sync + Sized + 'static {
     /// What the background thread produces: host data only.
-    type Plan: Send + 'static;
+    type Plan: Send + Sync + 'static;
     /// What the batch's items are called in progress reports ("sequences", "pairs").
     const UNIT: &'static str;
     /// Name of the planning thread.
     const THREAD: &'static str;
 
-    /// Uploads a plan to `device`.
-    fn upload(plan: &Self::Plan, device: &Device) -> Self;
+    /// Uploads the rows of a plan that `share` names to `device`.
+    fn upload(plan: &Self::Plan, share: &BatchShare, device: &Device) -> Self;
+}
+
+/// The part of a step's planned batch that one loader hands out: every row on one device, a
+/// worker's rows in data-parallel training. A batch built from a share knows where its rows
+/// sit in the whole batch, so that its dropout masks and its weight in the step's loss are
+/// those of the same rows on one device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchShare {
+    /// The rows of the planned batch.
+    pub rows: Range<usize>,
+    /// How many workers share each step's batch (1 on one device).
+    pub workers: usize,
+    /// The step (0-based, over the whole run, a resumed one included).
+    pub step: usize,
+    /// The run's seed.
+    pub seed: u64,
+}
+
+impl BatchShare {
+    /// All `rows` of a batch, on one device, at step 0 of a run seeded with 0.
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))]
+    pub fn whole(rows: usize) -> Self {
+        Self {
+            rows: 0..rows,
+            workers: 1,
+            step: 0,
+            seed: 0,
+        }
+    }
+
+    /// The dropout key of the share's rows: a function of the run's seed and the step, and
+    /// of nothing else, so a resumed run draws the masks of the uninterrupted one.
+    pub fn dropout_key(&self) -> DropoutKey {
+        DropoutKey::new(self.seed)
+            .stream(self.step as u64)
+            .offset_rows(self.rows.start)
+    }
 }
 
 /// Plans one batch per call, drawing from the loader's random stream; it may keep state
 /// between calls (a shuffled order).
 pub(crate) type PlanFn<P> = Box<dyn FnMut(&mut ChaCha8Rng) -> Result<P, TrainError> + Send>;
 
-struct Producer<P> {
-    receiver: Receiver<Result<P, TrainError>>,
+/// A plan as every slice receives it.
+type Delivery<P> = Arc<Result<P, TrainError>>;
+
+/// What one slice of the loader receives from the planning thread.
+struct Consumer<P> {
+    receiver: Receiver<Delivery<P>>,
     delivered: usize,
+}
+
+/// One slice of the loader: its rows of every batch and, once planning has started, its
+/// channel (`None` for the whole loader when slices take its place).
+struct Slot<P> {
+    rows: Range<usize>,
+    consumer: Mutex<Option<Consumer<P>>>,
 }
 
 struct Shared<B: PlannedBatch> {
@@ -57,7 +113,11 @@ struct Shared<B: PlannedBatch> {
     total_steps: usize,
     skip_steps: usize,
     seed: u64,
-    producer: Mutex<Option<Producer<B::Plan>>>,
+    /// Slot 0 is the whole loader, the others its slices; planning feeds the slices when
+    /// there are any, else slot 0.
+    slots: Mutex<Vec<Arc<Slot<B::Plan>>>>,
+    /// Whether the planning thread has started.
+    started: Mutex<bool>,
     /// When each batch of this run was requested, in order (the first after `skip_steps`).
     requests: Mutex<Vec<Instant>>,
 }
@@ -90,6 +150,7 @@ impl<B: PlannedBatch> StepClock for PrefetchLoader<B> {
 /// gives the same batches, and a resumed run replays the stream up to its checkpoint.
 pub struct PrefetchLoader<B: PlannedBatch> {
     shared: Arc<Shared<B>>,
+    slot: usize,
     device: Device,
 }
 
@@ -97,6 +158,7 @@ impl<B: PlannedBatch> Clone for PrefetchLoader<B> {
     fn clone(&self) -> Self {
         Self {
             shared: self.shared.clone(),
+            slot: self.slot,
             device: self.device.clone(),
         }
     }
@@ -122,40 +184,72 @@ impl<B: PlannedBatch> PrefetchLoader<B> {
                 total_steps,
                 skip_steps,
                 seed,
-                producer: Mutex::new(None),
+                slots: Mutex::new(vec![Arc::new(Slot {
+                    rows: 0..items_per_step,
+                    consumer: Mutex::new(None),
+                })]),
+                started: Mutex::new(false),
                 requests: Mutex::new(Vec::new()),
             }),
+            slot: 0,
             device,
         }
     }
 
     /// Batches handed to the trainer so far (including those skipped when resuming).
     pub fn delivered_steps(&self) -> usize {
-        let guard = self
-            .shared
-            .producer
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        guard
-            .as_ref()
-            .map_or(self.shared.skip_steps, |p| p.delivered)
+        self.slots()
+            .iter()
+            .filter_map(|slot| lock(&slot.consumer).as_ref().map(|c| c.delivered))
+            .max()
+            .unwrap_or(self.shared.skip_steps)
     }
 
-    fn start(shared: &Arc<Shared<B>>) -> Producer<B::Plan> {
-        let (sender, receiver) = sync_channel(PREFETCH);
-        let plan = shared.plan.lock().unwrap_or_else(|e| e.into_inner()).take();
+    fn slots(&self) -> Vec<Arc<Slot<B::Plan>>> {
+        lock(&self.shared.slots).clone()
+    }
+
+    /// The slots that receive plans: the slices when there are any, else the whole loader.
+    fn fed(slots: &[Arc<Slot<B::Plan>>]) -> Range<usize> {
+        if slots.len() > 1 {
+            1..slots.len()
+        } else {
+            0..1
+        }
+    }
+
+    /// Starts the planning thread (once), with one channel per fed slot.
+    fn start(&self) {
+        let mut started = lock(&self.shared.started);
+        if *started {
+            return;
+        }
+        *started = true;
+        let shared = &self.shared;
+        let slots = self.slots();
+        let mut senders = Vec::new();
+        for slot in &slots[Self::fed(&slots)] {
+            let (sender, receiver) = sync_channel(PREFETCH);
+            senders.push(sender);
+            *lock(&slot.consumer) = Some(Consumer {
+                receiver,
+                delivered: shared.skip_steps,
+            });
+        }
+        let plan = lock(&shared.plan).take();
         let (seed, total, skip) = (shared.seed, shared.total_steps, shared.skip_steps);
         if let Some(plan) = plan {
             std::thread::Builder::new()
                 .name(B::THREAD.into())
-                .spawn(move || produce(plan, seed, total, skip, sender))
+                .spawn(move || produce(plan, seed, total, skip, senders))
                 .expect("spawning the batch-planning thread");
         }
-        Producer {
-            receiver,
-            delivered: shared.skip_steps,
-        }
     }
+}
+
+/// Locks `mutex`, also when a panicking thread held it (the data stays usable).
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// The backend seed of validation period `period` (0-based; period 0 keeps the run's own
@@ -173,7 +267,7 @@ fn produce<P>(
     seed: u64,
     total_steps: usize,
     skip_steps: usize,
-    sender: SyncSender<Result<P, TrainError>>,
+    senders: Vec<SyncSender<Delivery<P>>>,
 ) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     for step in 0..total_steps {
@@ -181,14 +275,22 @@ fn produce<P>(
         if step < skip_steps {
             continue; // resuming: replay the random stream up to the checkpoint
         }
-        if sender.send(batch).is_err() {
-            return; // the trainer is gone
+        let batch = Arc::new(batch);
+        for sender in &senders {
+            if sender.send(batch.clone()).is_err() {
+                return; // the trainer is gone
+            }
         }
     }
 }
 
 struct PrefetchIter<'a, B: PlannedBatch> {
     loader: &'a PrefetchLoader<B>,
+    slot: Arc<Slot<B::Plan>>,
+    /// Workers sharing each batch.
+    workers: usize,
+    /// Whether this slice records the request times (the first fed one).
+    clock: bool,
     remaining: usize,
     total: usize,
 }
@@ -200,18 +302,24 @@ impl<B: PlannedBatch> Iterator for PrefetchIter<'_, B> {
         if self.remaining == 0 {
             return None;
         }
-        if let Ok(mut requests) = self.loader.shared.requests.lock() {
-            requests.push(Instant::now());
+        if self.clock {
+            lock(&self.loader.shared.requests).push(Instant::now());
         }
-        let mut guard = self.loader.shared.producer.lock().ok()?;
-        let producer = guard.as_mut()?;
-        let plan = producer.receiver.recv().ok()?;
-        producer.delivered += 1;
+        let mut guard = lock(&self.slot.consumer);
+        let consumer = guard.as_mut()?;
+        let plan = consumer.receiver.recv().ok()?;
+        let share = BatchShare {
+            rows: self.slot.rows.clone(),
+            workers: self.workers,
+            step: consumer.delivered,
+            seed: self.loader.shared.seed,
+        };
+        consumer.delivered += 1;
         self.remaining -= 1;
-        Some(
-            plan.map(|p| B::upload(&p, &self.loader.device))
-                .map_err(DatasetError::new),
-        )
+        Some(match plan.as_ref() {
+            Ok(plan) => Ok(B::upload(plan, &share, &self.loader.device)),
+            Err(e) => Err(DatasetError::new(std::io::Error::other(e.to_string()))),
+        })
     }
 }
 
@@ -229,17 +337,25 @@ impl<B: PlannedBatch> DataLoaderIterator<B> for PrefetchIter<'_, B> {
 
 impl<B: PlannedBatch> DataLoader<B> for PrefetchLoader<B> {
     fn iter<'a>(&'a self) -> Box<dyn DataLoaderIterator<B> + 'a> {
+        self.start();
         let shared = &self.shared;
-        let mut guard = shared.producer.lock().unwrap_or_else(|e| e.into_inner());
-        let producer = guard.get_or_insert_with(|| Self::start(shared));
-        let period = producer.delivered / shared.steps_per_epoch.max(1);
-        if period > 0 {
+        let slots = self.slots();
+        let fed = Self::fed(&slots);
+        let slot = slots[self.slot].clone();
+        // A slot that is not fed (the whole loader once it has slices) has nothing to give.
+        let delivered = lock(&slot.consumer).as_ref().map(|c| c.delivered);
+        let delivered = delivered.unwrap_or(shared.total_steps);
+        let period = delivered / shared.steps_per_epoch.max(1);
+        if period > 0 && self.slot == fed.start {
             self.device.seed(period_seed(shared.seed, period));
         }
-        let left = shared.total_steps.saturating_sub(producer.delivered);
+        let left = shared.total_steps.saturating_sub(delivered);
         let epoch = shared.steps_per_epoch.min(left);
         Box::new(PrefetchIter {
             loader: self,
+            slot,
+            workers: fed.len(),
+            clock: self.slot == fed.start,
             remaining: epoch,
             total: epoch,
         })
@@ -252,13 +368,30 @@ impl<B: PlannedBatch> DataLoader<B> for PrefetchLoader<B> {
     fn to_device(&self, device: &Device) -> Arc<dyn DataLoader<B>> {
         Arc::new(Self {
             shared: self.shared.clone(),
+            slot: self.slot,
             device: device.clone(),
         })
     }
 
-    fn slice(&self, _start: usize, _end: usize) -> Arc<dyn DataLoader<B>> {
-        // Batches come from one seeded stream; every slice shares it, so devices that split
-        // a loader take turns drawing from the same stream instead of duplicating batches.
-        Arc::new(self.clone())
+    /// The share `start..end` of the loader's items (burn-train splits a loader's
+    /// [`num_items`](DataLoader::num_items) between devices): the same fraction of the rows
+    /// of every batch. Slices must be taken before the first [`iter`](DataLoader::iter).
+    fn slice(&self, start: usize, end: usize) -> Arc<dyn DataLoader<B>> {
+        let items = self.num_items().max(1);
+        let rows = self.shared.items_per_step;
+        let row = |i: usize| (i.min(items) * rows + items / 2) / items;
+        let mut slots = lock(&self.shared.slots);
+        if *lock(&self.shared.started) {
+            tracing::warn!("a training loader was sliced after planning started");
+        }
+        slots.push(Arc::new(Slot {
+            rows: row(start)..row(end),
+            consumer: Mutex::new(None),
+        }));
+        Arc::new(Self {
+            shared: self.shared.clone(),
+            slot: slots.len() - 1,
+            device: self.device.clone(),
+        })
     }
 }

@@ -9,12 +9,13 @@ use std::time::{Duration, Instant};
 
 use burn::data::dataloader::DataLoader;
 use burn::lr_scheduler::constant::ConstantLr;
-use burn::optim::AdamConfig;
+use burn::optim::ModuleOptimizer;
 use burn::store::{BurnpackStore, ModuleSnapshot};
+use burn::tensor::Device;
 use burn::train::metric::store::EventStoreClient;
 use burn::train::{
-    EarlyStoppingStrategy, InferenceStep, Interrupter, Learner, LearnerModel, SupervisedTraining,
-    TrainStep,
+    EarlyStoppingStrategy, ExecutionStrategy, InferenceStep, Interrupter, Learner, LearnerModel,
+    MultiDeviceOptim, SupervisedTraining, TrainStep, TrainingStrategy,
 };
 
 use crate::atomic::write_bytes_atomically;
@@ -261,12 +262,19 @@ fn finite_or_none(values: &[f64]) -> Vec<Option<f64>> {
 /// steps, and returns the best validated model, reloaded into `fresh()` (a new model on the
 /// inference device), with the report (and the best discovery model, see
 /// [`Schedule::discovery`]). `loader` tells the steps taken and when, after the run.
+///
+/// With two `workers` or more, training is data-parallel on burn-train's
+/// [`ExecutionStrategy::MultiDevice`]: it splits `train_loader` between them (each gets its
+/// share of every batch, see [`crate::prefetch::BatchShare`]), sums their gradients on the
+/// first and updates the model there, where it is also validated.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn run_supervised<M>(
     work: WorkDir,
     schedule: &Schedule,
     progress: Option<ProgressCallback>,
+    workers: &[Device],
     model: M,
+    optimizer: ModuleOptimizer,
     train_loader: Arc<dyn DataLoader<<M as TrainStep>::Input>>,
     valid_loader: Arc<dyn DataLoader<<M as InferenceStep>::Input>>,
     loader: &dyn StepClock,
@@ -287,11 +295,7 @@ where
     let eval_every = schedule.eval_every;
     let total_steps = schedule.total_steps;
     let num_epochs = total_steps.div_ceil(eval_every);
-    let learner = Learner::new(
-        model,
-        AdamConfig::new().init(),
-        ConstantLr::new(schedule.learning_rate),
-    );
+    let learner = Learner::new(model, optimizer, ConstantLr::new(schedule.learning_rate));
     let ndcg = NdcgMetric::new(10);
     let interrupter = Interrupter::new();
     if let Some(guard) = &schedule.guard {
@@ -339,6 +343,11 @@ where
         .with_application_logger(None);
     if start_epoch > 0 {
         training = training.checkpoint(start_epoch);
+    }
+    if workers.len() > 1 {
+        training = training.with_training_strategy(TrainingStrategy::Default(
+            ExecutionStrategy::MultiDevice(workers.to_vec(), MultiDeviceOptim::OptimMainDevice),
+        ));
     }
 
     let started = Instant::now();

@@ -2,6 +2,7 @@
 
 use burn::module::Module;
 use burn::optim::GradientsParams;
+use burn::tensor::Gradients;
 use burn::tensor::{IndexingUpdateOp, Int, Tensor};
 use burn::train::metric::{Adaptor, LossInput};
 use burn::train::{InferenceStep, ItemLazy, TrainOutput, TrainStep};
@@ -11,9 +12,10 @@ use seqrec_loss::{
     LossKind, bce_loss, explore_softmax_loss, full_softmax_loss, full_softmax_loss_per_row,
     gbce_loss, sampled_softmax_loss,
 };
-use seqrec_model::{GsasRec, SequenceScorer};
+use seqrec_model::{GsasRec, ItemRowsView, SequenceScorer};
 
-use crate::batch::{EvalBatch, NegativeIds, TrainBatch};
+use crate::batch::{EvalBatch, NegativeIds, ShareWeight, TrainBatch};
+use crate::item_rows::{ItemRows, pack_row_gradients};
 
 /// How a [`GsasRecTraining`] turns a batch into a loss; not a parameter.
 #[derive(Debug, Clone)]
@@ -107,22 +109,51 @@ pub enum PerPositionScoring {
 }
 
 impl GsasRecTraining {
-    /// The batch's loss.
+    /// The module paths of the item tables (the input table and the separate output table),
+    /// as burn's optimizer names parameters: the group that [`crate::SparseAdam`] updates.
+    pub const ITEM_TABLE_PATHS: [&'static str; 2] = [
+        "model.item_embedding.weight",
+        "model.output_embedding.weight",
+    ];
+
+    /// The batch's loss (training steps compute it with their gradients in
+    /// [`TrainStep::step`]; this is for benchmarks and tests).
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))]
     pub fn loss(&self, batch: TrainBatch) -> Tensor<1> {
         self.loss_with(batch, PerPositionScoring::Auto)
     }
 
     /// The batch's loss, scoring per-position negatives as `scoring` says (the other sharing
-    /// modes ignore it). [`GsasRecTraining::loss`] uses [`PerPositionScoring::Auto`].
-    pub fn loss_with(&self, batch: TrainBatch, scoring: PerPositionScoring) -> Tensor<1> {
+    /// modes ignore it). [`GsasRecTraining::loss`] uses [`PerPositionScoring::Auto`]. A batch
+    /// of sparse item updates ([`TrainBatch::item_rows`]) is scored by the model's view over
+    /// its rows.
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))]
+    pub fn loss_with(&self, mut batch: TrainBatch, scoring: PerPositionScoring) -> Tensor<1> {
+        match batch.item_rows.take() {
+            Some(rows) => {
+                let view = self.model.with_item_rows(rows.ids);
+                self.loss_of(&view.model, batch, scoring)
+            }
+            None => self.loss_of(&self.model, batch, scoring),
+        }
+    }
+
+    /// The loss of `batch` through `model` (the trained model, or its view over the batch's
+    /// item rows).
+    fn loss_of(
+        &self,
+        model: &GsasRec,
+        batch: TrainBatch,
+        scoring: PerPositionScoring,
+    ) -> Tensor<1> {
         // The repeat term reads the window the last position represents; objectives that
         // score from every position are refused with it (`TrainConfig::validate`).
         let window =
-            (batch.last_position_only && self.model.repeat.is_some()).then(|| batch.input.clone());
+            (batch.last_position_only && model.repeat.is_some()).then(|| batch.input.clone());
         // The explore loss reads the whole input window as the user's history.
         let explore = (batch.last_position_only && self.setup.explore_weight > 0.0)
             .then(|| batch.input.clone());
-        let hidden = self.model.forward(batch.input);
+        let hidden = model.forward_with_dropout(batch.input, Some(batch.dropout));
         let [b, _, d] = hidden.dims();
         let [_, t] = batch.targets.dims();
         // The rows that score targets: every position, or the last one for all of them.
@@ -136,7 +167,7 @@ impl GsasRecTraining {
         if let LossKind::FullSoftmax = self.setup.loss {
             if batch.last_position_only {
                 // Every target of a row is scored from one state: one row of logits each.
-                let plain = self.model.score_all(queries.reshape([b, d]));
+                let plain = model.score_all(queries.reshape([b, d]));
                 let explore = explore.map(|history| {
                     explore_softmax_loss(
                         plain.clone(),
@@ -146,7 +177,7 @@ impl GsasRecTraining {
                     )
                 });
                 let logits = match window {
-                    Some(window) => self.model.add_repeat_bias(plain, window),
+                    Some(window) => model.add_repeat_bias(plain, window),
                     None => plain,
                 };
                 let loss = full_softmax_loss_per_row(logits, batch.targets, mask);
@@ -157,14 +188,14 @@ impl GsasRecTraining {
             }
             // Only the rows of real targets are scored: the loss is their mean either way.
             let Some(real) = batch.target_rows else {
-                let logits = self.model.score_all(per_target.reshape([b * t, d]));
+                let logits = model.score_all(per_target.reshape([b * t, d]));
                 let rows = logits.dims()[1];
                 return full_softmax_loss(logits.reshape([b, t, rows]), batch.targets, mask);
             };
             let [n] = real.dims();
             let states = per_target.reshape([b * t, d]).select(0, real.clone());
             let targets = batch.targets.reshape([b * t]).select(0, real);
-            let logits = self.model.score_all(states);
+            let logits = model.score_all(states);
             let rows = logits.dims()[1];
             let all = Tensor::<2>::ones([1, n], &targets.device());
             return full_softmax_loss(logits.reshape([1, n, rows]), targets.reshape([1, n]), all);
@@ -172,11 +203,9 @@ impl GsasRecTraining {
         let repeat = |ids: Tensor<2, Int>| {
             window
                 .as_ref()
-                .and_then(|w| self.model.repeat_bias(w.clone(), ids))
+                .and_then(|w| model.repeat_bias(w.clone(), ids))
         };
-        let mut positives = self
-            .model
-            .score_targets(per_target.clone(), batch.targets.clone());
+        let mut positives = model.score_targets(per_target.clone(), batch.targets.clone());
         if let Some(bias) = repeat(batch.targets) {
             positives = positives + bias;
         }
@@ -185,12 +214,12 @@ impl GsasRecTraining {
                 let k = ids.dims()[2];
                 let bias = repeat(ids.clone().reshape([b, t * k]));
                 let scores = match scoring {
-                    PerPositionScoring::Auto => self.model.score_per_position(per_target, ids),
+                    PerPositionScoring::Auto => model.score_per_position(per_target, ids),
                     PerPositionScoring::Logits => {
-                        self.model.score_per_position_via_logits(per_target, ids)
+                        model.score_per_position_via_logits(per_target, ids)
                     }
                     PerPositionScoring::Gather => {
-                        self.model.score_per_position_via_gather(per_target, ids)
+                        model.score_per_position_via_gather(per_target, ids)
                     }
                 };
                 match bias {
@@ -201,7 +230,7 @@ impl GsasRecTraining {
             NegativeIds::PerSequence(ids) => {
                 let k = ids.dims()[1];
                 let bias = repeat(ids.clone());
-                let mut scores = self.model.score_per_sequence(queries, ids);
+                let mut scores = model.score_per_sequence(queries, ids);
                 if let Some(bias) = bias {
                     scores = scores + bias.reshape([b, 1, k]);
                 }
@@ -210,7 +239,7 @@ impl GsasRecTraining {
             NegativeIds::PerBatch(ids) => {
                 let k = ids.dims()[0];
                 let bias = repeat(ids.clone().reshape([1, k]).expand([b, k]));
-                let mut scores = self.model.score_shared(queries, ids);
+                let mut scores = model.score_shared(queries, ids);
                 if let Some(bias) = bias {
                     scores = scores + bias.reshape([b, 1, k]);
                 }
@@ -278,9 +307,18 @@ impl TrainStep for GsasRecTraining {
     type Input = TrainBatch;
     type Output = StepOutput;
 
-    fn step(&self, batch: TrainBatch) -> TrainOutput<StepOutput> {
-        let loss = self.loss(batch);
-        guarded_output(self, self.setup.guard.as_ref(), loss)
+    fn step(&self, mut batch: TrainBatch) -> TrainOutput<StepOutput> {
+        let weight = batch.weight;
+        let guard = self.setup.guard.as_ref();
+        let Some(rows) = batch.item_rows.take() else {
+            let loss = self.loss_of(&self.model, batch, PerPositionScoring::Auto);
+            return guarded_output(self, guard, loss, weight, |_, _| {});
+        };
+        let view = self.model.with_item_rows(rows.ids.clone());
+        let loss = self.loss_of(&view.model, batch, PerPositionScoring::Auto);
+        guarded_output(self, guard, loss, weight, |grads, params| {
+            register_row_gradients(&self.model, &view, &rows, grads, params)
+        })
     }
 }
 
@@ -295,11 +333,19 @@ impl InferenceStep for GsasRecTraining {
 
 /// The training output of `loss`: its gradients, or none when `guard` finds the loss NaN or
 /// infinite (then the batch does not update the model; reading the loss syncs the device once
-/// a step, as the loss metric does anyway).
+/// a step, as the loss metric does anyway). `more` adds gradients that are not the module's
+/// own parameters' (the row gradients of sparse item updates) from the backward pass.
+///
+/// A worker's batch in data-parallel training ([`ShareWeight`]) backpropagates its loss scaled
+/// by its part of the step's targets, so that burn-train's sum of the workers' gradients is
+/// the gradient of the whole batch; it reports that part times the number of workers, so
+/// that the loss metric's mean over the workers' reports is the whole batch's loss.
 pub(crate) fn guarded_output<M: Module>(
     module: &M,
     guard: Option<&LossGuard>,
     loss: Tensor<1>,
+    weight: ShareWeight,
+    more: impl FnOnce(&mut Gradients, &mut GradientsParams),
 ) -> TrainOutput<StepOutput> {
     if let Some(guard) = guard {
         let value: f32 = loss.clone().into_scalar();
@@ -310,5 +356,42 @@ pub(crate) fn guarded_output<M: Module>(
             };
         }
     }
-    TrainOutput::new(module, loss.backward(), StepOutput { loss })
+    let (part, report) = if weight == ShareWeight::WHOLE {
+        (loss.clone(), loss)
+    } else {
+        let part = loss.mul_scalar(weight.fraction);
+        let report = part.clone().mul_scalar(weight.workers as f64);
+        (part, report)
+    };
+    let mut grads = part.backward();
+    let mut params = GradientsParams::from_module(&mut grads, module);
+    more(&mut grads, &mut params);
+    TrainOutput {
+        grads: params,
+        item: StepOutput { loss: report },
+    }
+}
+
+/// Registers the row gradients of a sparse step's item tables under the tables' own
+/// parameters, packed with the rows' ids ([`crate::item_rows`]) for [`crate::SparseAdam`].
+fn register_row_gradients(
+    model: &GsasRec,
+    view: &ItemRowsView,
+    rows: &ItemRows,
+    grads: &mut Gradients,
+    params: &mut GradientsParams,
+) {
+    let tables = [
+        (Some(&model.item_embedding), Some(&view.input_rows)),
+        (model.output_embedding.as_ref(), view.output_rows.as_ref()),
+    ];
+    for (table, leaf) in tables {
+        let (Some(table), Some(leaf)) = (table, leaf) else {
+            continue;
+        };
+        if let Some(grad) = leaf.grad_remove(grads) {
+            let ids = rows.id_columns.clone().inner();
+            params.register(table.weight.id, pack_row_gradients(grad, ids));
+        }
+    }
 }

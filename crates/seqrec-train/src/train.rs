@@ -4,6 +4,8 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use burn::module::ParamGroup;
+use burn::optim::{AdamConfig, ModuleOptimizer};
 use burn::tensor::Device;
 use seqrec_data::{HistoryTargets, ItemVocabulary, SequenceDataset};
 use seqrec_model::GsasRec;
@@ -20,6 +22,7 @@ use crate::progress::ProgressCallback;
 use crate::run::RunSettings;
 use crate::serving::model_dir::{GsasRecManifest, save_model_dir};
 use crate::session::Supervised;
+use crate::sparse_adam::SparseAdam;
 use crate::step::{GsasRecTraining, StepSetup};
 
 /// Sub-directory of the output directory where burn-train keeps checkpoints and logs.
@@ -67,6 +70,13 @@ pub struct TrainOptions {
     pub resume: bool,
     /// Receives progress events.
     pub progress: Option<ProgressCallback>,
+    /// Data-parallel training on these devices, when there are two or more (burn-train's
+    /// `MultiDevice` strategy): each trains on its share of every batch (the same batches as
+    /// on one device, split by rows) and the gradients are summed on the first, which also
+    /// builds and validates the model. The same device may appear twice (`ndarray, ndarray`
+    /// runs two workers on the one CPU device). Empty (the default) or one device: training
+    /// runs on the call's device alone.
+    pub devices: Vec<Device>,
 }
 
 /// What happened during training (also written to `training.json`).
@@ -241,6 +251,7 @@ impl Trainable for TrainConfig {
         let loader = TrainLoader::new(
             sequences,
             planner,
+            self.sparse_item_updates(),
             sampler,
             self.run.batch_size,
             self.run.eval_every,
@@ -250,6 +261,17 @@ impl Trainable for TrainConfig {
             train_device.clone(),
         );
         Ok((model, loader))
+    }
+
+    /// burn's Adam, and with sparse item updates [`SparseAdam`] (the same β₁, β₂ and ε) for
+    /// the item tables.
+    fn optimizer(&self, _learner: &GsasRecTraining) -> ModuleOptimizer {
+        let optimizer = AdamConfig::new().init();
+        if !self.sparse_item_updates() {
+            return optimizer;
+        }
+        let tables = ParamGroup::from_paths(GsasRecTraining::ITEM_TABLE_PATHS.to_vec());
+        optimizer.with_group(tables, SparseAdam::default(), None)
     }
 
     fn fresh(&self, device: &Device) -> Result<GsasRecTraining, TrainError> {

@@ -160,7 +160,7 @@ fn every_objective_and_loss_trains() {
 
 /// A run stopped after 20 steps and resumed to 40 ends with the weights, validations and
 /// test metrics of a run of 40 steps, bit for bit: the batches are replayed and the dropout
-/// stream is reseeded per validation period, so the resumed periods draw what the
+/// masks are keyed by the run's seed and the step, so the resumed periods draw what the
 /// uninterrupted run drew.
 #[test]
 fn resume_continues_from_the_last_checkpoint_to_the_same_model() {

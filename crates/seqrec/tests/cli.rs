@@ -242,9 +242,25 @@ fn train_evaluate_recommend() {
     assert_eq!(alice, items);
     assert!(written.starts_with("user,rank,item,score\n"), "{written}");
 
-    // The same over HTTP: `seqrec serve` on a free port, stopped with SIGTERM.
+    // The same over HTTP: `seqrec serve` on a free port, stopped with SIGTERM; and through
+    // the approximate index (`--ann`), which on this small catalogue with a wide search
+    // returns the exact lists.
+    let exact = serve_top(model_s, &[]);
+    assert_eq!(exact, rec["items"]);
+    let ann_dir = tmp.path().join("ann");
+    let ann_args = ["--ann", "--ann-ef", "512", "--ann-dir", ann_dir.to_str().unwrap()];
+    assert_eq!(serve_top(model_s, &ann_args), rec["items"]);
+    assert!(ann_dir.is_dir(), "the index is saved in --ann-dir");
+    // A second start loads the saved index.
+    assert_eq!(serve_top(model_s, &ann_args), rec["items"]);
+}
+
+/// Starts `seqrec serve` for `model` with `extra` flags on a free port, asks for the top 4 of
+/// the history 3, 5, 7 (history excluded), stops the server with SIGTERM and returns the items.
+fn serve_top(model: &str, extra: &[&str]) -> serde_json::Value {
     let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_seqrec"))
-        .args(["serve", "--model", model_s, "--addr", "127.0.0.1:0"])
+        .args(["serve", "--model", model, "--addr", "127.0.0.1:0"])
+        .args(extra)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -272,14 +288,14 @@ fn train_evaluate_recommend() {
         .body_mut()
         .read_json()
         .unwrap();
-    assert_eq!(served["items"], rec["items"]);
     let status = std::process::Command::new("kill")
         .args(["-TERM", &server.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
     let exit = server.wait().unwrap();
-    assert!(exit.success(), "seqrec serve exited with {exit}");
+    assert!(exit.success(), "seqrec serve {extra:?} exited with {exit}");
+    served["items"].clone()
 }
 
 #[test]

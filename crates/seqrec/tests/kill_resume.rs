@@ -11,17 +11,18 @@ use std::time::{Duration, Instant};
 
 use common::{dataset, seqrec, text};
 
-/// The training command for `data` into `out`, dropout on (the flag's default for this data is
-/// 0.2), 60 steps validated every 5.
-fn train_args<'a>(data: &'a str, out: &'a str) -> Vec<&'a str> {
+/// The training command for `data` into `out` on `device` (`["--device", name]` or
+/// `["--devices", list]`), dropout on (the flag's default for this data is 0.2), 60 steps
+/// validated every 5.
+fn train_args<'a>(data: &'a str, out: &'a str, device: [&'a str; 2]) -> Vec<&'a str> {
     vec![
         "train",
         "--data",
         data,
         "--out",
         out,
-        "--device",
-        "ndarray",
+        device[0],
+        device[1],
         "--dim",
         "16",
         "--max-len",
@@ -106,12 +107,25 @@ fn periods_before_resume(out: &Path) -> usize {
 
 #[test]
 fn a_killed_training_resumes_to_the_uninterrupted_model() {
+    kill_and_resume(["--device", "ndarray"], 5);
+}
+
+/// The same on two data-parallel workers (burn-train's MultiDevice strategy), killed and
+/// resumed on two workers.
+#[test]
+fn a_killed_data_parallel_training_resumes_to_the_uninterrupted_model() {
+    kill_and_resume(["--devices", "ndarray,ndarray"], 3);
+}
+
+/// Kills `attempts` runs on `device` at seeded points and checks that each resumes to the
+/// uninterrupted run's model.
+fn kill_and_resume(device: [&str; 2], attempts: usize) {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     dataset(&data);
     let data = data.to_str().unwrap();
     let reference = tmp.path().join("reference");
-    let out = seqrec(&train_args(data, reference.to_str().unwrap()));
+    let out = seqrec(&train_args(data, reference.to_str().unwrap(), device));
     assert!(out.status.success(), "{}", text(&out));
     let expected_metrics = test_metrics(&reference, data);
     let expected_validations = validations(&reference);
@@ -127,7 +141,6 @@ fn a_killed_training_resumes_to_the_uninterrupted_model() {
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         (z ^ (z >> 31)) % n
     };
-    let attempts = 5;
     let mut killed = 0;
     for attempt in 0..attempts {
         let (period, delay) = if attempt == 0 {
@@ -137,7 +150,7 @@ fn a_killed_training_resumes_to_the_uninterrupted_model() {
         };
         let run = tmp.path().join(format!("killed-{attempt}"));
         let mut child = Command::new(env!("CARGO_BIN_EXE_seqrec"))
-            .args(train_args(data, run.to_str().unwrap()))
+            .args(train_args(data, run.to_str().unwrap(), device))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -162,7 +175,7 @@ fn a_killed_training_resumes_to_the_uninterrupted_model() {
             killed += 1;
         }
 
-        let mut resume = train_args(data, run.to_str().unwrap());
+        let mut resume = train_args(data, run.to_str().unwrap(), device);
         resume.push("--resume");
         let out = seqrec(&resume);
         assert!(

@@ -8,8 +8,9 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use seqrec_sampling::{Exclusion, NegativeSampler};
 
+use crate::batch::ShareWeight;
 use crate::error::TrainError;
-use crate::prefetch::{PlannedBatch, PrefetchLoader};
+use crate::prefetch::{BatchShare, PlannedBatch, PrefetchLoader};
 
 /// The skip-gram pairs of a set of histories: every `(sequence[i], sequence[j])` with
 /// `0 < |i − j| ≤ window` and two different items (a replay next to itself teaches nothing
@@ -107,19 +108,24 @@ pub struct PairBatch {
     /// Candidates `[batch, 1 + negatives]`: column 0 is the true context, the others are
     /// sampled negatives (never the true context).
     pub contexts: Tensor<2, Int>,
+    /// This batch's part of the step (every pair weighs the same).
+    pub weight: ShareWeight,
 }
 
 impl PairBatch {
-    /// Uploads a plan to `device`.
-    pub fn from_plan(plan: &PairPlan, device: &Device) -> Self {
-        let batch = plan.centers.len();
+    /// Uploads the pairs of `plan` that `share` names to `device`.
+    pub fn from_share(plan: &PairPlan, share: &BatchShare, device: &Device) -> Self {
+        let all = plan.centers.len();
+        let rows = share.rows.start.min(all)..share.rows.end.min(all);
+        let batch = rows.len();
+        let width = 1 + plan.negatives;
         let ints = |ids: &[u32]| ids.iter().map(|&i| i64::from(i)).collect::<Vec<_>>();
+        let centers = &plan.centers[rows.clone()];
+        let contexts = &plan.contexts[rows.start * width..rows.end * width];
         Self {
-            centers: Tensor::from_data(TensorData::new(ints(&plan.centers), [batch]), device),
-            contexts: Tensor::from_data(
-                TensorData::new(ints(&plan.contexts), [batch, 1 + plan.negatives]),
-                device,
-            ),
+            centers: Tensor::from_data(TensorData::new(ints(centers), [batch]), device),
+            contexts: Tensor::from_data(TensorData::new(ints(contexts), [batch, width]), device),
+            weight: ShareWeight::of(batch, all, share.workers),
         }
     }
 }
@@ -162,8 +168,8 @@ impl PlannedBatch for PairBatch {
     const UNIT: &'static str = "pairs";
     const THREAD: &'static str = "seqrec-pairs";
 
-    fn upload(plan: &PairPlan, device: &Device) -> Self {
-        PairBatch::from_plan(plan, device)
+    fn upload(plan: &PairPlan, share: &BatchShare, device: &Device) -> Self {
+        PairBatch::from_share(plan, share, device)
     }
 }
 

@@ -40,8 +40,9 @@ impl TrainStep for ItemItemTraining {
     type Output = StepOutput;
 
     fn step(&self, batch: PairBatch) -> TrainOutput<StepOutput> {
+        let weight = batch.weight;
         let loss = self.loss(batch);
-        guarded_output(self, self.guard.as_ref(), loss)
+        guarded_output(self, self.guard.as_ref(), loss, weight, |_, _| {})
     }
 }
 

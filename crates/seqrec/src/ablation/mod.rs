@@ -50,12 +50,12 @@ pub use output::ALL_USERS;
 pub use profile::{DataSummary, ModelListStatistics, ProfileAblation, View, run_profile_ablation};
 pub use run::{AblationEvent, AblationProgress, ModelRun};
 
-use seqrec_events::{WindowSplit, split_by_time};
+use seqrec_events::{WindowSplit, split_by_time_owned};
 use seqrec_simulator::{SimulatorConfig, simulate};
 
 /// Simulates a listening log and splits it into the paper's 60-day history and 7-day
 /// held-out windows: the default data of an ablation (no download needed).
 pub fn simulated_split(simulator: &SimulatorConfig) -> Result<WindowSplit, AblationError> {
     let log = simulate(simulator)?;
-    Ok(split_by_time(&log, &default_windows())?)
+    Ok(split_by_time_owned(log, &default_windows())?)
 }

@@ -224,6 +224,7 @@ pub(crate) fn train_all(
                     p(AblationEvent::Training(event))
                 }
             })),
+            devices: Vec::new(),
         }
     };
     let models_dir = out_dir.join("models");

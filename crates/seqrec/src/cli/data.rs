@@ -6,7 +6,7 @@ use std::path::Path;
 use seqrec::data::{ItemVocabulary, SequenceDataset};
 use seqrec::events::{
     ColumnNames, DAY_MS, EventFormat, LeaveOneOutOptions, ReadOptions, TimestampFormat,
-    WindowOptions, WindowSplit, read_events, split_by_time, split_leave_one_out,
+    WindowOptions, WindowSplit, read_events, split_by_time_owned, split_leave_one_out,
 };
 
 use super::CliError;
@@ -149,5 +149,9 @@ pub fn load_source(path: &Path, events: &EventArgs) -> Result<Source, CliError> 
         held_out_ms: events.held_out_days * DAY_MS,
         ..WindowOptions::default()
     };
-    Ok(Source::Window(Box::new(split_by_time(&log, &windows)?)))
+    // The log is not needed after the split: the owned split moves its ids and frees it
+    // before the training copies are made (docs/scale-events.md).
+    Ok(Source::Window(Box::new(split_by_time_owned(
+        log, &windows,
+    )?)))
 }

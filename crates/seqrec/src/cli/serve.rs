@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use seqrec::serve::{ServeConfig, open_model_dir, serve_blocking};
+use seqrec::serve::{AnnOptions, ServeConfig, open_model_dir_with_ann, serve_blocking};
 
 use super::{CliError, DeviceArg};
 
@@ -31,6 +31,21 @@ pub struct ServeArgs {
     /// HTTP threads of the runtime (the model runs on one worker thread of its own).
     #[arg(long, default_value_t = 2)]
     http_threads: usize,
+    /// Rank candidates from an approximate index (HNSW over the output embeddings, saved in
+    /// `MODEL/ann/`, built at the first start) instead of the whole catalogue: for gSASRec
+    /// models of millions of items (docs/scale-ann.md). Off by default: exact ranking.
+    #[arg(long)]
+    ann: bool,
+    /// With `--ann`: `ef_search`, the index's candidate list (more: better recall, slower).
+    #[arg(long, default_value_t = 128, requires = "ann")]
+    ann_ef: usize,
+    /// With `--ann`: candidates per history from the index, as a multiple of `k` (the
+    /// history's items are always scored too).
+    #[arg(long, default_value_t = 4, requires = "ann")]
+    ann_oversample: usize,
+    /// With `--ann`: where the index is saved and looked for (default `MODEL/ann`).
+    #[arg(long, requires = "ann")]
+    ann_dir: Option<PathBuf>,
     #[command(flatten)]
     device: DeviceArg,
 }
@@ -45,7 +60,24 @@ pub fn run(args: ServeArgs, out: &mut dyn std::io::Write) -> Result<(), CliError
     };
     config.validate()?;
     let device = args.device.open()?;
-    let ranker = open_model_dir(&args.model, &device)?;
+    let ann = args.ann.then(|| {
+        let mut options = AnnOptions {
+            oversample: args.ann_oversample,
+            dir: args.ann_dir.clone(),
+            ..AnnOptions::default()
+        };
+        options.index.expansion_search = args.ann_ef;
+        options
+    });
+    let (ranker, opened) =
+        open_model_dir_with_ann(&args.model, &device, ann.as_ref(), &|done| {
+            if done % 1_000_000 < 1_024 {
+                eprintln!("seqrec serve: indexed {done} items");
+            }
+        })?;
+    if let Some(opened) = opened {
+        eprintln!("seqrec serve: approximate index {opened:?}");
+    }
     let model = args.model.display().to_string();
     serve_blocking(ranker, config, &args.addr, args.http_threads, |addr| {
         // The first line a wrapper script reads: where to send requests.

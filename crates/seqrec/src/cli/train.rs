@@ -9,8 +9,8 @@ use seqrec::loss::{GBceBeta, LossKind};
 use seqrec::model::{AttentionMode, GsasRecConfig, Named, OutputEmbeddings, PositionEncoding};
 use seqrec::sampling::{NegativeDistribution, NegativeSharing};
 use seqrec::train::{
-    NonFiniteLoss, Objective, ProgressEvent, Recommender, TrainConfig, TrainOptions, TrainingData,
-    evaluate_next_item, train,
+    ItemUpdates, NonFiniteLoss, Objective, ProgressEvent, Recommender, TrainConfig, TrainOptions,
+    TrainingData, evaluate_next_item, train,
 };
 
 use super::config_file::{self, Given, Shape, copy_given};
@@ -59,6 +59,17 @@ pub struct TrainArgs {
     out: PathBuf,
     #[command(flatten)]
     device: DeviceArg,
+    /// Train data-parallel on these devices (comma-separated `--device` names, e.g.
+    /// `cuda:0,cuda:1`; `flex,flex` runs two workers on the one CPU device): each gets an equal
+    /// share of every batch, the gradients are summed on the first, which also validates
+    /// (burn-train's MultiDevice strategy; docs/scale.md).
+    #[arg(
+        long,
+        value_name = "LIST",
+        value_delimiter = ',',
+        conflicts_with = "device"
+    )]
+    devices: Vec<String>,
     /// Read the training configuration from this TOML or JSON file (by its extension): the
     /// serde form of a `TrainConfig`, whole or some of its keys, or the `config.json` of a
     /// model directory. Flags given on the command line override its values; the catalogue
@@ -125,6 +136,13 @@ pub struct TrainArgs {
     /// listening events with the full softmax, 0 otherwise].
     #[arg(long)]
     explore_weight: Option<f64>,
+    /// How the item tables are updated: sparse updates touch only the rows of a batch's
+    /// inputs, targets and negatives (lazy Adam, row-wise second moment: the step's cost and
+    /// the optimizer's memory no longer grow with the catalogue); auto is sparse from 262 144
+    /// items with sampled negatives (docs/scale.md).
+    #[arg(long, value_parser = super::named::<ItemUpdates>(),
+          default_value = ItemUpdates::default().name())]
+    item_updates: ItemUpdates,
     /// Standard deviation of the initial item and position embeddings [default: 0.02].
     #[arg(long)]
     init_std: Option<f64>,
@@ -264,7 +282,7 @@ impl TrainArgs {
         {
             *beta = self.beta();
         }
-        copy_given!(given, config, flags; explore_weight, negatives, sharing);
+        copy_given!(given, config, flags; explore_weight, negatives, sharing, item_updates);
         copy_given!(given, config.run, flags.run; batch_size);
         if given.has("popularity_gamma") {
             config.negative_distribution = flags.negative_distribution.clone();
@@ -362,6 +380,7 @@ impl TrainArgs {
         config.run.patience = self.patience;
         config.run.seed = self.seed;
         config.validation_ranks_history = listening;
+        config.item_updates = self.item_updates;
         if self.skip_non_finite {
             config.run.non_finite_loss = NonFiniteLoss::Skip;
         }
@@ -395,7 +414,15 @@ fn progress_bar(quiet: bool) -> ProgressBar {
 }
 
 pub fn run(args: TrainArgs, given: Given, out: &mut dyn std::io::Write) -> Result<(), CliError> {
-    let device = args.device.open()?;
+    let devices = args
+        .devices
+        .iter()
+        .map(|name| seqrec::device::parse_device(name.trim()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let device = match devices.first() {
+        Some(first) => first.clone(),
+        None => args.device.open()?,
+    };
     if let Some(path) = &args.config {
         // A bad file fails before any data is read (the data only sets the catalogue size).
         config_file::load(path, &args.config(1, DataKind::Sequences), &SHAPE)?;
@@ -462,6 +489,7 @@ pub fn run(args: TrainArgs, given: Given, out: &mut dyn std::io::Write) -> Resul
             ProgressEvent::Validated { ndcg_at_10, .. } => last_ndcg = *ndcg_at_10,
             ProgressEvent::Finished => status.finish(),
         })),
+        devices,
     };
     let (model, report) = train(&config, &data, &device, &args.out, options)?;
     bar.finish_and_clear();
