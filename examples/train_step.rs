@@ -72,6 +72,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             guard: None,
             explore_weight: 0.0,
         },
+        item_tables: None,
     };
     let mut optimizer = AdamConfig::new().init();
     let planner = BatchPlanner {

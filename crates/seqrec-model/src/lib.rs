@@ -45,7 +45,7 @@ mod config;
 mod dropout;
 mod ids;
 mod item_item;
-mod item_rows;
+mod item_tables;
 mod model;
 mod personal_popularity;
 mod popularity;
@@ -61,7 +61,6 @@ pub use config::{
 };
 pub use dropout::DropoutKey;
 pub use item_item::{ItemItem, ItemItemConfig, Recency};
-pub use item_rows::ItemRowsView;
 pub use model::GsasRec;
 pub use personal_popularity::{
     PERSONAL_POPULARITY_MAX_LEN_LIMIT, PersonalPopularity, PersonalPopularityConfig,

@@ -174,6 +174,7 @@ impl TrainSetup {
         let model = GsasRecTraining {
             model: config.init(&train_device).unwrap(),
             setup,
+            item_tables: None,
         };
         let planner = BatchPlanner {
             objective,

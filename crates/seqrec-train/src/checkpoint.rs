@@ -18,6 +18,7 @@ use burn::train::metric::store::EventStoreClient;
 
 use crate::atomic::write_atomically;
 use crate::error::TrainError;
+use crate::item_tables::ItemTables;
 
 /// The names of burn-train's three checkpoint files of a period: `NAME-EPOCH.bpk`.
 pub(crate) const PARTS: [&str; 3] = ["model", "optim", "scheduler"];
@@ -182,11 +183,101 @@ pub(crate) fn saved_epochs(dir: &Path) -> BTreeSet<usize> {
         .collect()
 }
 
-/// Whether the three files of period `epoch` are in `dir` and load.
+/// Whether the three files of period `epoch` are in `dir` and load, and, in the directory of a
+/// run with item tables apart ([`ItemTables`]: some period has a tables file), its tables file
+/// too.
 fn loads(dir: &Path, epoch: usize) -> bool {
+    let tables_ok = || {
+        let has_tables = std::fs::read_dir(dir).is_ok_and(|entries| {
+            entries
+                .filter_map(|e| e.ok())
+                .any(|e| tables_epoch(&e.file_name().to_string_lossy()).is_some())
+        });
+        !has_tables || ItemTables::checkpoint_path(dir, epoch).is_file()
+    };
     ModuleRecord::load(checkpoint_path(dir, PARTS[0], epoch)).is_ok()
         && OptimizerRecord::load(checkpoint_path(dir, PARTS[1], epoch)).is_ok()
         && LrSchedulerRecord::load(checkpoint_path(dir, PARTS[2], epoch)).is_ok()
+        && tables_ok()
+}
+
+/// The period of an item tables file (see [`ItemTables::checkpoint_path`]).
+fn tables_epoch(name: &str) -> Option<usize> {
+    name.strip_prefix("item-tables-")?
+        .strip_suffix(".safetensors")?
+        .parse()
+        .ok()
+}
+
+/// A checkpointing strategy that also saves (and deletes) the run's item tables
+/// ([`ItemTables`]), synchronously with the decision: burn-train makes the model's and the
+/// optimizer's records at the same point of the run, so the period's files agree. A failed
+/// save is kept in `error` (the run ends with it) and the period is not saved.
+pub(crate) struct WithItemTables<S> {
+    inner: S,
+    tables: Option<ItemTables>,
+    dir: PathBuf,
+    error: Arc<Mutex<Option<TrainError>>>,
+}
+
+impl<S> WithItemTables<S> {
+    /// `inner`, also saving `tables` (if any) in `dir`.
+    pub(crate) fn new(
+        inner: S,
+        tables: Option<ItemTables>,
+        dir: &Path,
+        error: Arc<Mutex<Option<TrainError>>>,
+    ) -> Self {
+        Self {
+            inner,
+            tables,
+            dir: dir.to_path_buf(),
+            error,
+        }
+    }
+}
+
+impl<S: CheckpointingStrategy> CheckpointingStrategy for WithItemTables<S> {
+    fn checkpointing(
+        &mut self,
+        epoch: usize,
+        store: &EventStoreClient,
+    ) -> Vec<CheckpointingAction> {
+        let mut actions = self.inner.checkpointing(epoch, store);
+        let Some(tables) = &self.tables else {
+            return actions;
+        };
+        for action in &actions {
+            let result = match action {
+                CheckpointingAction::Save => {
+                    tables.save(&ItemTables::checkpoint_path(&self.dir, epoch))
+                }
+                CheckpointingAction::Delete(old) => {
+                    let path = ItemTables::checkpoint_path(&self.dir, *old);
+                    match std::fs::remove_file(&path) {
+                        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                            Err(TrainError::io(&path)(e))
+                        }
+                        _ => Ok(()),
+                    }
+                }
+            };
+            if let Err(error) = result {
+                tracing::error!(%error, "saving the item tables of period {epoch}");
+                let mut slot = self.error.lock().unwrap_or_else(|e| e.into_inner());
+                slot.get_or_insert(error);
+                // Without its tables the period must not look saved.
+                actions.retain(|a| *a != CheckpointingAction::Save);
+                break;
+            }
+        }
+        actions
+    }
+}
+
+/// The error a [`WithItemTables`] kept, if any.
+pub(crate) fn take_error(error: &Mutex<Option<TrainError>>) -> Option<TrainError> {
+    error.lock().unwrap_or_else(|e| e.into_inner()).take()
 }
 
 /// The latest period, at most `recorded` (the periods whose validations were recorded),
@@ -219,7 +310,8 @@ pub(crate) fn remove_after(dir: &Path, epoch: usize) -> Result<(), TrainError> {
         let name = entry.file_name().to_string_lossy().into_owned();
         let later = PARTS
             .iter()
-            .any(|part| checkpoint_epoch(&name, part).is_some_and(|n| n > epoch));
+            .any(|part| checkpoint_epoch(&name, part).is_some_and(|n| n > epoch))
+            || tables_epoch(&name).is_some_and(|n| n > epoch);
         let temporary = name.starts_with('.') && name.ends_with(".tmp");
         if later || temporary {
             let path = entry.path();

@@ -8,7 +8,6 @@ use std::path::Path;
 use std::sync::Arc;
 
 use burn::data::dataloader::DataLoader;
-use burn::optim::{AdamConfig, ModuleOptimizer};
 use burn::tensor::Device;
 use burn::train::{InferenceStep, LearnerModel, TrainStep};
 use seqrec_data::ItemVocabulary;
@@ -16,6 +15,7 @@ use seqrec_data::ItemVocabulary;
 use crate::batch::EvalBatch;
 use crate::error::TrainError;
 use crate::guard::LossGuard;
+use crate::item_tables::ItemTables;
 use crate::loader::{EvalLoader, HistoryRanking};
 use crate::prefetch::StepClock;
 use crate::run::RunSettings;
@@ -74,13 +74,18 @@ pub(crate) trait Trainable {
         skip_steps: usize,
         guard: &LossGuard,
     ) -> Result<(Self::Learner, Self::Loader), TrainError>;
-    /// The optimizer of `learner`'s parameters: burn's Adam (its defaults: β₁ 0.9, β₂ 0.999,
-    /// ε 1e-5) unless the model says otherwise.
-    fn optimizer(&self, _learner: &Self::Learner) -> ModuleOptimizer {
-        AdamConfig::new().init()
+    /// The item tables `learner` keeps apart from its parameters (sparse item updates,
+    /// [`ItemTables`]): saved with every checkpoint and restored with it. None by default.
+    fn item_tables(_learner: &Self::Learner) -> Option<ItemTables> {
+        None
     }
-    /// A new learner on the inference device, into which the best checkpoint is loaded.
-    fn fresh(&self, device: &Device) -> Result<Self::Learner, TrainError>;
+    /// A new learner on the inference device, into which the best checkpoint is loaded, with
+    /// `item_tables` (the run's, holding the best checkpoint's tables) when it has some.
+    fn fresh(
+        &self,
+        device: &Device,
+        item_tables: Option<ItemTables>,
+    ) -> Result<Self::Learner, TrainError>;
     /// Writes the trained models as model directories in `out_dir`.
     fn save(
         &self,
@@ -155,7 +160,7 @@ pub(crate) fn fit<T: Trainable>(
         skip_steps,
         &guard,
     )?;
-    let optimizer = trainable.optimizer(&model);
+    let item_tables = T::item_tables(&model);
     let validation = trainable.validation();
     // A validation batch scores every id for each of its users: on a large catalogue fewer
     // users at a time, as the ranking of a served model does.
@@ -195,11 +200,11 @@ pub(crate) fn fit<T: Trainable>(
         options.progress,
         &workers,
         model,
-        optimizer,
+        item_tables,
         Arc::new(train_loader.clone()),
         Arc::new(valid_loader),
         &train_loader,
-        || trainable.fresh(device),
+        |tables| trainable.fresh(device, tables),
     )?;
     trainable.save(out_dir, &trained, &data.items)?;
     write_json(&out_dir.join(REPORT_FILE), &trained.report)?;

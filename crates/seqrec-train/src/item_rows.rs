@@ -9,13 +9,14 @@
 //! 1. the planning thread lists the rows a batch touches (its inputs, targets, negatives,
 //!    the padding id and the mask token) and rewrites the batch's ids as positions in that
 //!    list ([`localise`]);
-//! 2. the step trains a view of the model over those rows
-//!    ([`seqrec_model::GsasRec::with_item_rows`]) and hands burn-train each table's row
-//!    gradients under the table's own parameter id, with the rows' catalogue ids packed into
-//!    two extra columns ([`pack_row_gradients`]): burn-train moves, sums (data-parallel
-//!    workers) and delivers gradients by parameter, so the ids travel with them;
-//! 3. the optimizer of the tables, [`crate::sparse_adam::SparseAdam`], unpacks them and
-//!    updates those rows and their moments in place.
+//! 2. the step gathers those rows from the tables ([`crate::ItemTables::gather`]) as autodiff
+//!    leaves, trains the model over them ([`seqrec_model::GsasRec::with_item_tables`]) and
+//!    hands burn-train each table's row gradients under the table's parameter id in the
+//!    model, with the rows' catalogue ids packed into two extra columns
+//!    ([`pack_row_gradients`]): burn-train moves, sums (data-parallel workers) and delivers
+//!    gradients by parameter, so the ids travel with them;
+//! 3. the training model's `optimize` unpacks them and [`crate::ItemTables::update`] writes
+//!    those rows and their [`crate::SparseAdam`] moments in place.
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
 

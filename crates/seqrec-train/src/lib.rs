@@ -35,6 +35,7 @@ mod guard;
 mod interop;
 mod item_item;
 mod item_rows;
+mod item_tables;
 mod loader;
 mod metric;
 mod objective;
@@ -58,6 +59,7 @@ pub use interop::{
     load_gsasrec_safetensors,
 };
 pub use item_item::{ItemItemManifest, ItemItemTrainConfig, train_item_item};
+pub use item_tables::ItemTables;
 pub use objective::Objective;
 pub use personal_popularity::{
     PERSONAL_POPULARITY_KIND, PersonalPopularityManifest, save_personal_popularity_dir,
@@ -69,7 +71,7 @@ pub use serving::{
     load_model_dir, rank_top_k, rank_top_k_excluding, resolve_history, save_model_dir,
 };
 pub use session::METRICS_FILE;
-pub use sparse_adam::{SparseAdam, SparseAdamState};
+pub use sparse_adam::{SparseAdam, TableState};
 pub use train::{
     CurvePoint, DISCOVERY_DIR, REPORT_FILE, TrainOptions, TrainReport, TrainingData, WORK_DIR,
     train, train_with_discovery,

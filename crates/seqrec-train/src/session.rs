@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use burn::data::dataloader::DataLoader;
 use burn::lr_scheduler::constant::ConstantLr;
-use burn::optim::ModuleOptimizer;
+use burn::optim::AdamConfig;
 use burn::store::{BurnpackStore, ModuleSnapshot};
 use burn::tensor::Device;
 use burn::train::metric::store::EventStoreClient;
@@ -20,11 +20,12 @@ use burn::train::{
 
 use crate::atomic::write_bytes_atomically;
 use crate::checkpoint::{
-    AtomicCheckpointer, History, KeepLatestAndBest, PARTS, best_index, remove_after,
-    resumable_epoch, saved_epochs,
+    AtomicCheckpointer, History, KeepLatestAndBest, PARTS, WithItemTables, best_index,
+    remove_after, resumable_epoch, saved_epochs, take_error,
 };
 use crate::error::TrainError;
 use crate::guard::{LossGuard, NonFiniteLoss};
+use crate::item_tables::ItemTables;
 use crate::metric::{NdcgMetric, TrainLossMetric};
 use crate::prefetch::StepClock;
 use crate::progress::{CallbackRenderer, ProgressCallback};
@@ -274,11 +275,11 @@ pub(crate) fn run_supervised<M>(
     progress: Option<ProgressCallback>,
     workers: &[Device],
     model: M,
-    optimizer: ModuleOptimizer,
+    item_tables: Option<ItemTables>,
     train_loader: Arc<dyn DataLoader<<M as TrainStep>::Input>>,
     valid_loader: Arc<dyn DataLoader<<M as InferenceStep>::Input>>,
     loader: &dyn StepClock,
-    fresh: impl Fn() -> Result<M, TrainError>,
+    fresh: impl Fn(Option<ItemTables>) -> Result<M, TrainError>,
 ) -> Result<Supervised<M>, TrainError>
 where
     M: LearnerModel + TrainStep<Output = StepOutput> + InferenceStep<Output = RankOutput>,
@@ -295,7 +296,11 @@ where
     let eval_every = schedule.eval_every;
     let total_steps = schedule.total_steps;
     let num_epochs = total_steps.div_ceil(eval_every);
-    let learner = Learner::new(model, optimizer, ConstantLr::new(schedule.learning_rate));
+    let learner = Learner::new(
+        model,
+        AdamConfig::new().init(),
+        ConstantLr::new(schedule.learning_rate),
+    );
     let ndcg = NdcgMetric::new(10);
     let interrupter = Interrupter::new();
     if let Some(guard) = &schedule.guard {
@@ -328,10 +333,16 @@ where
             .then(|| (discovery_file, discovery_history.clone())),
         error: Arc::new(Mutex::new(None)),
     };
+    let tables_error: Arc<Mutex<Option<TrainError>>> = Arc::default();
     let part = |name| AtomicCheckpointer::new(&checkpoints, name);
     let mut training = training
         .with_custom_checkpointers(part(PARTS[0])?, part(PARTS[1])?, part(PARTS[2])?)
-        .with_checkpointing_strategy(KeepLatestAndBest::new(kept, saved_epochs(&checkpoints)))
+        .with_checkpointing_strategy(WithItemTables::new(
+            KeepLatestAndBest::new(kept, saved_epochs(&checkpoints)),
+            item_tables.clone(),
+            &checkpoints,
+            tables_error.clone(),
+        ))
         .early_stopping(PatienceStop {
             histories: stopping,
             patience: schedule.patience.max(1),
@@ -343,6 +354,12 @@ where
         .with_application_logger(None);
     if start_epoch > 0 {
         training = training.checkpoint(start_epoch);
+        if let Some(tables) = &item_tables {
+            tables.load(
+                &ItemTables::checkpoint_path(&checkpoints, start_epoch),
+                true,
+            )?;
+        }
     }
     if workers.len() > 1 {
         training = training.with_training_strategy(TrainingStrategy::Default(
@@ -365,6 +382,9 @@ where
     });
     let result = training.launch(learner);
     drop(done_tx);
+    if let Some(error) = take_error(&tables_error) {
+        return Err(error);
+    }
     if let Some(handle) = watchdog {
         let _ = handle.join();
     }
@@ -401,13 +421,28 @@ where
     // the checkpoints apart.
     let best_discovery =
         best_index(&discovery_validations).filter(|&i| discovery_validations[i - 1] > 0.0);
-    // Checkpoints hold the learner's module.
-    let load = |epoch: usize| -> Result<Option<M>, TrainError> {
+    // Checkpoints hold the learner's module, and with item tables those apart: the best
+    // period's tables replace the run's (the run is over: they are not trained any more, and
+    // never held twice), another period's go to tables of their own.
+    let load = |epoch: usize, into_run_tables: bool| -> Result<Option<M>, TrainError> {
         let path = checkpoints.join(format!("model-{epoch}.bpk"));
         if !path.is_file() {
             return Ok(None);
         }
-        let mut model = fresh()?;
+        let tables = match &item_tables {
+            Some(run) => {
+                let tables = if into_run_tables {
+                    run.drop_optimizer_state();
+                    run.clone()
+                } else {
+                    run.empty_like()
+                };
+                tables.load(&ItemTables::checkpoint_path(&checkpoints, epoch), false)?;
+                Some(tables)
+            }
+            None => None,
+        };
+        let mut model = fresh(tables)?;
         model
             .load_from(&mut BurnpackStore::from_file(&path))
             .map_err(|e| TrainError::Weights {
@@ -417,13 +452,13 @@ where
         Ok(Some(model))
     };
     let model = match best {
-        Some(epoch) => load(epoch)?,
+        Some(epoch) => load(epoch, true)?,
         None => None,
     };
     // The same checkpoint is read once.
     let discovery_model = match (best_discovery, &model) {
         (Some(epoch), Some(model)) if Some(epoch) == best => Some(model.clone()),
-        (Some(epoch), _) => load(epoch)?,
+        (Some(epoch), _) => load(epoch, false)?,
         (None, _) => None,
     };
     let model = model.unwrap_or(result.model);

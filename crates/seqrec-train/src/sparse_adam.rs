@@ -1,27 +1,20 @@
-//! Adam for item tables updated row by row ([`crate::item_rows`]).
+//! Adam for item tables updated row by row ([`crate::item_tables`]).
 //!
-//! [`SparseAdam`] is burn's per-parameter [`Optimizer`] for the item tables of a run with
-//! sparse item updates: its gradient is the packed `[rows, dim + 2]` gradient of the rows a
-//! step touched ([`crate::item_rows::pack_row_gradients`]), and it updates those rows, and
-//! their moments, in place. It is *lazy*, as PyTorch's `SparseAdam` and TensorFlow's
-//! `LazyAdam`: a row's moments decay only in the steps that touch it. Its second moment is
-//! kept per row, the mean of the row's squared gradient (the "partial row-wise Adam" of
-//! FBGEMM/TorchRec): the first moment stays per element, and the state is one table plus one
-//! column instead of two tables, which is what lets a 10-million-item table train in a few
-//! gigabytes. Bias correction uses the step count, as burn's [`burn::optim::Adam`] does with
-//! the same `β₁`, `β₂` and `ε`.
+//! [`SparseAdam`] updates the rows of a table that a step touched, and their moments, in
+//! place. It is *lazy*, as PyTorch's `SparseAdam` and TensorFlow's `LazyAdam`: a row's moments
+//! decay only in the steps that touch it. Its second moment is kept per row, the mean of the
+//! row's squared gradient (the "partial row-wise Adam" of FBGEMM/TorchRec): the first moment
+//! stays per element, and the state is one table plus one column instead of two tables, which
+//! is what lets a 10-million-item table train in a few gigabytes. Bias correction uses the step
+//! count, with the `β₁`, `β₂` and `ε` of burn's [`burn::optim::Adam`].
 //!
 //! In formulas, for a touched row `r` with gradient `g` at step `t`:
 //! `m_r ← β₁ m_r + (1 − β₁) g`, `v_r ← β₂ v_r + (1 − β₂) mean(g²)`,
 //! `w_r ← w_r − lr · √(1 − β₂ᵗ) / (1 − β₁ᵗ) · m_r / (√v_r + ε √(1 − β₂ᵗ))`.
 
-use burn::optim::{LearningRate, Optimizer, RecordState, StateSink, StateSource};
-use burn::tensor::{Device, IndexingUpdateOp, Tensor};
-use burn_pack::Scalar;
+use burn::tensor::{Device, IndexingUpdateOp, Int, Tensor};
 
-use crate::item_rows::unpack_row_gradients;
-
-/// Lazy, row-wise Adam for sparse item-table gradients (see the module documentation).
+/// Lazy, row-wise Adam for the rows of an item table (see the module documentation).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SparseAdam {
     /// Decay of the first moment. Default: 0.9 (burn's Adam).
@@ -42,64 +35,52 @@ impl Default for SparseAdam {
     }
 }
 
-/// The state of one table: its step count, the per-element first moment (the table's shape)
-/// and the per-row second moment (`[rows, 1]`).
-#[derive(Clone)]
-pub struct SparseAdamState<const D: usize> {
-    /// Steps taken.
-    pub time: usize,
-    /// First moment, the table's shape.
-    pub moment_1: Tensor<D>,
-    /// Second moment of each row, `[rows, 1, …]`.
-    pub moment_2: Tensor<D>,
+/// A table `[n, dim]` with its [`SparseAdam`] moments.
+#[derive(Debug, Clone)]
+pub struct TableState {
+    /// The table.
+    pub weight: Tensor<2>,
+    /// First moment, `[n, dim]`.
+    pub moment_1: Tensor<2>,
+    /// Second moment of each row, `[n, 1]`.
+    pub moment_2: Tensor<2>,
 }
 
-impl<const D: usize> RecordState for SparseAdamState<D> {
-    fn state_flatten(&self, prefix: &str, out: &mut StateSink) {
-        out.push_scalar(prefix, "time", Scalar::from(self.time));
-        out.push_tensor(prefix, "moment_1", self.moment_1.clone().into_data());
-        out.push_tensor(prefix, "moment_2", self.moment_2.clone().into_data());
+impl TableState {
+    /// `weight` with zero moments.
+    pub fn new(weight: Tensor<2>) -> Self {
+        let [n, dim] = weight.dims();
+        let device = weight.device();
+        Self {
+            moment_1: Tensor::zeros([n, dim], &device),
+            moment_2: Tensor::zeros([n, 1], &device),
+            weight,
+        }
     }
 
-    fn state_unflatten(prefix: &str, src: &mut StateSource, device: &Device) -> Option<Self> {
-        let time = usize::try_from(src.take_scalar(prefix, "time")?).ok()?;
-        let moment_1 = Tensor::from_data(src.take_tensor(prefix, "moment_1")?, device);
-        let moment_2 = Tensor::from_data(src.take_tensor(prefix, "moment_2")?, device);
-        Some(Self {
-            time,
+    /// The table's device.
+    pub fn device(&self) -> Device {
+        self.weight.device()
+    }
+}
+
+impl SparseAdam {
+    /// Step `time` (1 for the first) on the rows `ids` `[rows]` of `state`, whose gradient is
+    /// `grad` `[rows, dim]` (distinct ids). The three tensors of `state` are written in place
+    /// when nothing else holds them.
+    pub fn update(
+        &self,
+        state: TableState,
+        grad: Tensor<2>,
+        ids: Tensor<1, Int>,
+        learning_rate: f64,
+        time: usize,
+    ) -> TableState {
+        let TableState {
+            weight,
             moment_1,
             moment_2,
-        })
-    }
-}
-
-impl Optimizer for SparseAdam {
-    type State<const D: usize> = SparseAdamState<D>;
-
-    /// `grad` is a packed row gradient `[rows, dim + 2]` of the table `tensor` `[n, dim]`.
-    fn step<const D: usize>(
-        &self,
-        lr: LearningRate,
-        tensor: Tensor<D>,
-        grad: Tensor<D>,
-        state: Option<Self::State<D>>,
-    ) -> (Tensor<D>, Option<Self::State<D>>) {
-        let shape = tensor.dims();
-        let rows = shape[0];
-        let dim = shape.iter().skip(1).product::<usize>();
-        let [touched, width] = [grad.dims()[0], grad.dims().iter().skip(1).product()];
-        let (grad, ids) = unpack_row_gradients(grad.reshape([touched, width]));
-        let device = tensor.device();
-        let state = state.unwrap_or_else(|| SparseAdamState {
-            time: 0,
-            moment_1: Tensor::zeros(shape, &device),
-            moment_2: Tensor::zeros(row_shape(shape), &device),
-        });
-        let time = state.time + 1;
-        let table = tensor.reshape([rows, dim]);
-        let moment_1 = state.moment_1.reshape([rows, dim]);
-        let moment_2 = state.moment_2.reshape([rows, 1]);
-
+        } = state;
         let m = moment_1
             .clone()
             .select(0, ids.clone())
@@ -112,38 +93,17 @@ impl Optimizer for SparseAdam {
             + grad.square().mean_dim(1).mul_scalar(1.0 - self.beta_2);
         let t = time as i32;
         let correction_2 = (1.0 - self.beta_2.powi(t)).sqrt();
-        let step = lr * f64::from(correction_2 / (1.0 - self.beta_1.powi(t)));
+        let step = learning_rate * f64::from(correction_2 / (1.0 - self.beta_1.powi(t)));
         let delta = m
             .clone()
             .div(v.clone().sqrt().add_scalar(self.epsilon * correction_2))
             .mul_scalar(-step);
-        // Each of the three is uniquely owned here (the table too, once the learner drops its
-        // previous model), so burn's backends write the rows in place.
-        let moment_1 = moment_1.select_assign(0, ids.clone(), m, IndexingUpdateOp::Assign);
-        let moment_2 = moment_2.select_assign(0, ids.clone(), v, IndexingUpdateOp::Assign);
-        let table = table.select_assign(0, ids, delta, IndexingUpdateOp::Add);
-        (
-            table.reshape(shape),
-            Some(SparseAdamState {
-                time,
-                moment_1: moment_1.reshape(shape),
-                moment_2: moment_2.reshape(row_shape(shape)),
-            }),
-        )
+        TableState {
+            moment_1: moment_1.select_assign(0, ids.clone(), m, IndexingUpdateOp::Assign),
+            moment_2: moment_2.select_assign(0, ids.clone(), v, IndexingUpdateOp::Assign),
+            weight: weight.select_assign(0, ids, delta, IndexingUpdateOp::Add),
+        }
     }
-
-    fn to_device<const D: usize>(mut state: Self::State<D>, device: &Device) -> Self::State<D> {
-        state.moment_1 = state.moment_1.to_device(device);
-        state.moment_2 = state.moment_2.to_device(device);
-        state
-    }
-}
-
-/// `[rows, 1, …, 1]`: one value per row of a table of shape `shape`.
-fn row_shape<const D: usize>(shape: [usize; D]) -> [usize; D] {
-    let mut rows = [1; D];
-    rows[0] = shape[0];
-    rows
 }
 
 #[cfg(test)]
@@ -151,7 +111,6 @@ mod tests {
     #![allow(deprecated)] // `Device::ndarray` is the test backend.
 
     use super::*;
-    use crate::item_rows::{ItemRows, pack_row_gradients};
     use burn::tensor::TensorData;
 
     /// Three steps on a 6 × 2 table against the formulas computed here in f64: touched rows
@@ -165,16 +124,15 @@ mod tests {
         let mut table: Vec<f64> = (0..12).map(|v| 0.1 * v as f64 - 0.5).collect();
         let mut m = vec![0.0f64; 12];
         let mut v = vec![0.0f64; 6];
-        let steps: [(&[u32], &[f64]); 3] = [
+        let steps: [(&[i64], &[f64]); 3] = [
             (&[1, 4], &[0.5, -1.0, 2.0, 0.25]),
             (&[4, 5], &[-0.3, 0.7, 1.5, 1.5]),
             (&[0, 1, 4], &[0.1, 0.2, -0.4, 0.0, 3.0, -2.0]),
         ];
-        let mut tensor = Tensor::<2>::from_data(
+        let mut state = TableState::new(Tensor::<2>::from_data(
             TensorData::new(table.iter().map(|&x| x as f32).collect::<Vec<_>>(), [6, 2]),
             &device,
-        );
-        let mut state = None;
+        ));
         for (t, (rows, grads)) in steps.iter().enumerate() {
             let g = Tensor::<2>::from_data(
                 TensorData::new(
@@ -183,10 +141,8 @@ mod tests {
                 ),
                 &device,
             );
-            let packed = pack_row_gradients(g, ItemRows::new(rows, true, &device).id_columns);
-            let (next, next_state) = adam.step(lr, tensor, packed, state);
-            tensor = next;
-            state = next_state;
+            let ids = Tensor::<1, Int>::from_ints(*rows, &device);
+            state = adam.update(state, g, ids, lr, t + 1);
             // The reference, in f64.
             let (b1, b2, eps) = (0.9f64, 0.999f64, 1e-5f64);
             let time = (t + 1) as i32;
@@ -202,45 +158,17 @@ mod tests {
                 }
             }
         }
-        let got: Vec<f32> = tensor.into_data().to_vec().unwrap();
+        let got: Vec<f32> = state.weight.into_data().to_vec().unwrap();
         for (g, w) in got.iter().zip(&table) {
             assert!((f64::from(*g) - w).abs() < 1e-6, "{got:?} vs {table:?}");
         }
         // Rows 2 and 3 were never touched: their values are the initial ones, bit for bit.
         let initial: Vec<f32> = (4..8).map(|v| (0.1 * v as f64 - 0.5) as f32).collect();
         assert_eq!(&got[4..8], initial.as_slice());
-        let state = state.unwrap();
-        assert_eq!(state.time, 3);
         let got_m: Vec<f32> = state.moment_1.into_data().to_vec().unwrap();
         let got_v: Vec<f32> = state.moment_2.into_data().to_vec().unwrap();
         for (g, w) in got_m.iter().zip(&m).chain(got_v.iter().zip(&v)) {
             assert!((f64::from(*g) - w).abs() < 1e-6);
         }
-    }
-
-    #[test]
-    fn the_state_survives_a_record_round_trip() {
-        let device = Device::ndarray();
-        let state = SparseAdamState::<2> {
-            time: 7,
-            moment_1: Tensor::from_data([[1.0, 2.0], [3.0, 4.0]], &device),
-            moment_2: Tensor::from_data([[5.0], [6.0]], &device),
-        };
-        let mut sink = StateSink::default();
-        state.state_flatten("9", &mut sink);
-        let mut source = StateSource::new(sink.scalars.into_iter().collect());
-        for (name, data) in sink.tensors {
-            source.insert_tensor(name, data);
-        }
-        let back = SparseAdamState::<2>::state_unflatten("9", &mut source, &device).unwrap();
-        assert_eq!(back.time, 7);
-        assert_eq!(
-            back.moment_1.into_data().to_vec::<f32>().unwrap(),
-            [1.0, 2.0, 3.0, 4.0]
-        );
-        assert_eq!(
-            back.moment_2.into_data().to_vec::<f32>().unwrap(),
-            [5.0, 6.0]
-        );
     }
 }

@@ -1,7 +1,8 @@
 //! The training and validation steps that burn-train's `Learner` runs.
 
 use burn::module::Module;
-use burn::optim::GradientsParams;
+use burn::optim::lr_scheduler::module_lr_scheduler::ModuleLearningRate;
+use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::Gradients;
 use burn::tensor::{IndexingUpdateOp, Int, Tensor};
 use burn::train::metric::{Adaptor, LossInput};
@@ -12,10 +13,11 @@ use seqrec_loss::{
     LossKind, bce_loss, explore_softmax_loss, full_softmax_loss, full_softmax_loss_per_row,
     gbce_loss, sampled_softmax_loss,
 };
-use seqrec_model::{GsasRec, ItemRowsView, SequenceScorer};
+use seqrec_model::{GsasRec, SequenceScorer};
 
 use crate::batch::{EvalBatch, NegativeIds, ShareWeight, TrainBatch};
 use crate::item_rows::{ItemRows, pack_row_gradients};
+use crate::item_tables::ItemTables;
 
 /// How a [`GsasRecTraining`] turns a batch into a loss; not a parameter.
 #[derive(Debug, Clone)]
@@ -35,11 +37,16 @@ pub struct StepSetup {
 /// A [`GsasRec`] with its loss, as burn-train's learner trains it.
 #[derive(Module, Debug)]
 pub struct GsasRecTraining {
-    /// The model being trained.
+    /// The model being trained (with sparse item updates, its item tables are 2-row
+    /// placeholders: the tables are `item_tables`).
     pub model: GsasRec,
     /// How the loss is computed.
     #[module(skip)]
     pub setup: StepSetup,
+    /// With sparse item updates, the item tables and their optimizer state, updated in place
+    /// by [`TrainStep::optimize`] ([`crate::item_tables`]); `None`: the model's own tables.
+    #[module(skip)]
+    pub item_tables: Option<ItemTables>,
 }
 
 /// What a training step reports: its loss.
@@ -110,7 +117,7 @@ pub enum PerPositionScoring {
 
 impl GsasRecTraining {
     /// The module paths of the item tables (the input table and the separate output table),
-    /// as burn's optimizer names parameters: the group that [`crate::SparseAdam`] updates.
+    /// as burn's optimizer and learning-rate schedule name parameters.
     pub const ITEM_TABLE_PATHS: [&'static str; 2] = [
         "model.item_embedding.weight",
         "model.output_embedding.weight",
@@ -131,10 +138,47 @@ impl GsasRecTraining {
     pub fn loss_with(&self, mut batch: TrainBatch, scoring: PerPositionScoring) -> Tensor<1> {
         match batch.item_rows.take() {
             Some(rows) => {
-                let view = self.model.with_item_rows(rows.ids);
-                self.loss_of(&view.model, batch, scoring)
+                let (input, output) = self.gather_rows(&rows);
+                let view = self.model.with_item_tables(input, output);
+                self.loss_of(&view, batch, scoring)
             }
-            None => self.loss_of(&self.model, batch, scoring),
+            None => {
+                let model = self.scoring_model();
+                self.loss_of(&model, batch, scoring)
+            }
+        }
+    }
+
+    /// The item rows `rows` of the input table and of the separate output table, as leaves
+    /// on the training device: from [`GsasRecTraining::item_tables`], or from the model's
+    /// own tables.
+    fn gather_rows(&self, rows: &ItemRows) -> (Tensor<2>, Option<Tensor<2>>) {
+        let device = rows.ids.device();
+        if let Some(tables) = &self.item_tables {
+            return tables.gather(&rows.ids, &device);
+        }
+        let leaf = |table: &burn::nn::Embedding| {
+            let rows = rows.ids.clone().inner();
+            let gathered = table.weight.val().inner().select(0, rows);
+            if device.is_autodiff() {
+                gathered.autodiff().require_grad()
+            } else {
+                gathered
+            }
+        };
+        let output = self.model.output_embedding.as_ref().map(leaf);
+        (leaf(&self.model.item_embedding), output)
+    }
+
+    /// The model that scores: [`GsasRecTraining::model`] with the whole item tables (shared
+    /// with [`GsasRecTraining::item_tables`], not copied, when it has them).
+    pub fn scoring_model(&self) -> GsasRec {
+        match &self.item_tables {
+            Some(tables) => {
+                let (input, output) = tables.full();
+                self.model.with_item_tables(input, output)
+            }
+            None => self.model.clone(),
         }
     }
 
@@ -314,11 +358,33 @@ impl TrainStep for GsasRecTraining {
             let loss = self.loss_of(&self.model, batch, PerPositionScoring::Auto);
             return guarded_output(self, guard, loss, weight, |_, _| {});
         };
-        let view = self.model.with_item_rows(rows.ids.clone());
-        let loss = self.loss_of(&view.model, batch, PerPositionScoring::Auto);
+        let leaves = self.gather_rows(&rows);
+        let view = self
+            .model
+            .with_item_tables(leaves.0.clone(), leaves.1.clone());
+        let loss = self.loss_of(&view, batch, PerPositionScoring::Auto);
         guarded_output(self, guard, loss, weight, |grads, params| {
-            register_row_gradients(&self.model, &view, &rows, grads, params)
+            register_row_gradients(&self.model, leaves, &rows, grads, params)
         })
+    }
+
+    /// With [`GsasRecTraining::item_tables`], first applies the step's row gradients to the
+    /// tables in place ([`ItemTables::update`], at the item tables' learning rate), then
+    /// burn's optimizer to the other parameters.
+    fn optimize(
+        self,
+        optim: &mut ModuleOptimizer,
+        lr: ModuleLearningRate,
+        mut grads: GradientsParams,
+    ) -> Self {
+        if let Some(tables) = &self.item_tables {
+            let input = &self.model.item_embedding.weight;
+            let rate = lr.lr_from_param(input.id, Some(Self::ITEM_TABLE_PATHS[0]));
+            let output = self.model.output_embedding.as_ref();
+            let output = output.and_then(|t| grads.remove::<2>(t.weight.id));
+            tables.update(grads.remove::<2>(input.id), output, rate);
+        }
+        optim.step(lr, self, grads)
     }
 }
 
@@ -327,7 +393,7 @@ impl InferenceStep for GsasRecTraining {
     type Output = RankOutput;
 
     fn step(&self, batch: EvalBatch) -> RankOutput {
-        RankOutput::of(&self.model, batch)
+        RankOutput::of(&self.scoring_model(), batch)
     }
 }
 
@@ -372,18 +438,19 @@ pub(crate) fn guarded_output<M: Module>(
     }
 }
 
-/// Registers the row gradients of a sparse step's item tables under the tables' own
-/// parameters, packed with the rows' ids ([`crate::item_rows`]) for [`crate::SparseAdam`].
+/// Registers the row gradients of a sparse step's item tables (`leaves`: the input rows and
+/// the separate output rows) under the tables' parameters in `model`, packed with the rows'
+/// ids ([`crate::item_rows`]), for [`GsasRecTraining`]'s `optimize`.
 fn register_row_gradients(
     model: &GsasRec,
-    view: &ItemRowsView,
+    leaves: (Tensor<2>, Option<Tensor<2>>),
     rows: &ItemRows,
     grads: &mut Gradients,
     params: &mut GradientsParams,
 ) {
     let tables = [
-        (Some(&model.item_embedding), Some(&view.input_rows)),
-        (model.output_embedding.as_ref(), view.output_rows.as_ref()),
+        (Some(&model.item_embedding), Some(leaves.0)),
+        (model.output_embedding.as_ref(), leaves.1),
     ];
     for (table, leaf) in tables {
         let (Some(table), Some(leaf)) = (table, leaf) else {

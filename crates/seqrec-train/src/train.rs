@@ -4,8 +4,6 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use burn::module::ParamGroup;
-use burn::optim::{AdamConfig, ModuleOptimizer};
 use burn::tensor::Device;
 use seqrec_data::{HistoryTargets, ItemVocabulary, SequenceDataset};
 use seqrec_model::GsasRec;
@@ -16,13 +14,13 @@ use crate::config::TrainConfig;
 use crate::error::TrainError;
 use crate::fit::{Trainable, Validation, fit};
 use crate::guard::LossGuard;
+use crate::item_tables::ItemTables;
 use crate::loader::{HistoryRanking, TrainLoader};
 use crate::plan::BatchPlanner;
 use crate::progress::ProgressCallback;
 use crate::run::RunSettings;
 use crate::serving::model_dir::{GsasRecManifest, save_model_dir};
 use crate::session::Supervised;
-use crate::sparse_adam::SparseAdam;
 use crate::step::{GsasRecTraining, StepSetup};
 
 /// Sub-directory of the output directory where burn-train keeps checkpoints and logs.
@@ -157,7 +155,8 @@ pub fn train_with_discovery(
         discovery,
         report,
     } = fit(config, data, device, out_dir, options)?;
-    Ok((best.model, discovery.map(|d| d.model), report))
+    let discovery = discovery.map(|d| d.scoring_model());
+    Ok((best.scoring_model(), discovery, report))
 }
 
 impl TrainConfig {
@@ -169,6 +168,32 @@ impl TrainConfig {
             guard,
             explore_weight: self.explore_weight,
         })
+    }
+}
+
+impl TrainConfig {
+    /// The model on `device`, and with sparse item updates its item tables apart
+    /// ([`ItemTables`], on the device without autodiff) and 2-row placeholders in the model.
+    fn model_and_tables(
+        &self,
+        device: &Device,
+    ) -> Result<(GsasRec, Option<ItemTables>), TrainError> {
+        if !self.sparse_item_updates() {
+            return Ok((self.model.init(device)?, None));
+        }
+        let model = self.model_with_placeholders(device)?;
+        Ok((model, Some(ItemTables::init(&self.model, device))))
+    }
+
+    /// The model with 2-row placeholders for its item tables (the tables of a run with sparse
+    /// item updates live in [`ItemTables`]).
+    fn model_with_placeholders(&self, device: &Device) -> Result<GsasRec, TrainError> {
+        self.model.validate()?;
+        let mut tiny = self.model.clone();
+        tiny.num_items = 0;
+        let mut model = GsasRec::new(&tiny, device);
+        model.num_items = self.model.num_items;
+        Ok(model)
     }
 }
 
@@ -234,9 +259,11 @@ impl Trainable for TrainConfig {
             sharing: self.sharing,
             exclude_history: self.exclude_history_from_negatives,
         };
+        let (model, item_tables) = self.model_and_tables(train_device)?;
         let model = GsasRecTraining {
-            model: self.model.init(train_device)?,
+            model,
             setup: self.step_setup(Some(guard.clone()))?,
+            item_tables,
         };
         tracing::info!(
             steps = total_steps,
@@ -263,21 +290,23 @@ impl Trainable for TrainConfig {
         Ok((model, loader))
     }
 
-    /// burn's Adam, and with sparse item updates [`SparseAdam`] (the same β₁, β₂ and ε) for
-    /// the item tables.
-    fn optimizer(&self, _learner: &GsasRecTraining) -> ModuleOptimizer {
-        let optimizer = AdamConfig::new().init();
-        if !self.sparse_item_updates() {
-            return optimizer;
-        }
-        let tables = ParamGroup::from_paths(GsasRecTraining::ITEM_TABLE_PATHS.to_vec());
-        optimizer.with_group(tables, SparseAdam::default(), None)
+    fn item_tables(learner: &GsasRecTraining) -> Option<ItemTables> {
+        learner.item_tables.clone()
     }
 
-    fn fresh(&self, device: &Device) -> Result<GsasRecTraining, TrainError> {
+    fn fresh(
+        &self,
+        device: &Device,
+        item_tables: Option<ItemTables>,
+    ) -> Result<GsasRecTraining, TrainError> {
+        let model = match &item_tables {
+            Some(_) => self.model_with_placeholders(device)?,
+            None => self.model.init(device)?,
+        };
         Ok(GsasRecTraining {
-            model: self.model.init(device)?,
+            model,
             setup: self.step_setup(None)?,
+            item_tables,
         })
     }
 
@@ -291,10 +320,13 @@ impl Trainable for TrainConfig {
             model: self.model.clone(),
             training: Some(self.clone()),
         };
-        save_model_dir(out_dir, &trained.best.model, &manifest, items)?;
+        save_model_dir(out_dir, &trained.best.scoring_model(), &manifest, items)?;
         let discovery_dir = out_dir.join(DISCOVERY_DIR);
         match &trained.discovery {
-            Some(discovery) => save_model_dir(&discovery_dir, &discovery.model, &manifest, items)?,
+            Some(discovery) => {
+                let model = discovery.scoring_model();
+                save_model_dir(&discovery_dir, &model, &manifest, items)?
+            }
             None if discovery_dir.exists() => {
                 std::fs::remove_dir_all(&discovery_dir).map_err(TrainError::io(&discovery_dir))?
             }

@@ -52,6 +52,7 @@ fn full_softmax_model(config: &GsasRecConfig, device: &Device) -> GsasRecTrainin
             guard: None,
             explore_weight: 0.0,
         },
+        item_tables: None,
     }
 }
 

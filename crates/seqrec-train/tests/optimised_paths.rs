@@ -68,6 +68,7 @@ fn logits_and_gather_paths_give_the_same_loss_and_gradients() {
             guard: None,
             explore_weight: 0.0,
         },
+        item_tables: None,
     };
     // 42 ids against 6 negatives: the automatic choice is the logits path.
     assert!(model.model.full_logits_pay_off(k));

@@ -3,7 +3,6 @@
 //! rows it touches move as the dense path's gradients say, and a sparse run learns, resumes
 //! to the same model and trains data-parallel like one device.
 
-use burn::module::ParamGroup;
 use burn::optim::lr_scheduler::module_lr_scheduler::ModuleLearningRate;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Tensor};
@@ -17,7 +16,7 @@ use seqrec_train::internals::{
     BatchPlanner, GsasRecTraining, StepSetup, TrainBatch, localise, unpack_row_gradients,
 };
 use seqrec_train::{
-    ItemUpdates, Objective, SparseAdam, TrainConfig, TrainError, TrainOptions, evaluate_next_item,
+    ItemTables, ItemUpdates, Objective, TrainConfig, TrainError, TrainOptions, evaluate_next_item,
     train,
 };
 
@@ -47,12 +46,14 @@ fn training(output: OutputEmbeddings, device: &Device) -> GsasRecTraining {
             guard: None,
             explore_weight: 0.0,
         },
+        item_tables: None,
     }
 }
 
-/// One step through burn's optimizer with [`SparseAdam`] on the item tables: the rows the
-/// batch never touched keep their values bit for bit, the rows it touched move, and their
-/// packed gradients are the dense path's gradients at those rows.
+/// One step of a training model whose item tables are apart ([`ItemTables`], updated in
+/// place by its `optimize`): the packed row gradients are the dense path's gradients at
+/// those rows, the rows with a gradient move, the others keep their values bit for bit, and
+/// burn's Adam moves the dense parameters.
 #[test]
 fn a_sparse_step_moves_only_the_rows_its_batch_touches() {
     let _guard = serial();
@@ -64,6 +65,18 @@ fn a_sparse_step_moves_only_the_rows_its_batch_touches() {
             NegativeSharing::PerBatch,
         ] {
             let model = training(output, &device);
+            let tables = ItemTables::from_tables(
+                model.model.item_embedding.weight.val(),
+                model
+                    .model
+                    .output_embedding
+                    .as_ref()
+                    .map(|t| t.weight.val()),
+            );
+            let sparse = GsasRecTraining {
+                item_tables: Some(tables.clone()),
+                ..model.clone()
+            };
             let planner = BatchPlanner {
                 objective: Objective::NextItem,
                 max_len: 6,
@@ -91,7 +104,7 @@ fn a_sparse_step_moves_only_the_rows_its_batch_touches() {
             let output_table = model.model.output_embedding.as_ref().map(|t| t.weight.id);
             let table_ids = [Some(model.model.item_embedding.weight.id), output_table];
 
-            let out = TrainStep::step(&model, TrainBatch::from_plan(&plan, &device));
+            let out = TrainStep::step(&sparse, TrainBatch::from_plan(&plan, &device));
             let mut grads = out.grads;
             // The rows of the input table with a gradient (a negative drawn only at padding
             // positions, or the padding row itself, has none).
@@ -138,18 +151,12 @@ fn a_sparse_step_moves_only_the_rows_its_batch_touches() {
                 assert!((w - g).abs() <= 1e-6 + 1e-4 * w.abs(), "{w} vs {g}");
             }
 
-            let before = values(model.model.item_embedding.weight.val().inner());
-            let mut optimizer = AdamConfig::new().init().with_group(
-                ParamGroup::from_paths(GsasRecTraining::ITEM_TABLE_PATHS.to_vec()),
-                SparseAdam::default(),
-                None,
-            );
+            let before = values(tables.full().0);
+            let mut optimizer = AdamConfig::new().init();
             let grads = std::mem::take(&mut grads);
-            let updated =
-                model
-                    .clone()
-                    .optimize(&mut optimizer, ModuleLearningRate::from(0.01), grads);
-            let after = values(updated.model.item_embedding.weight.val().inner());
+            let lr = ModuleLearningRate::from(0.01);
+            let updated = sparse.clone().optimize(&mut optimizer, lr, grads);
+            let after = values(tables.full().0);
             for (row, (b, a)) in before.iter().zip(&after).enumerate() {
                 if moving.contains(&(row as u32)) {
                     assert_ne!(b, a, "row {row} has a gradient but did not move");

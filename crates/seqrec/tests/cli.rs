@@ -248,7 +248,13 @@ fn train_evaluate_recommend() {
     let exact = serve_top(model_s, &[]);
     assert_eq!(exact, rec["items"]);
     let ann_dir = tmp.path().join("ann");
-    let ann_args = ["--ann", "--ann-ef", "512", "--ann-dir", ann_dir.to_str().unwrap()];
+    let ann_args = [
+        "--ann",
+        "--ann-ef",
+        "512",
+        "--ann-dir",
+        ann_dir.to_str().unwrap(),
+    ];
     assert_eq!(serve_top(model_s, &ann_args), rec["items"]);
     assert!(ann_dir.is_dir(), "the index is saved in --ann-dir");
     // A second start loads the saved index.

@@ -22,6 +22,7 @@ pub use step::ItemItemTraining;
 use crate::error::TrainError;
 use crate::fit::{Trainable, Validation, fit};
 use crate::guard::LossGuard;
+use crate::item_tables::ItemTables;
 use crate::loader::HistoryRanking;
 use crate::run::RunSettings;
 use crate::serving::model_dir::{
@@ -139,7 +140,11 @@ impl Trainable for ItemItemTrainConfig {
         Ok((model, loader))
     }
 
-    fn fresh(&self, device: &Device) -> Result<ItemItemTraining, TrainError> {
+    fn fresh(
+        &self,
+        device: &Device,
+        _item_tables: Option<ItemTables>,
+    ) -> Result<ItemItemTraining, TrainError> {
         Ok(ItemItemTraining {
             model: self.model.init(device)?,
             guard: None,

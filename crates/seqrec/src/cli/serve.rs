@@ -69,12 +69,11 @@ pub fn run(args: ServeArgs, out: &mut dyn std::io::Write) -> Result<(), CliError
         options.index.expansion_search = args.ann_ef;
         options
     });
-    let (ranker, opened) =
-        open_model_dir_with_ann(&args.model, &device, ann.as_ref(), &|done| {
-            if done % 1_000_000 < 1_024 {
-                eprintln!("seqrec serve: indexed {done} items");
-            }
-        })?;
+    let (ranker, opened) = open_model_dir_with_ann(&args.model, &device, ann.as_ref(), &|done| {
+        if done % 1_000_000 < 1_024 {
+            eprintln!("seqrec serve: indexed {done} items");
+        }
+    })?;
     if let Some(opened) = opened {
         eprintln!("seqrec serve: approximate index {opened:?}");
     }

@@ -1,97 +1,64 @@
-//! The model restricted to some rows of its item tables, for training on catalogues too large
-//! for a dense update.
+//! The model over other item tables, for training on catalogues too large for a dense update.
 //!
-//! A training batch reads few rows of the item tables: its inputs, targets and negatives. When
-//! the model is trained through a view of those rows only ([`GsasRec::with_item_rows`]), the
-//! backward pass gives gradients for those rows and nothing else, so that the optimizer can
-//! update them alone (a sparse update) instead of the whole `[num_items + 2, dim]` tables with
-//! their Adam moments. The ids of the batch must then be positions in the row list (local ids).
+//! A training batch reads few rows of the item tables: its inputs, targets and negatives. The
+//! trainer's sparse item updates keep the tables apart from the model and score each batch
+//! through the rows it touches ([`GsasRec::with_item_tables`] with those rows as autodiff
+//! leaves, the batch's ids rewritten as positions in them), so that the backward pass gives
+//! gradients for those rows and nothing else, and only they are updated.
 
 use burn::module::Param;
 use burn::nn::Embedding;
-use burn::tensor::{Int, Tensor};
+use burn::tensor::Tensor;
 
 use crate::model::GsasRec;
 
-/// A [`GsasRec`] over a few rows of another's item tables: local id `i` is row `rows[i]` of
-/// the full tables. Its blocks, norms and position embeddings are the full model's own
-/// parameters (gradients reach them as usual); its item tables are new leaves, gathered from
-/// the full model's tables outside the autodiff graph, so the full tables get no gradient and
-/// the rows' gradients are read from the leaves ([`ItemRowsView::input_rows`],
-/// [`ItemRowsView::output_rows`]).
-///
-/// ```
-/// use burn::tensor::{Device, Int, Tensor};
-/// use seqrec_model::GsasRecConfig;
-///
-/// let device = Device::ndarray();
-/// let model = GsasRecConfig::new(50).with_dim(8).with_max_len(6).init(&device).unwrap();
-/// // Rows 0 (padding), 7, 9, 12 and 51 (the mask token) of the 52-row tables.
-/// let rows = Tensor::<1, Int>::from_ints([0, 7, 9, 12, 51], &device);
-/// let view = model.with_item_rows(rows);
-/// assert_eq!(view.model.num_items, 3);
-/// // Local ids 1 and 2 are items 7 and 9: the same hidden states.
-/// let local = view.model.forward(Tensor::<2, Int>::from_ints([[0, 1, 2]], &device));
-/// let global = model.forward(Tensor::<2, Int>::from_ints([[0, 7, 9]], &device));
-/// let gap: f32 = (local - global).abs().max().into_scalar();
-/// assert!(gap < 1e-6);
-/// ```
-#[derive(Debug)]
-pub struct ItemRowsView {
-    /// The model over the local catalogue of `rows.len() − 2` items.
-    pub model: GsasRec,
-    /// The gathered rows of the input table `[rows, dim]` (a leaf on an autodiff device).
-    pub input_rows: Tensor<2>,
-    /// The gathered rows of the separate output table, when the model has one.
-    pub output_rows: Option<Tensor<2>>,
-}
-
-/// Rows `rows` of `table`: on an autodiff device a new leaf that requires gradients, gathered
-/// without recording the gather (the table gets no gradient from it).
-fn gather_leaf(table: &Param<Tensor<2>>, rows: &Tensor<1, Int>) -> Tensor<2> {
-    let weight = table.val();
-    if !weight.is_autodiff() {
-        return weight.select(0, rows.clone());
-    }
-    weight
-        .inner()
-        .select(0, rows.clone().inner())
-        .autodiff()
-        .require_grad()
-}
-
 impl GsasRec {
-    /// The model restricted to item rows `rows` (`[n]`, distinct catalogue ids in increasing
-    /// order, starting with 0, the padding id, and ending with the mask token
-    /// `num_items + 1`, so that the local padding is 0 and the local mask token is
-    /// `n − 1`). See [`ItemRowsView`].
-    pub fn with_item_rows(&self, rows: Tensor<1, Int>) -> ItemRowsView {
-        let input_rows = gather_leaf(&self.item_embedding.weight, &rows);
-        let output_rows = self
-            .output_embedding
-            .as_ref()
-            .map(|table| gather_leaf(&table.weight, &rows));
-        let table = |rows: &Tensor<2>| Embedding {
-            weight: Param::from_tensor(rows.clone()),
+    /// This model with `input` `[n, dim]` as its input item table and `output` as its separate
+    /// output table (for a model with separate output embeddings; `None`, or a model with
+    /// shared embeddings, scores against `input`): a model of `n − 2` items, row 0 the padding
+    /// and row `n − 1` the mask token. The blocks, norms, position embeddings and repeat term
+    /// are this model's own parameters, so gradients reach them as usual; the tables are used
+    /// as given (autodiff leaves whose gradients the caller reads, or full tables to score).
+    ///
+    /// ```
+    /// use burn::tensor::{Device, Int, Tensor};
+    /// use seqrec_model::GsasRecConfig;
+    ///
+    /// let device = Device::ndarray();
+    /// let model = GsasRecConfig::new(50).with_dim(8).with_max_len(6).init(&device).unwrap();
+    /// // Rows 0 (padding), 7, 9, 12 and 51 (the mask token) of the 52-row tables.
+    /// let rows = Tensor::<1, Int>::from_ints([0, 7, 9, 12, 51], &device);
+    /// let table = |t: &burn::nn::Embedding| t.weight.val().select(0, rows.clone());
+    /// let output = model.output_embedding.as_ref().map(table);
+    /// let view = model.with_item_tables(table(&model.item_embedding), output);
+    /// assert_eq!(view.num_items, 3);
+    /// // Local ids 1 and 2 are items 7 and 9: the same hidden states.
+    /// let local = view.forward(Tensor::<2, Int>::from_ints([[0, 1, 2]], &device));
+    /// let global = model.forward(Tensor::<2, Int>::from_ints([[0, 7, 9]], &device));
+    /// let gap: f32 = (local - global).abs().max().into_scalar();
+    /// assert!(gap < 1e-6);
+    /// ```
+    pub fn with_item_tables(&self, input: Tensor<2>, output: Option<Tensor<2>>) -> GsasRec {
+        let table = |rows: Tensor<2>| Embedding {
+            weight: Param::from_tensor(rows),
         };
-        let [n] = rows.dims();
-        let model = GsasRec {
-            item_embedding: table(&input_rows),
+        let [n, _] = input.dims();
+        let output_embedding = match (&self.output_embedding, output) {
+            (Some(_), Some(output)) => Some(table(output)),
+            _ => None,
+        };
+        GsasRec {
+            item_embedding: table(input),
             position_embedding: self.position_embedding.clone(),
             blocks: self.blocks.clone(),
             final_norm: self.final_norm.clone(),
-            output_embedding: output_rows.as_ref().map(table),
+            output_embedding,
             embedding_dropout: self.embedding_dropout.clone(),
             repeat: self.repeat.clone(),
             num_items: n.saturating_sub(2),
             max_len: self.max_len,
             attention: self.attention,
             positions: self.positions,
-        };
-        ItemRowsView {
-            model,
-            input_rows,
-            output_rows,
         }
     }
 }
@@ -104,9 +71,21 @@ mod tests {
 
     use crate::{GsasRecConfig, OutputEmbeddings};
 
-    /// The loss of a batch through the view equals the loss through the full model, and the
-    /// gradients of the gathered rows are the full table's gradients at those rows (the other
-    /// rows get none).
+    /// Rows `rows` of `table` as a new leaf that requires gradients (the table gets none).
+    fn leaf(table: &burn::nn::Embedding, rows: &[i64]) -> Tensor<2> {
+        let rows = Tensor::<1, Int>::from_ints(rows, &Device::ndarray());
+        table
+            .weight
+            .val()
+            .inner()
+            .select(0, rows)
+            .autodiff()
+            .require_grad()
+    }
+
+    /// The loss of a batch through the model over gathered rows equals the loss through the
+    /// full model, and the gradients of the gathered rows are the full table's gradients at
+    /// those rows (the full tables get none).
     #[test]
     fn the_rows_gradients_are_those_of_the_full_tables() {
         for output in [OutputEmbeddings::Separate, OutputEmbeddings::Shared] {
@@ -139,9 +118,11 @@ mod tests {
                 Tensor::from_ints(candidates_global, &device),
             );
             let mut full_grads = full_loss.backward();
-            let view = model.with_item_rows(Tensor::from_ints(rows.as_slice(), &device));
+            let input_rows = leaf(&model.item_embedding, &rows);
+            let output_rows = model.output_embedding.as_ref().map(|t| leaf(t, &rows));
+            let view = model.with_item_tables(input_rows.clone(), output_rows.clone());
             let local_loss = loss_of(
-                &view.model,
+                &view,
                 Tensor::from_data(
                     burn::tensor::TensorData::new(local.concat(), [2, 4]),
                     &device,
@@ -157,17 +138,14 @@ mod tests {
             let mut local_grads = local_loss.backward();
 
             let tables = [
-                (
-                    model.item_embedding.weight.val(),
-                    Some(view.input_rows.clone()),
-                ),
+                (model.item_embedding.weight.val(), Some(input_rows.clone())),
                 (
                     model
                         .output_embedding
                         .as_ref()
                         .map(|t| t.weight.val())
                         .unwrap_or_else(|| model.item_embedding.weight.val()),
-                    view.output_rows.clone(),
+                    output_rows.clone(),
                 ),
             ];
             // The view's table leaves hold the rows' gradients; the full model's tables get
