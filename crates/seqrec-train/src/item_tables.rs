@@ -21,13 +21,13 @@ use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use burn::tensor::{Device, Distribution, Int, Tensor, TensorData};
+use burn::tensor::{DType, Device, Distribution, Int, Tensor, TensorData};
 use seqrec_model::{GsasRecConfig, OutputEmbeddings};
 
 use crate::atomic::write_atomically;
 use crate::error::TrainError;
 use crate::item_rows::unpack_row_gradients;
-use crate::sparse_adam::{SparseAdam, TableState};
+use crate::sparse_adam::{SparseAdam, TableState, first_moment_dtype};
 
 /// Rows written or read at a time when a table is saved or loaded.
 const ROW_BLOCK: usize = 1 << 16;
@@ -235,14 +235,20 @@ impl ItemTables {
                 moment_1: empty(&device),
                 moment_2: empty(&device),
             };
-            let mut read = |part: &str, cols: usize| -> Result<Tensor<2>, TrainError> {
+            let mut read = |part: &str, cols: usize, dtype: DType| {
                 let key = format!("{name}.{part}");
-                file.read(&key, [dims[0], cols], &device)?
-                    .ok_or_else(|| bad(format!("no tensor `{key}` of shape [{}, {cols}]", dims[0])))
+                file.read(&key, [dims[0], cols], dtype, &device)?
+                    .ok_or_else(|| {
+                        let shape = format!("[{}, {cols}]", dims[0]);
+                        bad(format!("no tensor `{key}` of {dtype:?} and shape {shape}"))
+                    })
             };
-            let weight = read("weight", dims[1])?;
+            let weight = read("weight", dims[1], DType::F32)?;
             let (moment_1, moment_2) = if moments {
-                (read("moment_1", dims[1])?, read("moment_2", 1)?)
+                (
+                    read("moment_1", dims[1], first_moment_dtype(&device))?,
+                    read("moment_2", 1, DType::F32)?,
+                )
             } else {
                 (empty(&device), empty(&device))
             };
@@ -279,7 +285,17 @@ fn placeholder_swap(state: &mut TableState) -> TableState {
     )
 }
 
-/// Writes `entries` (f32 tensors) as a safetensors file, a row block at a time.
+/// The safetensors name and the size in bytes of the element types a table file holds.
+fn safetensors_dtype(dtype: DType) -> Option<(&'static str, usize)> {
+    match dtype {
+        DType::F32 => Some(("F32", 4)),
+        DType::BF16 => Some(("BF16", 2)),
+        _ => None,
+    }
+}
+
+/// Writes `entries` (f32 or bf16 tensors) as a safetensors file, a row block at a time
+/// (little-endian, as the machines seqrec runs on store them).
 fn write_safetensors(
     path: &Path,
     entries: &[(String, &Tensor<2>)],
@@ -289,10 +305,16 @@ fn write_safetensors(
     let mut offset = 0usize;
     for (name, tensor) in entries {
         let [rows, cols] = tensor.dims();
-        let bytes = rows * cols * 4;
+        let (dtype, size) = safetensors_dtype(tensor.dtype()).ok_or_else(|| {
+            std::io::Error::other(format!(
+                "{name}: no table file type for {:?}",
+                tensor.dtype()
+            ))
+        })?;
+        let bytes = rows * cols * size;
         header.insert(
             name.clone(),
-            serde_json::json!({"dtype": "F32", "shape": [rows, cols], "data_offsets": [offset, offset + bytes]}),
+            serde_json::json!({"dtype": dtype, "shape": [rows, cols], "data_offsets": [offset, offset + bytes]}),
         );
         offset += bytes;
     }
@@ -312,12 +334,7 @@ fn write_safetensors(
         for start in (0..rows).step_by(ROW_BLOCK) {
             let end = (start + ROW_BLOCK).min(rows);
             let block = (*tensor).clone().slice([start..end, 0..cols]).into_data();
-            let values: Vec<f32> = block
-                .try_into_vec()
-                .map_err(|e| std::io::Error::other(format!("{e:?}")))?;
-            for v in values {
-                out.write_all(&v.to_le_bytes())?;
-            }
+            out.write_all(block.as_bytes())?;
         }
     }
     out.flush()
@@ -373,12 +390,13 @@ impl SafetensorsFile {
             .map(str::to_string)
     }
 
-    /// Tensor `name` if the file holds it as f32 of shape `shape`, read into a tensor on
+    /// Tensor `name` if the file holds it as `dtype` of shape `shape`, read into a tensor on
     /// `device` a row block at a time.
     fn read(
         &mut self,
         name: &str,
         shape: [usize; 2],
+        dtype: DType,
         device: &Device,
     ) -> Result<Option<Tensor<2>>, TrainError> {
         let Some(entry) = self.header.get(name) else {
@@ -394,7 +412,10 @@ impl SafetensorsFile {
             })
             .unwrap_or_default();
         let start = entry["data_offsets"][0].as_u64();
-        if entry["dtype"] != "F32" || found != shape || start.is_none() {
+        let Some((type_name, size)) = safetensors_dtype(dtype) else {
+            return Ok(None);
+        };
+        if entry["dtype"] != type_name || found != shape || start.is_none() {
             return Ok(None);
         }
         let path = self.path.clone();
@@ -406,17 +427,13 @@ impl SafetensorsFile {
             .seek(SeekFrom::Start(self.data_start + start.unwrap_or(0)))
             .map_err(&io)?;
         let [rows, cols] = shape;
-        let mut tensor = Tensor::<2>::zeros(shape, device);
-        let mut bytes = Vec::new();
+        let mut tensor = Tensor::<2>::zeros(shape, (device, dtype));
         for first in (0..rows).step_by(ROW_BLOCK) {
             let end = (first + ROW_BLOCK).min(rows);
-            bytes.resize((end - first) * cols * 4, 0);
+            let mut bytes = vec![0u8; (end - first) * cols * size];
             self.file.read_exact(&mut bytes).map_err(&io)?;
-            let values: Vec<f32> = bytes
-                .chunks_exact(4)
-                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                .collect();
-            let block = Tensor::from_data(TensorData::new(values, [end - first, cols]), device);
+            let data = TensorData::from_bytes_vec(bytes, [end - first, cols], dtype);
+            let block = Tensor::from_data(data, (device, dtype));
             tensor = tensor.slice_assign([first..end, 0..cols], block);
         }
         Ok(Some(tensor))
@@ -431,14 +448,20 @@ mod tests {
     use crate::item_rows::{ItemRows, pack_row_gradients};
 
     fn values(t: Tensor<2>) -> Vec<f32> {
-        t.into_data().to_vec().unwrap()
+        t.cast(DType::F32).into_data().to_vec().unwrap()
     }
 
-    /// The tables, their moments and the step count come back from a checkpoint file exactly,
-    /// also across row blocks; a table replaced by a load keeps training from there.
+    /// The tables, their moments (bf16 first moments on flex, f32 on ndarray) and the step
+    /// count come back from a checkpoint file exactly, also across row blocks; a table
+    /// replaced by a load keeps training from there.
     #[test]
     fn a_saved_checkpoint_loads_back_exactly() {
-        let device = Device::ndarray();
+        for device in [Device::ndarray(), Device::flex()] {
+            round_trip(device);
+        }
+    }
+
+    fn round_trip(device: Device) {
         let config = GsasRecConfig::new(ROW_BLOCK + 500).with_dim(3);
         device.seed(3);
         let tables = ItemTables::init(&config, &device);
